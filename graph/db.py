@@ -1,0 +1,228 @@
+"""Driver lifecycle and read/write helpers: the one door to Neo4j.
+
+One `Graph` (one driver) per process or app. Reads run in read transactions
+(`execute_read`, so a cluster routes them to a reader), writes in write transactions;
+both may be retried by the driver, so every transaction function here is
+idempotent (MERGE, or DELETE by key). Results come back as plain Python values
+(`datetime.date`, `datetime.datetime`, `int`, ...), never driver types, so nothing
+outside `graph/` needs to import `neo4j`.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Sequence
+
+import neo4j
+from neo4j import GraphDatabase
+from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
+
+from . import schema
+from .server import LocalServer, ServerError
+
+logger = logging.getLogger(__name__)
+
+
+class GraphError(RuntimeError):
+    """A database problem worth showing to a person (bad query, unreachable server)."""
+
+    http_status = 500
+
+
+class QueryRefused(GraphError):
+    """A user-supplied query that would write, or that does not parse."""
+
+    http_status = 400
+
+
+class QueryTimeout(GraphError):
+    """A read that ran past its time limit."""
+
+    http_status = 504
+
+
+@dataclass(frozen=True)
+class Connection:
+    uri: str
+    user: str | None
+    password: str | None
+    database: str
+    local: bool
+
+
+def resolve_connection(start_local: bool = True, server: LocalServer | None = None) -> Connection:
+    """Where to connect: `NEO4J_URI` (+ user, password, database) if set, else the local server.
+
+    The local server is started (or reused) unless `start_local` is False.
+    """
+    uri = os.environ.get("NEO4J_URI")
+    database = os.environ.get("NEO4J_DATABASE", "neo4j")
+    if uri:
+        return Connection(uri, os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD"),
+                          database, local=False)
+    server = server or LocalServer()
+    if start_local:
+        state = server.start()
+    else:
+        state = server.state()
+        if state is None:
+            raise ServerError("the local Neo4j is not running: `python -m graph start`.")
+    return Connection(state.uri, None, None, database, local=True)
+
+
+def to_native(value: Any) -> Any:
+    """Driver values to plain Python: temporal types, nodes, relationships, lists, maps."""
+    if isinstance(value, (neo4j.time.Date, neo4j.time.DateTime, neo4j.time.Time)):
+        return value.to_native()
+    if isinstance(value, neo4j.graph.Node):
+        d = {k: to_native(v) for k, v in value.items()}
+        d["_labels"] = sorted(value.labels)
+        d["_eid"] = value.element_id
+        return d
+    if isinstance(value, neo4j.graph.Relationship):
+        d = {k: to_native(v) for k, v in value.items()}
+        d["_type"] = value.type
+        d["_eid"] = value.element_id
+        d["_start"] = value.start_node.element_id if value.start_node is not None else None
+        d["_end"] = value.end_node.element_id if value.end_node is not None else None
+        return d
+    if isinstance(value, neo4j.graph.Path):
+        return {"nodes": [to_native(n) for n in value.nodes],
+                "relationships": [to_native(r) for r in value.relationships]}
+    if isinstance(value, list):
+        return [to_native(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_native(v) for k, v in value.items()}
+    return value
+
+
+class Graph:
+    """A driver plus the database name, with read/write helpers that return plain rows."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.database = connection.database
+        auth = (connection.user, connection.password) if connection.password else None
+        self.driver = GraphDatabase.driver(connection.uri, auth=auth, notifications_min_severity="OFF")
+        try:
+            self.driver.verify_connectivity()
+        except (ServiceUnavailable, OSError, Neo4jError) as exc:
+            self.driver.close()
+            raise GraphError(f"cannot reach Neo4j at {connection.uri}: {exc}. "
+                             "Check NEO4J_URI, or unset it to use the local server.") from exc
+
+    @classmethod
+    def connect(cls, start_local: bool = True) -> "Graph":
+        """Connect to the configured server, starting the local one if needed."""
+        return cls(resolve_connection(start_local=start_local))
+
+    def close(self) -> None:
+        self.driver.close()
+
+    def __enter__(self) -> "Graph":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reads -------------------------------------------------------------------
+    def read(self, cypher: str, params: dict | None = None, timeout: float | None = 60.0) -> list[dict]:
+        """Run one read query in a read transaction; rows as dicts of plain values."""
+        @neo4j.unit_of_work(timeout=timeout)
+        def work(tx: neo4j.ManagedTransaction) -> list[dict]:
+            result = tx.run(cypher, params or {})
+            return [{k: to_native(v) for k, v in rec.items()} for rec in result]
+
+        return self._run("read", work)
+
+    def read_one(self, cypher: str, params: dict | None = None, timeout: float | None = 60.0) -> dict | None:
+        rows = self.read(cypher, params, timeout)
+        return rows[0] if rows else None
+
+    def stream(self, cypher: str, params: dict | None = None, fetch_size: int = 5000) -> Iterator[dict]:
+        """Stream a large read without holding all rows (exports, benchmarks)."""
+        with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS,
+                                 fetch_size=fetch_size) as session:
+            for rec in session.run(cypher, params or {}):
+                yield {k: to_native(v) for k, v in rec.items()}
+
+    # -- writes ------------------------------------------------------------------
+    def write(self, cypher: str, params: dict | None = None) -> list[dict]:
+        """Run one idempotent write query in a write transaction."""
+        def work(tx: neo4j.ManagedTransaction) -> list[dict]:
+            result = tx.run(cypher, params or {})
+            return [{k: to_native(v) for k, v in rec.items()} for rec in result]
+
+        return self._run("write", work)
+
+    def write_batches(self, cypher: str, rows: Sequence[dict] | Iterable[dict], batch_size: int = 5000,
+                      **params: Any) -> int:
+        """`UNWIND $rows AS row ...` in write transactions of `batch_size` rows; returns rows sent."""
+        sent = 0
+        batch: list[dict] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= batch_size:
+                self.write(cypher, {"rows": batch, **params})
+                sent += len(batch)
+                batch = []
+        if batch:
+            self.write(cypher, {"rows": batch, **params})
+            sent += len(batch)
+        return sent
+
+    def run_autocommit(self, cypher: str, params: dict | None = None) -> None:
+        """For `CALL { ... } IN TRANSACTIONS`, which needs an implicit transaction."""
+        with self.driver.session(database=self.database) as session:
+            session.run(cypher, params or {}).consume()
+
+    def _run(self, mode: str, work: Any) -> Any:
+        try:
+            with self.driver.session(database=self.database) as session:
+                if mode == "read":
+                    return session.execute_read(work)
+                return session.execute_write(work)
+        except ClientError as exc:
+            code = exc.code or ""
+            if "TransactionTimedOut" in code or "Terminated" in code:
+                raise QueryTimeout(f"query ran past its time limit: {exc.message}") from exc
+            raise GraphError(f"{code}: {exc.message}") from exc
+
+    # -- user queries ------------------------------------------------------------
+    def query_type(self, cypher: str, params: dict | None = None) -> str:
+        """EXPLAIN a query and return Neo4j's query type: 'r', 'rw', 'w' or 's'."""
+        try:
+            with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as s:
+                summary = s.run("EXPLAIN " + cypher, params or {}).consume()
+        except ClientError as exc:
+            raise QueryRefused(f"the query does not parse: {exc.message}") from exc
+        return summary.query_type or ""
+
+    def ensure_read_only(self, cypher: str, params: dict | None = None) -> None:
+        """Refuse any query that EXPLAIN does not report as a pure read."""
+        qtype = self.query_type(cypher, params)
+        if qtype != "r":
+            raise QueryRefused(f"only read queries may be saved or run here (EXPLAIN reports '{qtype}')")
+
+    # -- schema ------------------------------------------------------------------
+    def ensure_schema(self) -> None:
+        """Create every constraint and index if missing (idempotent; runs at start)."""
+        for stmt in schema.CONSTRAINTS + schema.INDEXES:
+            self.run_autocommit(stmt)
+        self.run_autocommit("CALL db.awaitIndexes(300)")
+
+    def counts(self) -> dict[str, int]:
+        """Node count per label and relationship count per type (the allow-listed ones)."""
+        out: dict[str, int] = {}
+        for lab in sorted(schema.LABELS):
+            row = self.read_one(f"MATCH (n:{schema.label(lab)}) RETURN count(n) AS c")
+            out[lab] = row["c"] if row else 0
+        for rel in sorted(schema.REL_TYPES):
+            row = self.read_one(f"MATCH ()-[r:{schema.rel_type(rel)}]->() RETURN count(r) AS c")
+            out[rel] = row["c"] if row else 0
+        return out
+
+    def wipe(self) -> None:
+        """Delete every node and relationship, in batches (schema stays)."""
+        self.run_autocommit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")

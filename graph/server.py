@@ -1,0 +1,226 @@
+"""The project's own local Neo4j Community server (no Docker).
+
+`neo4j/pom.xml` fetches `org.neo4j:neo4j` and its runtime jars into `neo4j/lib`;
+`neo4j/LocalNeo4j.java` is a single-file launcher that embeds the DBMS with Bolt on
+127.0.0.1. This module starts it in the background, records its pid and port in a
+state file beside its data, waits for the ready line, and stops it with SIGTERM so
+the store shuts down cleanly. Every failure is an error that says what to do.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+NEO4J_DIR = ROOT / "neo4j"
+LIB_DIR = NEO4J_DIR / "lib"
+LAUNCHER = NEO4J_DIR / "LocalNeo4j.java"
+DEFAULT_DATA = ROOT / "var" / "neo4j"
+DEFAULT_PORT = 17687
+READY_MARK = "NEO4J READY "
+JVM_FLAGS = (
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+    "--add-opens=java.base/java.util=ALL-UNNAMED",
+    "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-XX:+UseG1GC",
+)
+
+
+class ServerError(RuntimeError):
+    """The local server could not be started, reached or stopped; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ServerState:
+    pid: int
+    port: int
+    data_dir: str
+    started_at: float
+
+    @property
+    def uri(self) -> str:
+        return f"bolt://127.0.0.1:{self.port}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still answers kill(0); treat it as gone.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _port_open(port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LocalServer:
+    """One local Neo4j server: a data directory, a port, a pid file and a log."""
+
+    def __init__(self, data_dir: str | os.PathLike | None = None, port: int | None = None,
+                 heap: str | None = None, pagecache_mb: int | None = None) -> None:
+        self.data_dir = Path(data_dir or os.environ.get("NEO4J_LOCAL_DATA") or DEFAULT_DATA).resolve()
+        self.port = int(port or os.environ.get("NEO4J_LOCAL_PORT") or DEFAULT_PORT)
+        self.heap = heap or os.environ.get("NEO4J_LOCAL_HEAP", "2g")
+        self.pagecache_mb = int(pagecache_mb or os.environ.get("NEO4J_LOCAL_PAGECACHE_MB", "1024"))
+        self.state_file = self.data_dir / "server.json"
+        self.log_file = self.data_dir / "neo4j.log"
+
+    # -- state -------------------------------------------------------------------
+    def state(self) -> ServerState | None:
+        """The recorded server if its process is still alive; clears a stale record."""
+        try:
+            raw = json.loads(self.state_file.read_text())
+            st = ServerState(int(raw["pid"]), int(raw["port"]), raw["data_dir"], float(raw["started_at"]))
+        except (OSError, ValueError, KeyError):
+            return None
+        if not _pid_alive(st.pid):
+            logger.info("removing stale server record for pid %s", st.pid)
+            self.state_file.unlink(missing_ok=True)
+            return None
+        return st
+
+    def is_running(self) -> bool:
+        st = self.state()
+        return st is not None and _port_open(st.port)
+
+    # -- start / stop ------------------------------------------------------------
+    def _check_prerequisites(self) -> str:
+        java = shutil.which("java")
+        if not java:
+            raise ServerError("Java 17+ is not installed: run `make setup` (as root it installs "
+                              "openjdk-17-jre-headless) or `apt-get install openjdk-17-jre-headless`.")
+        if not LIB_DIR.is_dir() or not any(LIB_DIR.glob("neo4j-5*.jar")):
+            raise ServerError(f"Neo4j jars are missing from {LIB_DIR}: run `make setup` "
+                              "(it runs `mvn -f neo4j/pom.xml package`; needs Maven).")
+        return java
+
+    def start(self, timeout: float = 180.0) -> ServerState:
+        """Start the server, or return the one already running on this data directory."""
+        st = self.state()
+        if st is not None:
+            if _port_open(st.port):
+                logger.info("reusing local Neo4j pid %s at %s", st.pid, st.uri)
+                return st
+            raise ServerError(f"a local Neo4j (pid {st.pid}) owns {self.data_dir} but does not answer on "
+                              f"port {st.port}; see {self.log_file}, then `python -m graph stop`.")
+        java = self._check_prerequisites()
+        if _port_open(self.port):
+            raise ServerError(f"port {self.port} on 127.0.0.1 is in use by another program: "
+                              f"choose another with `--port N` or NEO4J_LOCAL_PORT.")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        cmd = [java, f"-Xmx{self.heap}", *JVM_FLAGS, "-cp", str(LIB_DIR / "*"), str(LAUNCHER),
+               str(self.data_dir / "home"), str(self.port), str(self.pagecache_mb)]
+        logger.info("starting local Neo4j on port %s (data %s)", self.port, self.data_dir)
+        log = open(self.log_file, "ab")
+        log.write(f"\n--- start {time.strftime('%Y-%m-%d %H:%M:%S')} port {self.port}\n".encode())
+        log.flush()
+        offset = self.log_file.stat().st_size
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, cwd=str(ROOT))
+        log.close()
+        st = ServerState(proc.pid, self.port, str(self.data_dir), time.time())
+        self.state_file.write_text(json.dumps(st.__dict__))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            code = proc.poll()
+            text = self._log_since(offset)
+            if READY_MARK in text and _port_open(self.port):
+                logger.info("local Neo4j ready at %s", st.uri)
+                return st
+            if code is not None:
+                self.state_file.unlink(missing_ok=True)
+                raise ServerError(f"local Neo4j exited with code {code} while starting; last log lines:\n"
+                                  f"{self._tail(text)}\nFull log: {self.log_file}")
+            time.sleep(0.3)
+        self._terminate(proc.pid, grace=20)
+        self.state_file.unlink(missing_ok=True)
+        raise ServerError(f"local Neo4j did not become ready within {timeout:.0f}s; see {self.log_file}")
+
+    def stop(self, grace: float = 60.0) -> bool:
+        """Stop the recorded server; True if one was running."""
+        st = self.state()
+        if st is None:
+            return False
+        self._terminate(st.pid, grace)
+        self.state_file.unlink(missing_ok=True)
+        return True
+
+    @staticmethod
+    def _terminate(pid: int, grace: float) -> None:
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            try:  # reap our own child so it does not linger as a zombie
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            if not _pid_alive(pid):
+                return
+            time.sleep(0.2)
+        logger.warning("local Neo4j pid %s ignored SIGTERM for %.0fs; killing it", pid, grace)
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    # -- log helpers -------------------------------------------------------------
+    def _log_since(self, offset: int) -> str:
+        try:
+            with open(self.log_file, "rb") as f:
+                f.seek(offset)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    @staticmethod
+    def _tail(text: str, n: int = 25) -> str:
+        return "\n".join(text.strip().splitlines()[-n:])
+
+
+def main_status(server: LocalServer) -> str:
+    st = server.state()
+    if st is None:
+        return f"not running (data {server.data_dir})"
+    alive = "answering" if _port_open(st.port) else "NOT answering"
+    return f"running pid {st.pid}, {alive} at {st.uri} (data {st.data_dir}, log {server.log_file})"
+
+
+if __name__ == "__main__":  # pragma: no cover - use `python -m graph`
+    sys.exit("use: python -m graph start|stop|status|reset")

@@ -1,0 +1,65 @@
+"""Shared fixtures: a real Neo4j for the whole test session, a clean database per test.
+
+Without NEO4J_URI, each pytest session starts its own local Neo4j on a free port with
+a throw-away data directory (so parallel runs and the demo database never collide)
+and stops it at the end. With NEO4J_URI set, that server is used and EMPTIED.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from graph import Graph, LocalServer, free_port
+from graph.db import Connection, resolve_connection
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def neo4j_connection():
+    """A Connection to a real Neo4j: NEO4J_URI, or a fresh local server for this session."""
+    if os.environ.get("NEO4J_URI"):
+        yield resolve_connection(start_local=False)
+        return
+    data = Path(tempfile.mkdtemp(prefix="neo4j-test-", dir=os.environ.get("NEO4J_TEST_TMP")))
+    server = LocalServer(data, free_port(), heap="1g", pagecache_mb=256)
+    state = server.start()
+    try:
+        yield Connection(state.uri, None, None, "neo4j", local=True)
+    finally:
+        server.stop()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def session_graph(neo4j_connection):
+    g = Graph(neo4j_connection)
+    g.ensure_schema()
+    yield g
+    g.close()
+
+
+@pytest.fixture
+def graph(session_graph):
+    """An empty database (schema kept) for one test."""
+    session_graph.wipe()
+    return session_graph
+
+
+@pytest.fixture(scope="module")
+def module_graph(session_graph):
+    """An empty database shared by one module's tests (for a load they all read)."""
+    session_graph.wipe()
+    return session_graph
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
