@@ -172,10 +172,11 @@ class Graph:
             sent += len(batch)
         return sent
 
-    def run_autocommit(self, cypher: str, params: dict | None = None) -> None:
-        """For `CALL { ... } IN TRANSACTIONS`, which needs an implicit transaction."""
+    def run_autocommit(self, cypher: str, params: dict | None = None) -> list[dict]:
+        """For schema commands and `CALL { ... } IN TRANSACTIONS`, which need an implicit transaction."""
         with self.driver.session(database=self.database) as session:
-            session.run(cypher, params or {}).consume()
+            result = session.run(cypher, params or {})
+            return [{k: to_native(v) for k, v in rec.items()} for rec in result]
 
     def _run(self, mode: str, work: Any) -> Any:
         try:

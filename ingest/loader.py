@@ -1,0 +1,360 @@
+"""Load a contract folder into the graph: read, validate, check references, write, reject.
+
+The invariant every load keeps, per table: loaded + rejected = read. A rejected row is
+written to `<rejects>/<table>.csv` with its original values, file, row number and
+every reason. A load that cannot run at all (no such folder, a file in an unreadable
+encoding, a missing required column) raises `InputError` before anything is written.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import logging
+import secrets
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from tqdm import tqdm
+
+from graph import Graph
+from graph.schema import label
+
+from . import writers
+from .contract import LOAD_ORDER, TABLES
+from .readers import InputError, Source, count_rows, discover, open_source, read_chunks
+from .validate import Row, validate_row
+
+logger = logging.getLogger(__name__)
+
+BATCH = 5000
+SYMMETRIC = {"spouse", "former_spouse", "sibling", "relative", "associate"}
+
+
+@dataclass
+class LoadResult:
+    load_id: str
+    source_dir: str
+    tables: dict[str, dict[str, int]] = field(default_factory=dict)
+    rejects_dir: str | None = None
+    files: dict[str, list[str]] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        return {"load_id": self.load_id, "tables": self.tables}
+
+    @property
+    def rejected(self) -> int:
+        return sum(t["rejected"] for t in self.tables.values())
+
+
+def new_load_id() -> str:
+    return dt.datetime.now().strftime("L%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+class RejectWriter:
+    """Rejected rows of one table, with original values, file, row and reasons."""
+
+    def __init__(self, path: Path, table: str, load_id: str) -> None:
+        self.path = path
+        self.table = table
+        self.load_id = load_id
+        self._file = None
+        self._writer: Any = None
+
+    def write(self, row: Row, mapping: dict[str, str]) -> None:
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "w", newline="", encoding="utf-8-sig")
+            cols = [c.name for c in TABLES[self.table].columns]
+            self._writer = csv.writer(self._file)
+            self._writer.writerow(["load_id", "file", "row", "reasons", *cols, "extra_columns"])
+        by_col: dict[str, str] = {}
+        extra: dict[str, str] = {}
+        for header, text in row.original.items():
+            name = mapping.get(header, "x_" + str(header))
+            if name.startswith("x_"):
+                extra[str(header)] = text
+            else:
+                by_col[name] = text
+        cols = [c.name for c in TABLES[self.table].columns]
+        self._writer.writerow([self.load_id, row.src_file, row.src_row, "; ".join(row.reasons),
+                               *[by_col.get(c, "") for c in cols],
+                               json.dumps(extra, ensure_ascii=False) if extra else ""])
+
+    def close(self) -> None:
+        if self._file:
+            self._file.close()
+
+
+def _props(values: dict[str, Any], fields: dict[str, str], extras: dict[str, str]) -> dict[str, Any]:
+    """Model properties (renamed per `fields`) plus kept extra columns; nulls dropped."""
+    out = {prop: values.get(col) for col, prop in fields.items()}
+    out.update(extras)
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _payload(row: Row) -> dict[str, Any]:
+    """The map one row sends to its writer (see writers.py for what each table reads)."""
+    v, x = row.values, row.extras
+    base = {"src_file": row.src_file, "src_row": row.src_row}
+    t = row.table
+    if t == "persons":
+        return {**base, "key": v["person_id"], "props": _props(v, {
+            "name": "name", "id_number": "id_number", "id_number_valid": "id_number_valid", "gender": "gender",
+            "birth_date": "birth_date", "phone": "phone", "address": "address"}, x)}
+    if t == "companies":
+        return {**base, "key": v["company_id"],
+                "props": _props(v, {"name": "name", "registered_on": "registered_on"}, x)}
+    if t == "inmates":
+        return {**base, "key": v["inmate_no"], "person_id": v["person_id"], "props": _props(v, {
+            "inmate_no": "inmate_no", "prison": "prison", "admitted_on": "admitted_on", "release_on": "release_on",
+            "treatment_level": "treatment_level"}, x)}
+    if t == "relations":
+        rel, a, b = v["relation"], v["person_id"], v["other_person_id"]
+        ended = rel == "former_spouse" or (rel == "spouse" and v.get("until") is not None)
+        if rel in SYMMETRIC:
+            a, b = sorted((a, b))
+            rel = "spouse" if rel == "former_spouse" else rel
+        elif rel == "child":  # "other is the child of person": stored child -> parent
+            a, b, rel = b, a, "parent"
+        props = _props(v, {"since": "since", "until": "until"}, x)
+        return {**base, "key": f"{a}|{b}|{rel}", "a": a, "b": b, "relation": rel, "ended": ended, "props": props}
+    if t == "company_roles":
+        return {**base, "key": f"{v['person_id']}|{v['company_id']}|{v['role']}", "person_id": v["person_id"],
+                "company_id": v["company_id"], "role": v["role"],
+                "props": _props(v, {"share_pct": "share_pct", "since": "since", "until": "until"}, x)}
+    if t == "accounts":
+        return {**base, "key": v["account_id"], "holder_id": v["holder_id"], "props": _props(v, {
+            "kind": "kind", "institution": "institution", "opened_on": "opened_on", "closed_on": "closed_on"}, x)}
+    if t == "balances":
+        return {**base, "key": f"{v['account_id']}|{v['as_of'].isoformat()}", "account_id": v["account_id"],
+                "as_of": v["as_of"], "props": _props(v, {"balance": "balance_fen"}, x)}
+    if t == "transfers":
+        return {**base, "key": v["transfer_id"], "from_account": v["from_account"], "to_account": v["to_account"],
+                "from_name": v.get("from_name"), "to_name": v.get("to_name"), "props": _props(v, {
+                    "amount": "amount_fen", "currency": "currency", "at": "at", "at_has_time": "at_has_time",
+                    "on": "on", "channel": "channel", "memo": "memo", "from_name": "from_name",
+                    "to_name": "to_name"}, x)}
+    if t == "assets":
+        return {**base, "key": v["asset_id"], "owner_id": v["owner_id"], "props": _props(v, {
+            "kind": "kind", "owner_id": "owner_id", "acquired_on": "acquired_on", "description": "description",
+            "appraised_value": "appraised_value_fen", "appraised_on": "appraised_on"}, x)}
+    if t == "asset_transfers":
+        return {**base, "key": v["transfer_id"], "asset_id": v["asset_id"], "from_id": v["from_id"],
+                "to_id": v["to_id"], "props": _props(v, {
+                    "asset_id": "asset_id", "from_id": "from_id", "to_id": "to_id", "on": "on", "price": "price_fen",
+                    "price_given": "price_given", "registry_ref": "registry_ref"}, x)}
+    if t == "cases":
+        props = _props(v, {
+            "debtor_id": "debtor_id", "kind": "kind", "court": "court", "filed_on": "filed_on",
+            "served_on": "served_on", "litigation_start": "litigation_start", "judged_on": "judged_on",
+            "effective_on": "effective_on", "enforcement_filed_on": "enforcement_filed_on",
+            "amount_due": "amount_due_fen", "amount_paid": "amount_paid_fen", "creditor": "creditor"}, x)
+        props["unpaid_fen"] = v["amount_due"] - v["amount_paid"]
+        return {**base, "key": v["case_no"], "debtor_id": v["debtor_id"], "props": props}
+    raise ValueError(t)
+
+
+# Fields of a payload whose stored value must match an earlier load's (else the row contradicts it).
+_STORED_FIELDS = {
+    "accounts": ("holder_id",), "transfers": ("from_account", "to_account"), "assets": ("owner_id",),
+    "asset_transfers": ("asset_id", "from_id", "to_id"), "cases": ("debtor_id",),
+}
+_PARTY_FIELDS = {"accounts": ("holder_id",), "assets": ("owner_id",), "asset_transfers": ("from_id", "to_id"),
+                 "cases": ("debtor_id",)}
+_ZH = {c.name: c.zh for t in TABLES.values() for c in t.columns}
+
+
+def _col(name: str) -> str:
+    return f"{name} ({_ZH.get(name, '')})"
+
+
+class _TableLoad:
+    """State of one table across its files: duplicate keys seen in this load, reference caches."""
+
+    def __init__(self, g: Graph, table: str, load_id: str, rejects: RejectWriter) -> None:
+        self.g = g
+        self.table = table
+        self.load_id = load_id
+        self.rejects = rejects
+        self.seen: dict[str, tuple[Any, str, int]] = {}
+        self.party_cache: dict[str, str | None] = {}
+        self.exists_cache: dict[tuple[str, str], bool] = {}
+        self.counts = {"read": 0, "loaded": 0, "rejected": 0}
+
+    # -- checks ------------------------------------------------------------------
+    def _check_refs(self, rows: list[tuple[Row, dict]]) -> None:
+        refs = TABLES[self.table].refs
+        for col, kind in refs.items():
+            ids = sorted({r.values[col] for r, _ in rows if r.ok and r.values.get(col)})
+            if kind == "party":
+                todo = [i for i in ids if i not in self.party_cache]
+                if todo:
+                    self.party_cache.update(writers.party_kinds(self.g, todo))
+            else:
+                todo = [i for i in ids if (kind, i) not in self.exists_cache]
+                if todo:
+                    found = writers.existing(self.g, kind, todo)
+                    self.exists_cache.update({(kind, i): i in found for i in todo})
+            for r, _ in rows:
+                value = r.values.get(col)
+                if not r.ok or not value:
+                    continue
+                if kind == "party":
+                    k = self.party_cache.get(value)
+                    if k == "ambiguous":
+                        r.reject(_col(col), f"{value!r} is both a person_id and a company_id (ambiguous)")
+                    elif k is None:
+                        r.reject(_col(col), f"{value!r} is neither a known person nor a known company (dangling)")
+                elif not self.exists_cache.get((kind, value)):
+                    r.reject(_col(col), f"{value!r} is not a known {kind} (dangling reference)")
+
+    def _check_stored(self, rows: list[tuple[Row, dict]]) -> None:
+        ok = [(r, p) for r, p in rows if r.ok]
+        if not ok:
+            return
+        if self.table == "inmates":
+            by_key = {p["key"]: p["person_id"] for _, p in ok}
+            found = writers.stored(self.g, "inmates", list(by_key), by_key=by_key)
+            for r, p in ok:
+                s = found.get(p["key"], {})
+                if s.get("person_id") and s["person_id"] != p["person_id"]:
+                    r.reject(_col("inmate_no"), f"{p['key']!r} is already the inmate number of {s['person_id']!r}")
+                elif s.get("other_inmate_no") and s["other_inmate_no"] != p["key"]:
+                    r.reject(_col("person_id"),
+                             f"{p['person_id']!r} is already registered as inmate {s['other_inmate_no']!r}")
+            return
+        fields = _STORED_FIELDS.get(self.table)
+        if not fields:
+            return
+        found = writers.stored(self.g, self.table, [p["key"] for _, p in ok])
+        for r, p in ok:
+            s = found.get(p["key"])
+            if not s:
+                continue
+            for f in fields:
+                if s.get(f) is not None and s[f] != p[f]:
+                    r.reject(_col(f), f"{p[f]!r} contradicts {s[f]!r} stored for key {p['key']!r} "
+                                      f"by load {s.get('load_id')}")
+
+    def _check_duplicates(self, rows: list[tuple[Row, dict]]) -> list[tuple[Row, dict]]:
+        """Same key twice in this load: identical (or compatible) rows merge, contradicting ones are rejected."""
+        out = []
+        for r, p in rows:
+            if not r.ok:
+                continue
+            key = p["key"]
+            fields = {k: v for k, v in p.items() if k not in ("src_file", "src_row", "props", "ended")}
+            fields.update(p["props"])
+            if self.table in ("transfers", "balances"):
+                fields_cmp: Any = hash(tuple(sorted((k, str(v)) for k, v in fields.items())))
+            else:
+                fields_cmp = fields
+            prev = self.seen.get(key)
+            if prev is None:
+                self.seen[key] = (fields_cmp, r.src_file, r.src_row)
+                out.append((r, p))
+                continue
+            prev_fields, pf, pr = prev
+            if isinstance(fields_cmp, dict):
+                clash = [k for k, v in fields_cmp.items() if k in prev_fields and prev_fields[k] != v]
+                if clash:
+                    r.reject(_col(clash[0]), f"contradicts {pf} row {pr}, which has the same key {key!r}")
+                    continue
+                prev_fields.update(fields_cmp)
+            elif prev_fields != fields_cmp:
+                r.reject(None, f"key {key!r} also in {pf} row {pr} with different values")
+                continue
+            out.append((r, p))  # a compatible repeat: MERGE makes it one record
+        return out
+
+    # -- writing -------------------------------------------------------------------
+    def process(self, rows: list[Row], mapping: dict[str, str]) -> None:
+        pairs = [(r, _payload(r) if r.ok else {}) for r in rows]
+        self._check_refs(pairs)
+        self._check_stored(pairs)
+        good = self._check_duplicates(pairs)
+        self._write(good)
+        for r, _ in pairs:
+            self.counts["read"] += 1
+            if r.ok:
+                self.counts["loaded"] += 1
+            else:
+                self.counts["rejected"] += 1
+                self.rejects.write(r, mapping)
+
+    def _write(self, good: list[tuple[Row, dict]]) -> None:
+        if not good:
+            return
+        payloads = [p for _, p in good]
+        t = self.table
+        simple = {"persons": writers.Q_PERSONS, "companies": writers.Q_COMPANIES, "inmates": writers.Q_INMATES,
+                  "relations": writers.Q_RELATIONS, "company_roles": writers.Q_ROLES,
+                  "balances": writers.Q_BALANCES, "transfers": writers.Q_TRANSFERS}
+        if t in simple:
+            self.g.write_batches(simple[t], payloads, BATCH, load_id=self.load_id)
+            return
+        groups: dict[tuple[str, ...], list[dict]] = {}
+        for p in payloads:
+            labels = tuple(label(self.party_cache[p[f]]) for f in _PARTY_FIELDS[t])  # type: ignore[arg-type]
+            groups.setdefault(labels, []).append(p)
+        for labels, batch in sorted(groups.items()):
+            query = {"accounts": writers.q_accounts, "assets": writers.q_assets,
+                     "asset_transfers": writers.q_asset_transfers, "cases": writers.q_cases}[t](*labels)
+            self.g.write_batches(query, batch, BATCH, load_id=self.load_id)
+
+
+def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, progress: bool = False,
+             load_id: str | None = None,
+             on_table: Callable[[str, dict[str, int]], None] | None = None) -> LoadResult:
+    """Load every contract table found in `path`; see the module docstring for the guarantees."""
+    folder = Path(path)
+    sources = discover(folder)
+    for src in sources:  # every header checked before anything is written
+        open_source(src)
+    if not sources:
+        raise InputError(f"{folder}: no file named after a table of the contract "
+                         f"({', '.join(LOAD_ORDER)}; .csv or .xlsx)")
+    rejects_path = Path(rejects_dir) if rejects_dir else Path.cwd() / "rejects"
+    load_id = load_id or new_load_id()
+    result = LoadResult(load_id, str(folder.resolve()), rejects_dir=str(rejects_path))
+    g.ensure_schema()
+    g.write("MERGE (l:Load {load_id: $id}) ON CREATE SET l.started_at = $now, l.source_dir = $dir, "
+            "l.status = 'running'", {"id": load_id, "now": dt.datetime.now().replace(microsecond=0),
+                                      "dir": result.source_dir})
+    for name in LOAD_ORDER:
+        (rejects_path / f"{name}.csv").unlink(missing_ok=True)
+    by_table: dict[str, list[Source]] = {}
+    for src in sources:
+        by_table.setdefault(src.table, []).append(src)
+    for name in LOAD_ORDER:
+        srcs = by_table.get(name, [])
+        if not srcs:
+            continue
+        result.files[name] = [s.label for s in srcs]
+        rejects = RejectWriter(rejects_path / f"{name}.csv", name, load_id)
+        state = _TableLoad(g, name, load_id, rejects)
+        total = sum(count_rows(s) for s in srcs)
+        bar = tqdm(total=total or None, desc=name, unit="row", disable=not progress, file=sys.stderr, leave=False)
+        try:
+            for src in srcs:
+                for chunk in read_chunks(src):
+                    records = chunk.to_dict("records")
+                    rows = [validate_row(name, src.label, int(rec.pop("_row")), rec, src.columns)
+                            for rec in records]
+                    state.process(rows, src.columns)
+                    bar.update(len(rows))
+        finally:
+            bar.close()
+            rejects.close()
+        result.tables[name] = state.counts
+        logger.info("%s: read %d, loaded %d, rejected %d", name, state.counts["read"], state.counts["loaded"],
+                    state.counts["rejected"])
+        if on_table:
+            on_table(name, state.counts)
+    g.write("MATCH (l:Load {load_id: $id}) SET l.status = 'complete', l.finished_at = $now, l.summary_json = $s",
+            {"id": load_id, "now": dt.datetime.now().replace(microsecond=0),
+             "s": json.dumps(result.summary(), ensure_ascii=False)})
+    return result

@@ -1,0 +1,106 @@
+"""Cell parsers for the contract's value formats.
+
+Each parser takes the raw cell text and returns the parsed value, or raises
+`ValueError` with a short reason that goes into the rejects file. Money becomes
+integer fen through `Decimal`, never through a float.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+_DATE_RE = re.compile(
+    r"^\s*(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?"
+    r"(?:[ T]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2})(?:\.\d+)?)?)?\s*$"
+)
+_MONEY_STRIP = re.compile(r"[\s,，¥￥]|元$|^RMB|^CNY")
+_MONEY_RE = re.compile(r"^\d+(?:\.\d+)?$")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+CURRENCY_NAMES = {"人民币": "CNY", "RMB": "CNY", "美元": "USD", "港币": "HKD", "港元": "HKD", "欧元": "EUR",
+                  "日元": "JPY", "英镑": "GBP"}
+
+
+def parse_datetime(text: str) -> tuple[dt.datetime, bool]:
+    """`2024-03-01`, `2024/3/1`, `2024年3月1日`, optionally ` HH:MM[:SS]`.
+
+    Returns the timestamp (midnight when only a date was given) and whether a time was given.
+    """
+    m = _DATE_RE.match(text)
+    if not m:
+        raise ValueError(f"not a date: {text!r}")
+    y, mo, d, hh, mm, ss = m.groups()
+    try:
+        if hh is None:
+            return dt.datetime(int(y), int(mo), int(d)), False
+        return dt.datetime(int(y), int(mo), int(d), int(hh), int(mm), int(ss or 0)), True
+    except ValueError as exc:
+        raise ValueError(f"not a valid date: {text!r} ({exc})") from None
+
+
+def parse_date(text: str) -> dt.date:
+    """A date; a timestamp at midnight (as spreadsheets export dates) is accepted too."""
+    value, has_time = parse_datetime(text)
+    if has_time and value.time() != dt.time(0, 0):
+        raise ValueError(f"expected a date, got a time of day: {text!r}")
+    return value.date()
+
+
+def parse_money_fen(text: str) -> int:
+    """Yuan (`1234.5`, `1,234.50`, `¥1,234.50`, `1234.50元`) to integer fen; negative refused."""
+    raw = text.strip()
+    negative = raw.startswith("-") or raw.startswith("−")
+    cleaned = _MONEY_STRIP.sub("", raw.lstrip("-−"))
+    cleaned = _MONEY_STRIP.sub("", cleaned)
+    if not _MONEY_RE.match(cleaned):
+        raise ValueError(f"not an amount: {text!r}")
+    try:
+        yuan = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {text!r}") from None
+    fen = yuan * 100
+    if fen != fen.to_integral_value():
+        raise ValueError(f"more precise than a fen: {text!r}")
+    if negative and fen != 0:
+        raise ValueError(f"negative amount: {text!r}")
+    return int(fen)
+
+
+def parse_pct(text: str) -> float:
+    """A share percentage 0-100 (`35`, `35.5`, `35%`)."""
+    cleaned = text.strip().rstrip("%％").strip()
+    try:
+        value = float(Decimal(cleaned))
+    except InvalidOperation:
+        raise ValueError(f"not a percentage: {text!r}") from None
+    if not 0 <= value <= 100:
+        raise ValueError(f"percentage outside 0-100: {text!r}")
+    return value
+
+
+def parse_currency(text: str) -> str:
+    """`CNY`, `usd`, `人民币`, ... to an upper-case ISO code; blank is CNY."""
+    t = text.strip()
+    if not t:
+        return "CNY"
+    if t in CURRENCY_NAMES:
+        return CURRENCY_NAMES[t]
+    if re.fullmatch(r"[A-Za-z]{3}", t):
+        return t.upper()
+    raise ValueError(f"unknown currency: {text!r}")
+
+
+def id_number_valid(text: str) -> bool:
+    """GB 11643 check of an 18-character resident ID number."""
+    t = text.strip().upper()
+    if not re.fullmatch(r"\d{17}[\dX]", t):
+        return False
+    total = sum(int(ch) * w for ch, w in zip(t[:17], _ID_WEIGHTS))
+    return _ID_CHECK[total % 11] == t[17]
+
+
+def id_check_char(first17: str) -> str:
+    """The GB 11643 check character for the first 17 digits (used by the generator)."""
+    total = sum(int(ch) * w for ch, w in zip(first17, _ID_WEIGHTS))
+    return _ID_CHECK[total % 11]

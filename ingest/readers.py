@@ -1,0 +1,188 @@
+"""Find and read the contract's tables from a folder of CSV and XLSX files.
+
+Files are matched to tables by name (`transfers.csv`, `transfers_icbc.csv`, a workbook
+sheet named `transfers`). CSVs are decoded as UTF-8 (BOM or not) first, then GB18030;
+because GB18030 decodes almost any bytes, the header row is the check: headers that
+match no column of the table are an error naming the file and the encodings tried.
+Every cell is read as text; the validator parses it.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from .contract import TABLES, Table
+
+logger = logging.getLogger(__name__)
+
+ENCODINGS = ("utf-8-sig", "gb18030")
+CHUNK_ROWS = 20000
+
+
+class InputError(RuntimeError):
+    """A file that cannot be read as its table: the load does not run."""
+
+
+@dataclass
+class Source:
+    """One file (or workbook sheet) feeding one table."""
+
+    table: str
+    path: Path
+    sheet: str | None = None
+    encoding: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)  # original header -> column name or x_ name
+    headers: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.path.name}#{self.sheet}" if self.sheet else self.path.name
+
+
+def _table_for_name(stem: str) -> str | None:
+    stem = stem.strip()
+    # Longest table name first, so "asset_transfers_x" is not taken as "assets".
+    for name in sorted(TABLES, key=len, reverse=True):
+        if stem == name or stem.startswith(name + "_"):
+            return name
+    return None
+
+
+def discover(folder: Path) -> list[Source]:
+    """Every file and sheet in `folder` that feeds a table, in a stable order."""
+    if not folder.is_dir():
+        raise InputError(f"not a folder: {folder}")
+    sources: list[Source] = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith((".", "~$")) or not path.is_file():
+            continue
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            table = _table_for_name(path.stem)
+            if table:
+                sources.append(Source(table, path))
+            else:
+                logger.warning("ignoring %s: its name matches no table of the contract", path.name)
+        elif suffix == ".xlsx":
+            table = _table_for_name(path.stem)
+            try:
+                sheets = pd.ExcelFile(path, engine="openpyxl").sheet_names
+            except Exception as exc:  # openpyxl raises many kinds for a broken workbook
+                raise InputError(f"{path.name}: not a readable .xlsx workbook ({exc})") from exc
+            named = [s for s in sheets if _table_for_name(s) == s.strip()]
+            if named:
+                sources.extend(Source(s.strip(), path, sheet=s) for s in named)
+            elif table:
+                sources.append(Source(table, path, sheet=sheets[0]))
+            else:
+                logger.warning("ignoring %s: neither its name nor its sheets match a table", path.name)
+    return sources
+
+
+def _map_headers(table: Table, headers: list[str]) -> tuple[dict[str, str], int]:
+    known = table.header_map()
+    mapping: dict[str, str] = {}
+    matched = 0
+    for h in headers:
+        key = str(h).strip()
+        col = known.get(key.lower()) or known.get(key)
+        if col and col not in mapping.values():
+            mapping[h] = col
+            matched += 1
+        else:
+            mapping[h] = "x_" + (key or "column")
+    return mapping, matched
+
+
+def _check_headers(src: Source, encodings_tried: list[str]) -> None:
+    table = TABLES[src.table]
+    mapping, matched = _map_headers(table, src.headers)
+    if matched == 0:
+        tried = ", ".join(encodings_tried) if encodings_tried else "xlsx"
+        raise InputError(
+            f"{src.label}: the header row matches no column of table '{src.table}' "
+            f"(encodings tried: {tried}; headers read: {src.headers[:8]}). "
+            "Save the file as UTF-8 or GB18030 CSV with the contract's English or Chinese headers.")
+    missing = [c for c in table.required if c not in mapping.values()]
+    if missing:
+        names = ", ".join(f"{c} ({table.column(c).zh})" for c in missing)
+        raise InputError(f"{src.label}: required column(s) missing from table '{src.table}': {names}")
+    src.columns = mapping
+
+
+def open_source(src: Source) -> None:
+    """Read the header row, choose the encoding, map the headers; raise InputError if unusable."""
+    if src.sheet is not None:
+        df = pd.read_excel(src.path, sheet_name=src.sheet, dtype=str, nrows=0, engine="openpyxl")
+        src.headers = [str(c) for c in df.columns]
+        _check_headers(src, [])
+        return
+    raw = src.path.read_bytes()[:65536]
+    tried: list[str] = []
+    last_error: InputError | None = None
+    for enc in ENCODINGS:
+        tried.append(enc)
+        try:
+            text = raw.decode(enc)
+        except UnicodeDecodeError as exc:
+            # A multi-byte character cut at the 64 KiB boundary is not a decoding failure.
+            if exc.start < len(raw) - 4:
+                continue
+            text = raw[:exc.start].decode(enc)
+        first = text.splitlines()[0] if text else ""
+        src.headers = next(csv.reader(io.StringIO(first)), [])
+        src.encoding = enc
+        try:
+            _check_headers(src, tried)
+            return
+        except InputError as exc:
+            last_error = exc
+            if "required column" in str(exc):
+                raise
+    if last_error:
+        raise last_error
+    raise InputError(f"{src.label}: cannot be decoded as any of {', '.join(ENCODINGS)}")
+
+
+def read_chunks(src: Source) -> Iterator[pd.DataFrame]:
+    """The data rows as text DataFrames, with the spreadsheet row number in `_row`.
+
+    Fully blank rows are skipped (they hold no record); every other row is yielded.
+    """
+    if src.sheet is not None:
+        frames = [pd.read_excel(src.path, sheet_name=src.sheet, dtype=str, keep_default_na=False,
+                                engine="openpyxl")]
+    else:
+        try:
+            frames = pd.read_csv(src.path, dtype=str, keep_default_na=False, encoding=src.encoding,
+                                 chunksize=CHUNK_ROWS, skip_blank_lines=False)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{src.label}: bad bytes for {src.encoding} ({exc})") from exc
+    start = 2
+    try:
+        for df in frames:
+            n = len(df)
+            df = df.fillna("")
+            df.columns = [str(c) for c in df.columns]
+            df["_row"] = range(start, start + n)
+            start += n
+            blank = (df.drop(columns="_row").apply(lambda s: s.str.strip()) == "").all(axis=1)
+            yield df[~blank]
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{src.label}: bad bytes for {src.encoding} near row {start} ({exc})") from exc
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{src.label}: not a well-formed CSV ({exc})") from exc
+
+
+def count_rows(src: Source) -> int:
+    """Data rows (for the progress bar), cheaply for CSV."""
+    if src.sheet is not None:
+        return 0
+    with open(src.path, "rb") as f:
+        return max(sum(buf.count(b"\n") for buf in iter(lambda: f.read(1 << 20), b"")) - 1, 0)

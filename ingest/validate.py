@@ -1,0 +1,155 @@
+"""Row validation against the contract: parse every cell, collect every reason.
+
+`validate_row` turns one row of text cells into the properties the graph model stores
+(docs/graph-model.md), or into the list of reasons it breaks the contract. Reference
+checks (does this holder exist?) need the graph and are done by the loader.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import parse
+from .contract import ENUMS, TABLES, Table
+
+
+@dataclass
+class Row:
+    """One validated row: model properties, kept extra columns, provenance, or its reasons."""
+
+    table: str
+    src_file: str
+    src_row: int
+    original: dict[str, str]
+    values: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, str] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.reasons
+
+    def reject(self, column: str | None, what: str) -> None:
+        self.reasons.append(f"{column}: {what}" if column else what)
+
+    def key(self) -> tuple:
+        return tuple(self.values.get(k) for k in TABLES[self.table].key)
+
+
+def _parse_cell(table: Table, col: str, text: str, row: Row) -> Any:
+    spec = table.column(col)
+    label = f"{col} ({spec.zh})"
+    if text == "":
+        if spec.required:
+            row.reject(label, "required value missing")
+        return None
+    try:
+        if spec.kind == "date":
+            return parse.parse_date(text)
+        if spec.kind == "datetime":
+            return parse.parse_datetime(text)
+        if spec.kind == "money":
+            return parse.parse_money_fen(text)
+        if spec.kind == "pct":
+            return parse.parse_pct(text)
+        if spec.kind == "enum":
+            options = ENUMS[spec.enum or col]
+            value = options.get(text.lower()) or options.get(text)
+            if value is None:
+                allowed = sorted(set(options.values()))
+                raise ValueError(f"unknown value {text!r} (allowed: {', '.join(allowed)})")
+            return value
+        return text
+    except ValueError as exc:
+        row.reject(label, str(exc))
+        return None
+
+
+def validate_row(table_name: str, src_file: str, src_row: int, cells: dict[str, str],
+                 mapping: dict[str, str]) -> Row:
+    """Parse one row's cells (keyed by original header) into a Row with values or reasons."""
+    table = TABLES[table_name]
+    row = Row(table_name, src_file, src_row, dict(cells))
+    texts: dict[str, str] = {}
+    for header, text in cells.items():
+        name = mapping.get(header)
+        if name is None:
+            continue
+        text = str(text).strip()
+        if name.startswith("x_"):
+            if text:
+                row.extras[name] = text
+        else:
+            texts[name] = text
+    for col in table.columns:
+        row.values[col.name] = _parse_cell(table, col.name, texts.get(col.name, ""), row)
+    _table_rules(row)
+    return row
+
+
+def _table_rules(row: Row) -> None:
+    v = row.values
+    t = row.table
+    if t == "persons":
+        idn = v.get("id_number")
+        if idn:
+            v["id_number"] = idn.upper()
+            v["id_number_valid"] = parse.id_number_valid(idn)
+        else:
+            v["id_number_valid"] = None
+    elif t == "relations":
+        if v["person_id"] and v["person_id"] == v["other_person_id"]:
+            row.reject("other_person_id (关系人编号)", "a person cannot be related to themself")
+        _order(row, "since", "until")
+    elif t == "company_roles":
+        _order(row, "since", "until")
+    elif t == "inmates":
+        _order(row, "admitted_on", "release_on")
+    elif t == "accounts":
+        _order(row, "opened_on", "closed_on")
+    elif t == "transfers":
+        at = v.get("at")
+        if at is not None:
+            v["at"], v["at_has_time"] = at
+            v["on"] = v["at"].date()
+        if v.get("amount") == 0:
+            row.reject("amount (金额)", "must be greater than 0")
+        try:
+            v["currency"] = parse.parse_currency(row_text(row, "currency"))
+        except ValueError as exc:
+            row.reject("currency (币种)", str(exc))
+        if v["from_account"] and v["from_account"] == v["to_account"]:
+            row.reject("to_account (收款账号)", "same account as from_account")
+    elif t == "asset_transfers":
+        v["price_given"] = v.get("price") is not None
+        if v["price"] is None:
+            v["price"] = 0
+        if v["from_id"] and v["from_id"] == v["to_id"]:
+            row.reject("to_id (受让人编号)", "same party as from_id")
+    elif t == "cases":
+        due, paid = v.get("amount_due"), v.get("amount_paid")
+        if due == 0:
+            row.reject("amount_due (应执行金额)", "must be greater than 0")
+        if paid is None:
+            v["amount_paid"] = paid = 0
+        if due is not None and paid > due:
+            row.reject("amount_paid (已执行金额)", f"above amount_due ({paid} > {due} fen)")
+        v["litigation_start"] = v.get("served_on") or v.get("filed_on")
+
+
+def row_text(row: Row, col: str) -> str:
+    """The original text of a column, whatever header spelling the file used."""
+    table = TABLES[row.table]
+    spec = table.column(col)
+    for h, text in row.original.items():
+        hs = str(h).strip()
+        if hs.lower() == col or hs == spec.zh:
+            return str(text).strip()
+    return ""
+
+
+def _order(row: Row, first: str, second: str) -> None:
+    a, b = row.values.get(first), row.values.get(second)
+    if isinstance(a, dt.date) and isinstance(b, dt.date) and b < a:
+        row.reject(f"{second}", f"{b.isoformat()} is before {first} {a.isoformat()}")

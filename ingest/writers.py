@@ -1,0 +1,199 @@
+"""Batched `UNWIND $rows ... MERGE` writers, one per table, and the look-ups validation needs.
+
+All Cypher of the loader lives here. Every write MERGEs on the contract key, so a batch
+that the driver retries, or a folder loaded twice, changes nothing. `ON CREATE` records
+the creating load and source row; a later load that changes a value marks itself in
+`updated_load_id`. Labels of a referenced party (Person or Company) are resolved
+before writing and interpolated only through the schema allow-list.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graph import Graph
+from graph.schema import label
+
+logger = logging.getLogger(__name__)
+
+PARTY_KEY = {"Person": "person_id", "Company": "company_id"}
+
+_PROV = "{v}.load_id = $load_id, {v}.src_file = row.src_file, {v}.src_row = row.src_row"
+
+
+def _prov(var: str) -> str:
+    return _PROV.format(v=var)
+
+
+def _set_props(var: str) -> str:
+    """SET the row's props, marking a change made by a later load."""
+    return (f"WITH *, [k IN keys(row.props) WHERE {var}[k] IS NULL OR {var}[k] <> row.props[k]] AS changed_{var}\n"
+            f"SET {var} += row.props\n"
+            f"FOREACH (_ IN CASE WHEN size(changed_{var}) > 0 AND {var}.load_id <> $load_id THEN [1] ELSE [] END |"
+            f" SET {var}.updated_load_id = $load_id)\n")
+
+
+def _party(var: str, lab: str, id_field: str) -> str:
+    lab = label(lab)
+    return f"({var}:{lab} {{{PARTY_KEY[lab]}: row.{id_field}}})"
+
+
+Q_PERSONS = ("UNWIND $rows AS row MERGE (n:Person {person_id: row.key}) ON CREATE SET " + _prov("n") + "\n"
+             + _set_props("n"))
+Q_COMPANIES = ("UNWIND $rows AS row MERGE (n:Company {company_id: row.key}) ON CREATE SET " + _prov("n") + "\n"
+               + _set_props("n"))
+Q_INMATES = """
+UNWIND $rows AS row
+MATCH (p:Person {person_id: row.person_id})
+SET p:Inmate
+SET p.inmate_load_id = coalesce(p.inmate_load_id, $load_id),
+    p.inmate_src_file = coalesce(p.inmate_src_file, row.src_file),
+    p.inmate_src_row = coalesce(p.inmate_src_row, row.src_row)
+SET p += row.props
+"""
+Q_RELATIONS = """
+UNWIND $rows AS row
+MATCH (a:Person {person_id: row.a}), (b:Person {person_id: row.b})
+MERGE (a)-[r:RELATED {relation: row.relation}]->(b)
+ON CREATE SET """ + _prov("r") + "\n" + _set_props("r") + """
+SET r.ended = coalesce(r.ended, false) OR row.ended
+"""
+Q_ROLES = """
+UNWIND $rows AS row
+MATCH (p:Person {person_id: row.person_id}), (c:Company {company_id: row.company_id})
+MERGE (p)-[r:ROLE {role: row.role}]->(c)
+ON CREATE SET """ + _prov("r") + "\n" + _set_props("r")
+
+
+def q_accounts(holder_label: str) -> str:
+    return f"""
+UNWIND $rows AS row
+MATCH {_party('h', holder_label, 'holder_id')}
+MERGE (a:Account {{account_id: row.key}})
+ON CREATE SET {_prov('a')}
+SET a.holder_load_id = CASE WHEN coalesce(a.holder_known, false) THEN a.holder_load_id ELSE $load_id END
+SET a.holder_known = true, a.holder_id = row.holder_id
+{_set_props('a')}
+MERGE (h)-[r:HOLDS]->(a)
+ON CREATE SET {_prov('r')}
+"""
+
+
+Q_BALANCES = """
+UNWIND $rows AS row
+MATCH (a:Account {account_id: row.account_id})
+MERGE (b:Balance {account_id: row.account_id, as_of: row.as_of})
+ON CREATE SET """ + _prov("b") + "\n" + _set_props("b") + """
+MERGE (a)-[r:HAS_BALANCE]->(b)
+ON CREATE SET """ + _prov("r") + "\n"
+
+_NEW_ACCOUNT = ("ON CREATE SET {v}.holder_known = false, {v}.stmt_names = [], " + _PROV)
+_STMT_NAME = ("SET {v}.stmt_names = CASE WHEN row.{f} IS NULL OR row.{f} IN coalesce({v}.stmt_names, [])"
+              " OR size(coalesce({v}.stmt_names, [])) >= 20"
+              " THEN {v}.stmt_names ELSE coalesce({v}.stmt_names, []) + row.{f} END")
+Q_TRANSFERS = f"""
+UNWIND $rows AS row
+MERGE (a:Account {{account_id: row.from_account}})
+{_NEW_ACCOUNT.format(v='a')}
+MERGE (b:Account {{account_id: row.to_account}})
+{_NEW_ACCOUNT.format(v='b')}
+WITH a, b, row
+{_STMT_NAME.format(v='a', f='from_name')}
+{_STMT_NAME.format(v='b', f='to_name')}
+MERGE (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
+ON CREATE SET {_prov('t')}
+{_set_props('t')}
+"""
+
+
+def q_assets(owner_label: str) -> str:
+    return f"""
+UNWIND $rows AS row
+MATCH {_party('o', owner_label, 'owner_id')}
+MERGE (s:Asset {{asset_id: row.key}})
+ON CREATE SET {_prov('s')}
+{_set_props('s')}
+MERGE (o)-[r:OWNS]->(s)
+ON CREATE SET {_prov('r')}, r.since = row.props.acquired_on
+"""
+
+
+def q_asset_transfers(from_label: str, to_label: str) -> str:
+    return f"""
+UNWIND $rows AS row
+MATCH (s:Asset {{asset_id: row.asset_id}}), {_party('f', from_label, 'from_id')}, {_party('t', to_label, 'to_id')}
+MERGE (x:AssetTransfer {{transfer_id: row.key}})
+ON CREATE SET {_prov('x')}
+{_set_props('x')}
+MERGE (f)-[r1:CONVEYED]->(x) ON CREATE SET {_prov('r1')}
+MERGE (x)-[r2:CONVEYED_TO]->(t) ON CREATE SET {_prov('r2')}
+MERGE (x)-[r3:OF_ASSET]->(s) ON CREATE SET {_prov('r3')}
+"""
+
+
+def q_cases(debtor_label: str) -> str:
+    return f"""
+UNWIND $rows AS row
+MATCH {_party('d', debtor_label, 'debtor_id')}
+MERGE (c:Case {{case_no: row.key}})
+ON CREATE SET {_prov('c')}
+{_set_props('c')}
+MERGE (d)-[r:DEBTOR_IN]->(c)
+ON CREATE SET {_prov('r')}
+"""
+
+
+# -- look-ups for validation --------------------------------------------------------
+Q_PARTY_KINDS = """
+UNWIND $ids AS id
+RETURN id, EXISTS { MATCH (:Person {person_id: id}) } AS is_person,
+           EXISTS { MATCH (:Company {company_id: id}) } AS is_company
+"""
+Q_EXISTS = {
+    "person": "UNWIND $ids AS id RETURN id, EXISTS { MATCH (:Person {person_id: id}) } AS found",
+    "company": "UNWIND $ids AS id RETURN id, EXISTS { MATCH (:Company {company_id: id}) } AS found",
+    "account": "UNWIND $ids AS id RETURN id, EXISTS { MATCH (:Account {account_id: id}) } AS found",
+    "asset": "UNWIND $ids AS id RETURN id, EXISTS { MATCH (:Asset {asset_id: id}) } AS found",
+}
+#: What an earlier load stored under a key, to refuse a row that contradicts it.
+Q_STORED = {
+    "inmates": """UNWIND $keys AS k OPTIONAL MATCH (p:Inmate {inmate_no: k})
+                  OPTIONAL MATCH (q:Person {person_id: $by_key[k]})
+                  RETURN k, p.person_id AS person_id, q.inmate_no AS other_inmate_no""",
+    "accounts": """UNWIND $keys AS k MATCH (a:Account {account_id: k}) WHERE a.holder_known
+                   RETURN k, a.holder_id AS holder_id, a.load_id AS load_id""",
+    "transfers": """UNWIND $keys AS k MATCH (a:Account)-[t:TRANSFER {transfer_id: k}]->(b:Account)
+                    RETURN k, a.account_id AS from_account, b.account_id AS to_account, t.load_id AS load_id""",
+    "assets": """UNWIND $keys AS k MATCH (s:Asset {asset_id: k})
+                 RETURN k, s.owner_id AS owner_id, s.load_id AS load_id""",
+    "asset_transfers": """UNWIND $keys AS k MATCH (x:AssetTransfer {transfer_id: k})
+                          RETURN k, x.asset_id AS asset_id, x.from_id AS from_id, x.to_id AS to_id,
+                                 x.load_id AS load_id""",
+    "cases": """UNWIND $keys AS k MATCH (c:Case {case_no: k})
+                RETURN k, c.debtor_id AS debtor_id, c.load_id AS load_id""",
+}
+
+
+def party_kinds(g: Graph, ids: list[str]) -> dict[str, str | None]:
+    """id -> 'Person', 'Company', 'ambiguous' or None (dangling)."""
+    out: dict[str, str | None] = {}
+    for r in g.read(Q_PARTY_KINDS, {"ids": ids}):
+        if r["is_person"] and r["is_company"]:
+            out[r["id"]] = "ambiguous"
+        elif r["is_person"]:
+            out[r["id"]] = "Person"
+        elif r["is_company"]:
+            out[r["id"]] = "Company"
+        else:
+            out[r["id"]] = None
+    return out
+
+
+def existing(g: Graph, kind: str, ids: list[str]) -> set[str]:
+    return {r["id"] for r in g.read(Q_EXISTS[kind], {"ids": ids}) if r["found"]}
+
+
+def stored(g: Graph, table: str, keys: list[str], **params: Any) -> dict[str, dict]:
+    if table not in Q_STORED:
+        return {}
+    return {r["k"]: r for r in g.read(Q_STORED[table], {"keys": keys, **params})}
