@@ -1,0 +1,36 @@
+// ---
+// {"id": "fan_out_dispersal",
+//  "title_zh": "分散转出", "title_en": "Fan-out dispersal",
+//  "description_zh": "诉讼开始后任一 window_days 天窗口内，被执行人向至少 min_recipients 个关系人以外的不同收款人（按户主计；户主不明的按账户计）转款，每人合计不少于 min_each。",
+//  "description_en": "In some window of window_days days after litigation start, the debtor pays at least min_recipients distinct recipients other than related persons (counted by holder; unknown holders by account), each receiving in total at least min_each within the window.",
+//  "legal_basis_zh": "《刑法》第313条；法释〔2024〕13号第6条",
+//  "legal_basis_en": "Criminal Law art. 313; SPC/SPP interpretation 2024 No. 13, art. 6",
+//  "post": "fan_out_dispersal",
+//  "kind": "money",
+//  "params": [
+//   {"name": "window_days", "type": "days", "default": 30, "unit": "days",
+//    "description_zh": "窗口天数", "description_en": "window length in days"},
+//   {"name": "min_recipients", "type": "int", "default": 5, "unit": "",
+//    "description_zh": "最少收款人数", "description_en": "minimum number of distinct recipients"},
+//   {"name": "min_each", "type": "money", "default": "10000", "unit": "yuan",
+//    "description_zh": "每个收款人窗口内最低合计（元）", "description_en": "minimum total per recipient in the window (yuan)"}
+//  ]}
+// ---
+// Candidates: CNY transfers from an open-case debtor's accounts to any account not the
+// debtor's own, on or after litigation start. Windows and relatedness: post-processor.
+MATCH (d)-[:DEBTOR_IN]->(c:Case)
+WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of
+MATCH (d)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
+WHERE t.on >= c.litigation_start AND t.on <= $as_of
+  AND coalesce(t.currency, 'CNY') = 'CNY'
+  AND NOT (d)-[:HOLDS]->(b)
+OPTIONAL MATCH (h)-[:HOLDS]->(b)
+RETURN coalesce(d.person_id, d.company_id) AS subject_id,
+       CASE WHEN d:Person THEN 'person' ELSE 'company' END AS subject_kind, d.name AS subject_name,
+       c {.case_no, .kind, .litigation_start, .effective_on, .enforcement_filed_on, .unpaid_fen} AS case,
+       t.transfer_id AS transfer_id, t.amount_fen AS amount_fen, t.at AS at, t.on AS on,
+       a.account_id AS from_account, b.account_id AS to_account,
+       coalesce(h.person_id, h.company_id) AS holder_id,
+       CASE WHEN h:Person THEN 'person' WHEN h:Company THEN 'company' END AS holder_kind,
+       coalesce(h.name, head(coalesce(b.stmt_names, [])), t.to_name) AS holder_name
+ORDER BY subject_id, case.case_no, at, transfer_id

@@ -1,0 +1,534 @@
+"""Pattern post-processors: the Python half of a pattern, named in its `.cypher` metadata.
+
+Each takes the run context and the rows of the pattern's query and returns raw hits
+(dicts with subject, case, amount, counterparties, dates, evidence, relation and
+explanations); `investigations.runner` adds stage, lead id and score.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Callable
+
+from graph import Graph
+from graph.export import transfer_subgraph
+
+from .leads import yuan
+from .related import UNRELATED_CLOSENESS, Relatedness, Tie
+
+logger = logging.getLogger(__name__)
+
+#: Most paths one debtor may yield in a path search (a bound; the result says when it is hit).
+MAX_PATHS_PER_SUBJECT = 200
+#: Most edges pulled for one debtor's path search.
+MAX_EDGES_PER_SUBJECT = 20000
+
+
+@dataclass
+class Context:
+    """What a post-processor gets: the graph, parsed params (money in yuan), query params
+    (money in fen, as_of), the as_of date, and notes / truncation it may report."""
+
+    graph: Graph
+    pattern_id: str
+    params: dict[str, Any]
+    query: dict[str, Any]
+    as_of: dt.date
+    timeout: float = 120.0
+    notes: list[str] = field(default_factory=list)
+    truncated: bool = False
+
+    def relatedness(self, debtor_ids: list[str]) -> Relatedness:
+        return Relatedness(self.graph, debtor_ids, float(self.params.get("min_share_pct", 5)),
+                           timeout=self.timeout)
+
+
+def _subject(row: dict) -> dict:
+    return {"subject_id": row["subject_id"], "subject_kind": row["subject_kind"],
+            "subject_name": row.get("subject_name")}
+
+
+def _rel_fields(tie: Tie | None) -> dict:
+    if tie is None:
+        return {"relation": "unrelated", "relation_en": "unrelated", "relation_zh": "无关联",
+                "closeness": UNRELATED_CLOSENESS}
+    return {"relation": tie.relation, "relation_en": tie.description_en, "relation_zh": tie.description_zh,
+            "closeness": tie.closeness, "tie_kind": tie.kind}
+
+
+def _transfer_doc(r: dict) -> dict:
+    return {"transfer_id": r["transfer_id"], "from_account": r["from_account"], "to_account": r["to_account"],
+            "amount_fen": r["amount_fen"], "at": r["at"], "on": r["on"]}
+
+
+# -- totals to a related party ------------------------------------------------------------
+def _grouped_to_party(ctx: Context, rows: list[dict], want: str) -> list[dict]:
+    rel = ctx.relatedness(sorted({r["subject_id"] for r in rows}))
+    groups: dict[tuple, list[tuple[dict, Tie]]] = defaultdict(list)
+    for r in rows:
+        tie = rel.tie(r["subject_id"], r["holder_id"], r["on"])
+        if tie is None or tie.kind != want:
+            continue
+        groups[(r["subject_id"], r["case"]["case_no"], r["holder_id"])].append((r, tie))
+    hits = []
+    for (_sid, _case_no, holder), items in groups.items():
+        total = sum(r["amount_fen"] for r, _ in items)
+        if total < ctx.query["min_total_fen"]:
+            continue
+        first = items[0][0]
+        tie = max((t for _, t in items), key=lambda t: t.closeness)
+        name = first["holder_name"] or holder
+        ev = {"transfer_ids": [r["transfer_id"] for r, _ in items],
+              "asset_transfer_ids": [],
+              "account_ids": sorted({r["from_account"] for r, _ in items} | {r["to_account"] for r, _ in items}),
+              "balance_rows": []}
+        what_en = "related person" if want == "related_person" else "tied company"
+        what_zh = "关系人" if want == "related_person" else "关联企业"
+        hits.append({
+            **_subject(first), "case": first["case"], "amount_fen": total,
+            "counterparties": [holder], "counterparty_names": [name],
+            "first_at": items[0][0]["at"], "last_at": items[-1][0]["at"],
+            "first_on": items[0][0]["on"], "evidence": ev, **_rel_fields(tie),
+            "transfers": [_transfer_doc(r) for r, _ in items],
+            "explanation_en": (f"After litigation start ({first['case']['litigation_start']}), {len(items)} transfer(s) "
+                               f"totalling {yuan(total)} yuan went from the debtor's accounts to {name} ({holder}), "
+                               f"a {what_en}: {tie.description_en}."),
+            "explanation_zh": (f"诉讼开始（{first['case']['litigation_start']}）后，被执行人账户向{what_zh}{name}（{holder}，"
+                               f"{tie.description_zh}）转款{len(items)}笔，合计{yuan(total)}元。"),
+        })
+    return hits
+
+
+def post_filing_transfer_to_related(ctx: Context, rows: list[dict]) -> list[dict]:
+    """Keep transfers whose recipient is a related person at the transfer date; total per recipient."""
+    return _grouped_to_party(ctx, rows, "related_person")
+
+
+def shell_company_transfer(ctx: Context, rows: list[dict]) -> list[dict]:
+    """Keep transfers whose recipient is a tied company at the transfer date; total per company."""
+    return _grouped_to_party(ctx, rows, "tied_company")
+
+
+# -- fan out ----------------------------------------------------------------------------
+def fan_out_dispersal(ctx: Context, rows: list[dict]) -> list[dict]:
+    """Sliding windows of window_days calendar days (start day + window_days - 1) per debtor
+    and case; the best window (most qualifying recipients, then most money) is a hit, its
+    transfers are taken out, and the search repeats for further bursts."""
+    rel = ctx.relatedness(sorted({r["subject_id"] for r in rows}))
+    W = ctx.params["window_days"]
+    min_n = ctx.params["min_recipients"]
+    min_each = ctx.query["min_each_fen"]
+    per_case: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        tie = rel.tie(r["subject_id"], r["holder_id"], r["on"])
+        if tie is not None and tie.kind == "related_person":
+            continue
+        r = dict(r, _key=r["holder_id"] or f"account:{r['to_account']}")
+        per_case[(r["subject_id"], r["case"]["case_no"])].append(r)
+    hits = []
+    for (_sid, _cno), items in per_case.items():
+        items.sort(key=lambda r: (r["on"], r["at"], r["transfer_id"]))
+        remaining = items
+        while True:
+            best = None
+            for start in sorted({r["on"] for r in remaining}):
+                end = start + dt.timedelta(days=W - 1)
+                win = [r for r in remaining if start <= r["on"] <= end]
+                per: dict[str, int] = defaultdict(int)
+                for r in win:
+                    per[r["_key"]] += r["amount_fen"]
+                qual = {k for k, v in per.items() if v >= min_each}
+                if len(qual) >= min_n:
+                    chosen = [r for r in win if r["_key"] in qual]
+                    cand = (len(qual), sum(r["amount_fen"] for r in chosen), start, chosen, qual)
+                    if best is None or cand[:2] > best[:2]:
+                        best = cand
+            if best is None:
+                break
+            n, total, start, chosen, qual = best
+            first = chosen[0]
+            names = {}
+            for r in chosen:
+                names[r["_key"]] = r["holder_name"] or r["_key"]
+            cps = sorted(qual)
+            hits.append({
+                **_subject(first), "case": first["case"], "amount_fen": total,
+                "counterparties": cps, "counterparty_names": [names[k] for k in cps],
+                "first_at": chosen[0]["at"], "last_at": chosen[-1]["at"], "first_on": chosen[0]["on"],
+                "evidence": {"transfer_ids": [r["transfer_id"] for r in chosen], "asset_transfer_ids": [],
+                             "account_ids": sorted({r["from_account"] for r in chosen} | {r["to_account"] for r in chosen}),
+                             "balance_rows": []},
+                "relation": "unrelated", "relation_en": "recipients other than related persons",
+                "relation_zh": "关系人以外的收款人", "closeness": UNRELATED_CLOSENESS,
+                "window_start": start, "window_end": start + dt.timedelta(days=W - 1), "recipients": n,
+                "transfers": [_transfer_doc(r) for r in chosen],
+                "explanation_en": (f"Within {W} days from {start}, after litigation start ({first['case']['litigation_start']}), "
+                                   f"the debtor paid {n} distinct recipients other than related persons at least "
+                                   f"{yuan(min_each)} yuan each, {yuan(total)} yuan in all ({len(chosen)} transfers)."),
+                "explanation_zh": (f"诉讼开始（{first['case']['litigation_start']}）后，自{start}起{W}天内，被执行人向{n}个关系人以外的"
+                                   f"收款人各转款不少于{yuan(min_each)}元，合计{yuan(total)}元（{len(chosen)}笔）。"),
+            })
+            used = {r["transfer_id"] for r in chosen}
+            remaining = [r for r in remaining if r["transfer_id"] not in used]
+    return hits
+
+
+# -- conveyances ------------------------------------------------------------------------
+def conveyance(ctx: Context, rows: list[dict]) -> list[dict]:
+    """One hit per conveyance; adds the counterparty's relation to the debtor at that day."""
+    rel = ctx.relatedness(sorted({r["subject_id"] for r in rows}))
+    below = ctx.pattern_id == "below_value_conveyance"
+    hits = []
+    for r in rows:
+        tie = rel.tie(r["subject_id"], r["counterparty_id"], r["on"])
+        rf = _rel_fields(tie)
+        cp = r["counterparty_name"] or r["counterparty_id"]
+        price, appr = r["price_fen"], r["appraised_value_fen"]
+        pct = 100 * price / appr
+        gift = not r["price_given"]
+        if below:
+            en = (f"On {r['on']}, after litigation start ({r['case']['litigation_start']}), the debtor conveyed asset "
+                  f"{r['asset_id']} ({r['asset_kind']}) appraised at {yuan(appr)} yuan to {cp} "
+                  f"({r['counterparty_id']}, {rf['relation_en']}) for "
+                  f"{'no consideration' if gift else yuan(price) + ' yuan'} ({pct:.0f}% of value, under "
+                  f"{ctx.params['ratio']:.0%}); {yuan(r['amount_fen'])} yuan of value left the debtor.")
+            zh = (f"诉讼开始（{r['case']['litigation_start']}）后，被执行人于{r['on']}将评估价值{yuan(appr)}元的财产"
+                  f"{r['asset_id']}转让给{cp}（{r['counterparty_id']}，{rf['relation_zh']}），对价"
+                  f"{'为零（无偿）' if gift else yuan(price) + '元'}，为评估价值的{pct:.0f}%，低于{ctx.params['ratio']:.0%}；"
+                  f"减少责任财产{yuan(r['amount_fen'])}元。")
+        else:
+            en = (f"On {r['on']}, after litigation start ({r['case']['litigation_start']}), the debtor bought asset "
+                  f"{r['asset_id']} ({r['asset_kind']}) appraised at {yuan(appr)} yuan from {cp} "
+                  f"({r['counterparty_id']}, {rf['relation_en']}) for {yuan(price)} yuan ({pct:.0f}% of value, above "
+                  f"{ctx.params['ratio']:.0%}); {yuan(r['amount_fen'])} yuan paid over value.")
+            zh = (f"诉讼开始（{r['case']['litigation_start']}）后，被执行人于{r['on']}以{yuan(price)}元从{cp}"
+                  f"（{r['counterparty_id']}，{rf['relation_zh']}）受让评估价值{yuan(appr)}元的财产{r['asset_id']}，"
+                  f"为评估价值的{pct:.0f}%，高于{ctx.params['ratio']:.0%}；超出价值{yuan(r['amount_fen'])}元。")
+        hits.append({
+            **_subject(r), "case": r["case"], "amount_fen": r["amount_fen"],
+            "counterparties": [r["counterparty_id"]], "counterparty_names": [cp],
+            "first_at": r["on"], "last_at": r["on"], "first_on": r["on"],
+            "evidence": {"transfer_ids": [], "asset_transfer_ids": [r["asset_transfer_id"]], "account_ids": [],
+                         "balance_rows": []},
+            **rf, "asset_id": r["asset_id"], "asset_kind": r["asset_kind"], "price_fen": price,
+            "price_given": r["price_given"], "appraised_value_fen": appr, "appraised_on": r["appraised_on"],
+            "explanation_en": en, "explanation_zh": zh,
+        })
+    return hits
+
+
+# -- sham divorce -----------------------------------------------------------------------
+def sham_divorce(ctx: Context, rows: list[dict]) -> list[dict]:
+    """Shape the query's rows (the whole test is in the Cypher) into hits."""
+    hits = []
+    for r in rows:
+        ts, cs = r["transfers"], r["conveyances"]
+        asset_value = sum((c.get("appraised_value_fen") if c.get("appraised_value_fen") is not None
+                           else c.get("price_fen") or 0) for c in cs)
+        days = [t["at"] for t in ts] + [c["on"] for c in cs]
+        ons = [t["on"] for t in ts] + [c["on"] for c in cs]
+        key = lambda v: v if isinstance(v, dt.datetime) else dt.datetime.combine(v, dt.time())  # noqa: E731
+        first = min(days, key=key)
+        last = max(days, key=key)
+        cp = r["counterparty_name"] or r["counterparty_id"]
+        amount = r["money_fen"] + asset_value
+        hits.append({
+            **_subject(r), "case": r["case"], "amount_fen": amount,
+            "counterparties": [r["counterparty_id"]], "counterparty_names": [cp],
+            "first_at": first, "last_at": last, "first_on": min(ons),
+            "evidence": {"transfer_ids": [t["transfer_id"] for t in ts],
+                         "asset_transfer_ids": [c["transfer_id"] for c in cs],
+                         "account_ids": sorted({t["from_account"] for t in ts} | {t["to_account"] for t in ts}),
+                         "balance_rows": []},
+            "relation": "former_spouse", "relation_en": "former spouse", "relation_zh": "前配偶", "closeness": 1.0,
+            "divorced_on": r["divorced_on"], "money_fen": r["money_fen"], "asset_value_fen": asset_value,
+            "transfers": ts, "conveyances": cs,
+            "explanation_en": (f"The debtor's marriage to {cp} ({r['counterparty_id']}) ended on {r['divorced_on']} "
+                               f"(litigation start {r['case']['litigation_start']}); within {ctx.params['window_days']} days "
+                               f"of it and after litigation start, {len(ts)} transfer(s) of {yuan(r['money_fen'])} yuan "
+                               f"and {len(cs)} conveyance(s) worth {yuan(asset_value)} yuan went to the former spouse."),
+            "explanation_zh": (f"被执行人与{cp}（{r['counterparty_id']}）的婚姻于{r['divorced_on']}终止（诉讼开始"
+                               f"{r['case']['litigation_start']}）；诉讼开始后、离婚前后{ctx.params['window_days']}天内，"
+                               f"向前配偶转款{len(ts)}笔共{yuan(r['money_fen'])}元，转让财产{len(cs)}项价值{yuan(asset_value)}元。"),
+        })
+    return hits
+
+
+# -- path searches ----------------------------------------------------------------------
+def _ordered(prev: dict, nxt: dict) -> bool:
+    """Time order: a later day, or the same day with a later-or-equal time (or no time known)."""
+    if nxt["on"] != prev["on"]:
+        return nxt["on"] > prev["on"]
+    a, b = prev["at"], nxt["at"]
+    if not isinstance(a, dt.datetime) or not isinstance(b, dt.datetime):
+        return True
+    if a.time() == dt.time() or b.time() == dt.time():
+        return True
+    return b >= a
+
+
+def _edges_out(G: Any, node: str) -> list[dict]:
+    out = []
+    for _u, v, key, data in G.out_edges(node, keys=True, data=True):
+        out.append({"transfer_id": key, "from_account": node, "to_account": v, "amount_fen": data["amount_fen"],
+                    "at": data["at"], "on": data["on"]})
+    out.sort(key=lambda e: (e["on"], e["at"], e["transfer_id"]))
+    return out
+
+
+def _path_search(ctx: Context, rows: list[dict], end_test: Callable, hop_ok: Callable,
+                 ) -> list[tuple[dict, list[dict], list[dict], Any]]:
+    """Per debtor: bounded subgraph, then DFS from each first hop. Returns (subject row,
+    cases, path edges, end info) tuples."""
+    p, q = ctx.params, ctx.query
+    lo, hi = Fraction(str(p["min_ratio"])), Fraction(str(p["max_ratio"]))
+    max_int = p["max_intermediates"]
+    by_subject: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_subject[r["subject_id"]].append(r)
+    rel = ctx.relatedness(sorted(by_subject))
+    found = []
+    for sid, srows in by_subject.items():
+        accounts = sorted({a for r in srows for a in r["accounts"]})
+        if not accounts:
+            continue
+        own = set(accounts)
+        since = min(r["case"]["litigation_start"] for r in srows)
+        # no hop of a path can be smaller than min_amount x min_ratio^max_intermediates: a safe floor
+        floor = int(q["min_amount_fen"] * float(lo) ** max_int)
+        sub = transfer_subgraph(ctx.graph, accounts, since, until=ctx.as_of, max_hops=max_int + 1,
+                                max_edges=MAX_EDGES_PER_SUBJECT, max_degree=p["max_degree"], min_fen=floor)
+        if sub.truncated:
+            ctx.truncated = True
+            ctx.notes.append(f"{sid}: subgraph cut at {MAX_EDGES_PER_SUBJECT} edges")
+        G = sub.graph
+        paths = 0
+
+        def dfs(path: list[dict], visited: set[str]) -> None:
+            nonlocal paths
+            if paths >= MAX_PATHS_PER_SUBJECT:
+                return
+            last = path[-1]
+            node = last["to_account"]
+            end = end_test(sid, own, G, path)
+            if end is not False:
+                if end is not None and len(path) >= 2:
+                    found.append((srows[0], srows, list(path), end))
+                    paths += 1
+                return
+            if len(path) > max_int:     # node would be intermediary number len(path) > max
+                return
+            if node in sub.skipped_busy or (G.nodes[node].get("degree") or 0) > p["max_degree"]:
+                return
+            for e in _edges_out(G, node):
+                if (e["to_account"] in visited and e["to_account"] not in own) or not _ordered(last, e):
+                    continue
+                if not (lo * last["amount_fen"] <= e["amount_fen"] <= hi * last["amount_fen"]):
+                    continue
+                if not hop_ok(path, e):
+                    continue
+                visited.add(e["to_account"])
+                path.append(e)
+                dfs(path, visited)
+                path.pop()
+                visited.discard(e["to_account"])
+
+        for a in accounts:
+            for e in _edges_out(G, a):
+                if e["on"] < since or e["amount_fen"] < q["min_amount_fen"] or e["to_account"] in own:
+                    continue
+                dfs([e], {a, e["to_account"]})
+        if paths >= MAX_PATHS_PER_SUBJECT:
+            ctx.truncated = True
+            ctx.notes.append(f"{sid}: stopped at {MAX_PATHS_PER_SUBJECT} paths")
+    return found
+
+
+def _path_hits(ctx: Context, found: list, describe: Callable) -> list[dict]:
+    hits = []
+    for srow, srows, path, end in found:
+        first = path[0]
+        for r in srows:
+            case = r["case"]
+            if first["on"] < case["litigation_start"]:
+                continue
+            hits.append(describe(r, case, path, end))
+    return hits
+
+
+def _holder_names(ctx: Context, accounts: list[str]) -> dict[str, dict]:
+    rows = ctx.graph.read(
+        "UNWIND $ids AS aid MATCH (a:Account {account_id: aid}) OPTIONAL MATCH (h)-[:HOLDS]->(a) "
+        "RETURN aid, coalesce(h.person_id, h.company_id) AS holder_id, "
+        "coalesce(h.name, head(coalesce(a.stmt_names, []))) AS name", {"ids": accounts}, timeout=ctx.timeout)
+    return {r["aid"]: r for r in rows}
+
+
+def layered_chain(ctx: Context, rows: list[dict]) -> list[dict]:
+    """Time-ordered, gap- and ratio-bounded DFS from the debtor's accounts through unrelated
+    accounts to a related party's account (1..max_intermediates intermediaries)."""
+    rel = ctx.relatedness(sorted({r["subject_id"] for r in rows}))
+    gap = ctx.params["max_gap_days"]
+
+    def end_test(sid: str, own: set, G: Any, path: list[dict]) -> Any:
+        node = path[-1]["to_account"]
+        if node in own:
+            return None                        # back at the debtor: not a chain (round trip)
+        holder = G.nodes[node].get("holder_id")
+        tie = rel.tie(sid, holder, path[-1]["on"])
+        if tie is not None:
+            return tie                         # a related party: the chain ends here
+        return False                           # unrelated or unknown: may be an intermediary
+
+    def hop_ok(path: list[dict], e: dict) -> bool:
+        return (e["on"] - path[-1]["on"]).days <= gap
+
+    found = _path_search(ctx, rows, end_test, hop_ok)
+    names = _holder_names(ctx, sorted({e["to_account"] for _, _, p, _ in found for e in p}))
+
+    def describe(r: dict, case: dict, path: list[dict], tie: Tie) -> dict:
+        end_acc = path[-1]["to_account"]
+        info = names.get(end_acc, {})
+        holder = info.get("holder_id") or end_acc
+        hname = info.get("name") or holder
+        inter = [e["to_account"] for e in path[:-1]]
+        route = " -> ".join([path[0]["from_account"]] + [e["to_account"] for e in path])
+        return {
+            **_subject(r), "case": case, "amount_fen": path[0]["amount_fen"],
+            "counterparties": [holder] + [names.get(a, {}).get("holder_id") or a for a in inter],
+            "counterparty_names": [hname] + [names.get(a, {}).get("name") or a for a in inter],
+            "first_at": path[0]["at"], "last_at": path[-1]["at"], "first_on": path[0]["on"],
+            "evidence": {"transfer_ids": [e["transfer_id"] for e in path], "asset_transfer_ids": [],
+                         "account_ids": [path[0]["from_account"]] + [e["to_account"] for e in path],
+                         "balance_rows": []},
+            **_rel_fields(tie), "arrived_fen": path[-1]["amount_fen"], "hops": len(path), "path": path,
+            "explanation_en": (f"After litigation start ({case['litigation_start']}), {yuan(path[0]['amount_fen'])} yuan left "
+                               f"the debtor on {path[0]['on']} and passed {len(inter)} unrelated account(s) to reach "
+                               f"{hname} ({holder}, {tie.description_en}) on {path[-1]['on']} with "
+                               f"{yuan(path[-1]['amount_fen'])} yuan: {route}."),
+            "explanation_zh": (f"诉讼开始（{case['litigation_start']}）后，{path[0]['on']}被执行人转出{yuan(path[0]['amount_fen'])}元，"
+                               f"经{len(inter)}个无关账户，于{path[-1]['on']}以{yuan(path[-1]['amount_fen'])}元到达"
+                               f"{hname}（{holder}，{tie.description_zh}）：{route}。"),
+        }
+
+    return _path_hits(ctx, found, describe)
+
+
+def round_trip(ctx: Context, rows: list[dict]) -> list[dict]:
+    """Time-ordered, ratio-bounded DFS from the debtor's accounts back to any of them through
+    1..max_intermediates other accounts, first to last hop within max_days."""
+    max_days = ctx.params["max_days"]
+
+    def end_test(sid: str, own: set, G: Any, path: list[dict]) -> Any:
+        return "returned" if path[-1]["to_account"] in own else False
+
+    def hop_ok(path: list[dict], e: dict) -> bool:
+        return (e["on"] - path[0]["on"]).days <= max_days
+
+    found = _path_search(ctx, rows, end_test, hop_ok)
+    names = _holder_names(ctx, sorted({e["to_account"] for _, _, p, _ in found for e in p}))
+
+    def describe(r: dict, case: dict, path: list[dict], _end: Any) -> dict:
+        inter = [e["to_account"] for e in path[:-1]]
+        route = " -> ".join([path[0]["from_account"]] + [e["to_account"] for e in path])
+        return {
+            **_subject(r), "case": case, "amount_fen": path[0]["amount_fen"],
+            "counterparties": [names.get(a, {}).get("holder_id") or a for a in inter],
+            "counterparty_names": [names.get(a, {}).get("name") or a for a in inter],
+            "first_at": path[0]["at"], "last_at": path[-1]["at"], "first_on": path[0]["on"],
+            "evidence": {"transfer_ids": [e["transfer_id"] for e in path], "asset_transfer_ids": [],
+                         "account_ids": [path[0]["from_account"]] + [e["to_account"] for e in path],
+                         "balance_rows": []},
+            "relation": "round_trip", "relation_en": "money returned to the debtor", "relation_zh": "资金回流",
+            "closeness": 1.0, "returned_fen": path[-1]["amount_fen"], "hops": len(path), "path": path,
+            "explanation_en": (f"After litigation start ({case['litigation_start']}), {yuan(path[0]['amount_fen'])} yuan left "
+                               f"the debtor on {path[0]['on']} and came back with {yuan(path[-1]['amount_fen'])} yuan on "
+                               f"{path[-1]['on']} through {len(inter)} account(s): {route}."),
+            "explanation_zh": (f"诉讼开始（{case['litigation_start']}）后，{path[0]['on']}被执行人转出{yuan(path[0]['amount_fen'])}元，"
+                               f"经{len(inter)}个账户于{path[-1]['on']}以{yuan(path[-1]['amount_fen'])}元回流：{route}。"),
+        }
+
+    return _path_hits(ctx, found, describe)
+
+
+# -- small fine capacity ----------------------------------------------------------------
+LEVEL_ZH = {"lenient": "宽管", "ordinary": "普管", "probation": "考察", "strict": "严管"}
+
+
+def months_left(as_of: dt.date, release_on: dt.date | None) -> int:
+    """ceil(days to release / 30.4375), 0 once release has passed (exact integer arithmetic)."""
+    if release_on is None:
+        return 0
+    days = (release_on - as_of).days
+    if days <= 0:
+        return 0
+    return -(-days * 10000 // 304375)
+
+
+def small_fine_capacity(ctx: Context, rows: list[dict]) -> list[dict]:
+    """Balance - standard x months left, allocated to unpaid cases oldest first; a hit per case
+    that gets money (can_pay_in_full when its whole unpaid amount is covered)."""
+    q = ctx.query
+    hits = []
+    for r in rows:
+        level = r["treatment_level"] or "ordinary"
+        standard = q.get(f"{level}_fen", q["ordinary_fen"])
+        months = months_left(ctx.as_of, r["release_on"])
+        balances = [b for b in r["balances"] if b.get("as_of") is not None]
+        balance = sum(b["balance_fen"] for b in balances)
+        projected = standard * months
+        disposable = balance - projected
+        cases = sorted(r["cases"], key=lambda c: (c.get("filed_on") or dt.date.max, c["case_no"]))
+        unpaid = sum(c["unpaid_fen"] for c in cases)
+        if disposable <= 0 or not cases:
+            continue
+        subject_verdict = "can_pay_in_full" if disposable >= unpaid else "can_pay_in_part"
+        remaining = disposable
+        rows_ev = sorted(f"{b['account_id']}@{b['as_of'].isoformat()}" for b in balances)
+        for c in cases:
+            alloc = min(remaining, c["unpaid_fen"])
+            if alloc <= 0:
+                break
+            remaining -= alloc
+            verdict = "can_pay_in_full" if alloc >= c["unpaid_fen"] else "can_pay_in_part"
+            first_bal = min((b["as_of"] for b in balances), default=ctx.as_of)
+            hits.append({
+                "subject_id": r["subject_id"], "subject_kind": "person", "subject_name": r["subject_name"],
+                "case": c, "amount_fen": alloc, "counterparties": [], "counterparty_names": [],
+                "first_at": first_bal, "last_at": ctx.as_of, "first_on": ctx.as_of,
+                "evidence": {"transfer_ids": [], "asset_transfer_ids": [],
+                             "account_ids": sorted({b["account_id"] for b in balances}), "balance_rows": rows_ev},
+                "relation": "own", "relation_en": "the inmate's own prison account", "relation_zh": "本人狱内账户",
+                "closeness": 1.0, "verdict": verdict, "subject_verdict": subject_verdict,
+                "can_pay_in_full": verdict == "can_pay_in_full", "can_pay_in_part": verdict == "can_pay_in_part",
+                "inmate_no": r["inmate_no"], "prison": r["prison"], "release_on": r["release_on"],
+                "treatment_level": level, "monthly_standard_fen": standard, "months_left": months,
+                "balance_fen": balance, "projected_fen": projected, "disposable_fen": disposable,
+                "unpaid_total_fen": unpaid, "recoverable_fen": alloc, "balances": balances,
+                "explanation_en": (f"At {ctx.as_of}: prison balance {yuan(balance)} yuan, {months} month(s) to release "
+                                   f"at the {level} standard of {yuan(standard)} yuan/month = {yuan(projected)} yuan; "
+                                   f"disposable {yuan(disposable)} yuan against {yuan(unpaid)} yuan unpaid. Allocated oldest "
+                                   f"case first, {yuan(alloc)} yuan of the {yuan(c['unpaid_fen'])} yuan unpaid in this case "
+                                   f"can be paid ({verdict})."),
+                "explanation_zh": (f"截至{ctx.as_of}：狱内账户余额{yuan(balance)}元，距刑满{months}个月，按"
+                                   f"{LEVEL_ZH.get(level, level)}"
+                                   f"级标准每月{yuan(standard)}元预留{yuan(projected)}元；可支配{yuan(disposable)}元，未履行合计"
+                                   f"{yuan(unpaid)}元。按最早案件优先分配，本案未履行{yuan(c['unpaid_fen'])}元中可履行{yuan(alloc)}元"
+                                   f"（{'可全部履行' if verdict == 'can_pay_in_full' else '可部分履行'}）。"),
+            })
+    return hits
+
+
+POST: dict[str, Callable[[Context, list[dict]], list[dict]]] = {
+    "post_filing_transfer_to_related": post_filing_transfer_to_related,
+    "shell_company_transfer": shell_company_transfer,
+    "fan_out_dispersal": fan_out_dispersal,
+    "conveyance": conveyance,
+    "sham_divorce": sham_divorce,
+    "layered_chain": layered_chain,
+    "round_trip": round_trip,
+    "small_fine_capacity": small_fine_capacity,
+}

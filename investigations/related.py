@@ -1,0 +1,176 @@
+"""Who is related to a debtor at a given day: the spec's "related person" and "tied company".
+
+One bounded read per batch of debtors pulls their relations, (for company debtors) the
+persons holding roles in them and those persons' relations, and every role of all these
+persons; the checks are then made in Python at the day of each transfer or conveyance.
+Definitions (docs/detection.md, detection spec "Shared definitions"):
+- related person of debtor D at t: a person linked to D by a relation whose since..until
+  covers t (both ends inclusive, blank = open); a former spouse (spouse with ended = true)
+  at any t. For a company D: persons holding a role in D at t, and their related persons at t.
+- tied company at t: a company (not D) in which D or a related person at t holds a role
+  active at t; a shareholder role only with share_pct >= min_share_pct (blank meets it).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable
+
+from graph import Graph
+
+logger = logging.getLogger(__name__)
+
+#: How close a relation is (used by the score): 1 = closest.
+CLOSENESS = {
+    "spouse": 1.0, "former_spouse": 1.0, "parent": 1.0, "child": 1.0, "sibling": 0.8,
+    "relative": 0.6, "associate": 0.5,
+    "legal_rep": 0.9, "shareholder": 0.9, "officer": 0.8, "supervisor": 0.7,
+}
+UNRELATED_CLOSENESS = 0.3
+
+RELATION_ZH = {
+    "spouse": "配偶", "former_spouse": "前配偶", "parent": "父母", "child": "子女", "sibling": "兄弟姐妹",
+    "relative": "其他亲属", "associate": "关联人", "legal_rep": "法定代表人", "shareholder": "股东",
+    "officer": "高管", "supervisor": "监事",
+}
+
+_RELATIONS = """
+UNWIND $ids AS pid
+MATCH (p:Person {person_id: pid})-[r:RELATED]-(o:Person)
+RETURN pid, o.person_id AS other, r.relation AS relation, coalesce(r.ended, false) AS ended,
+       r.since AS since, r.until AS until, startNode(r) = p AS outgoing
+"""
+_HOLDERS = """
+UNWIND $ids AS cid
+MATCH (h:Person)-[ro:ROLE]->(c:Company {company_id: cid})
+RETURN cid, h.person_id AS person_id, ro.role AS role, ro.share_pct AS share_pct,
+       ro.since AS since, ro.until AS until
+"""
+_ROLES = """
+UNWIND $ids AS pid
+MATCH (p:Person {person_id: pid})-[ro:ROLE]->(c:Company)
+RETURN pid, c.company_id AS company_id, ro.role AS role, ro.share_pct AS share_pct,
+       ro.since AS since, ro.until AS until
+"""
+
+
+def _covers(since: dt.date | None, until: dt.date | None, day: dt.date) -> bool:
+    return (since is None or since <= day) and (until is None or day <= until)
+
+
+@dataclass(frozen=True)
+class Tie:
+    """Why a party is related: kind (related_person | tied_company), label for people, closeness."""
+
+    kind: str
+    relation: str
+    description_en: str
+    description_zh: str
+    closeness: float
+
+
+class Relatedness:
+    """Relatedness of parties to a set of debtors, evaluated at a day."""
+
+    def __init__(self, graph: Graph, debtor_ids: Iterable[str], min_share_pct: float = 5.0,
+                 timeout: float = 60.0) -> None:
+        self.min_share_pct = min_share_pct
+        self.debtors = sorted(set(debtor_ids))
+        # person_id -> list of (other, relation from the person's side, ended, since, until)
+        self.rel: dict[str, list[tuple[str, str, bool, dt.date | None, dt.date | None]]] = defaultdict(list)
+        # company_id -> list of (person_id, role, share, since, until)
+        self.holders: dict[str, list[tuple]] = defaultdict(list)
+        # person_id -> list of (company_id, role, share, since, until)
+        self.roles: dict[str, list[tuple]] = defaultdict(list)
+        self._load(graph, timeout)
+
+    def _load_relations(self, graph: Graph, ids: list[str], timeout: float) -> None:
+        ids = [i for i in ids if i not in self._rel_loaded]
+        if not ids:
+            return
+        self._rel_loaded.update(ids)
+        for r in graph.read(_RELATIONS, {"ids": ids}, timeout=timeout):
+            rel = r["relation"]
+            if rel == "spouse" and r["ended"]:
+                rel = "former_spouse"
+            elif rel == "parent":
+                # stored child -> parent: from the child's side the other is the parent
+                rel = "parent" if r["outgoing"] else "child"
+            self.rel[r["pid"]].append((r["other"], rel, bool(r["ended"]), r["since"], r["until"]))
+
+    def _load(self, graph: Graph, timeout: float) -> None:
+        self._rel_loaded: set[str] = set()
+        self._load_relations(graph, self.debtors, timeout)
+        for r in graph.read(_HOLDERS, {"ids": self.debtors}, timeout=timeout):
+            self.holders[r["cid"]].append((r["person_id"], r["role"], r["share_pct"], r["since"], r["until"]))
+        holder_ids = sorted({h[0] for hs in self.holders.values() for h in hs})
+        self._load_relations(graph, holder_ids, timeout)
+        people = set(self.debtors) | set(holder_ids)
+        for lst in list(self.rel.values()):
+            people.update(o[0] for o in lst)
+        for r in graph.read(_ROLES, {"ids": sorted(people)}, timeout=timeout):
+            self.roles[r["pid"]].append((r["company_id"], r["role"], r["share_pct"], r["since"], r["until"]))
+
+    # -- checks ------------------------------------------------------------------------
+    def _relation_of(self, person: str, other: str, day: dt.date) -> str | None:
+        best = None
+        for o, rel, ended, since, until in self.rel.get(person, ()):
+            if o != other:
+                continue
+            if rel == "former_spouse" or _covers(since, until, day):
+                if best is None or CLOSENESS.get(rel, 0) > CLOSENESS.get(best, 0):
+                    best = rel
+        return best
+
+    def related_persons(self, debtor: str, day: dt.date) -> dict[str, Tie]:
+        """Every person related to `debtor` at `day`, with why."""
+        out: dict[str, Tie] = {}
+        for o, rel, ended, since, until in self.rel.get(debtor, ()):
+            if rel == "former_spouse" or _covers(since, until, day):
+                t = Tie("related_person", rel, rel, RELATION_ZH.get(rel, rel), CLOSENESS.get(rel, 0.5))
+                if o not in out or out[o].closeness < t.closeness:
+                    out[o] = t
+        for pid, role, share, since, until in self.holders.get(debtor, ()):
+            if not _covers(since, until, day):
+                continue
+            t = Tie("related_person", role, f"{role} of the debtor company", f"被执行企业{RELATION_ZH.get(role, role)}",
+                    CLOSENESS.get(role, 0.7))
+            if pid not in out or out[pid].closeness < t.closeness:
+                out[pid] = t
+            for o, rel, ended, rsince, runtil in self.rel.get(pid, ()):
+                if o == debtor or not (rel == "former_spouse" or _covers(rsince, runtil, day)):
+                    continue
+                t = Tie("related_person", rel, f"{rel} of the company's {role} {pid}",
+                        f"被执行企业{RELATION_ZH.get(role, role)}{pid}的{RELATION_ZH.get(rel, rel)}",
+                        0.8 * CLOSENESS.get(rel, 0.5))
+                if o not in out or out[o].closeness < t.closeness:
+                    out[o] = t
+        return out
+
+    def tie(self, debtor: str, party_id: str | None, day: dt.date) -> Tie | None:
+        """How `party_id` (a person or company id) is related to `debtor` at `day`, or None."""
+        if party_id is None or party_id == debtor:
+            return None
+        persons = self.related_persons(debtor, day)
+        if party_id in persons:
+            return persons[party_id]
+        best: Tie | None = None
+        for pid in [debtor, *persons]:
+            for cid, role, share, since, until in self.roles.get(pid, ()):
+                if cid != party_id or not _covers(since, until, day):
+                    continue
+                if role == "shareholder" and share is not None and share < self.min_share_pct:
+                    continue
+                if pid == debtor:
+                    t = Tie("tied_company", role, f"company where the debtor is {role}",
+                            f"被执行人任{RELATION_ZH.get(role, role)}的企业", 0.9)
+                else:
+                    via = persons[pid]
+                    t = Tie("tied_company", role, f"company where {pid} ({via.description_en}) is {role}",
+                            f"{pid}（{via.description_zh}）任{RELATION_ZH.get(role, role)}的企业",
+                            0.8 * via.closeness)
+                if best is None or t.closeness > best.closeness:
+                    best = t
+        return best

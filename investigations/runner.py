@@ -1,0 +1,141 @@
+"""Running one saved pattern: parameters, read-only query with a timeout, post-processing,
+and shaping every hit as a lead (stage, stable lead id, score)."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph import Graph
+
+from . import leads as L
+from .patterns import Pattern, PatternError, get_pattern
+from .post import POST, Context
+
+logger = logging.getLogger(__name__)
+
+_NON_CNY = """
+MATCH (d)-[:DEBTOR_IN]->(c:Case)
+WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of
+WITH d, min(c.litigation_start) AS start
+MATCH (d)-[:HOLDS]->(:Account)-[t:TRANSFER]->(b:Account)
+WHERE t.on >= start AND t.on <= $as_of AND coalesce(t.currency, 'CNY') <> 'CNY'
+  AND NOT (d)-[:HOLDS]->(b)
+RETURN t.currency AS currency, sum(t.amount_fen) AS amount, count(t) AS n
+ORDER BY currency
+"""
+
+
+@dataclass
+class PatternResult:
+    """One pattern's run: effective params (as_of included), lead-shaped hits, what was left out."""
+
+    pattern_id: str
+    params: dict[str, Any]
+    hits: list[dict]
+    excluded_non_cny_fen: int = 0
+    excluded_non_cny: dict[str, dict] = field(default_factory=dict)
+    truncated: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def effective_params(pattern: Pattern, params: dict | None) -> dict[str, Any]:
+    """Defaults overlaid by `params` (CLI / UI values: money in yuan), parsed; unknown names refused."""
+    out = pattern.defaults()
+    for k, v in (params or {}).items():
+        out[k] = pattern.param(k).parse(v)
+    return out
+
+
+def query_params(pattern: Pattern, eff: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
+    q: dict[str, Any] = {"as_of": as_of}
+    for p in pattern.params:
+        q.update(p.to_query(eff[p.name]))
+    return q
+
+
+def jsonable_params(pattern: Pattern, eff: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
+    """Effective params for a report: money as yuan text, dates ISO, as_of included."""
+    out: dict[str, Any] = {}
+    for p in pattern.params:
+        v = eff[p.name]
+        out[p.name] = str(v) if p.type == "money" else (v.isoformat() if isinstance(v, dt.date) else v)
+    out["as_of"] = as_of.isoformat()
+    return out
+
+
+def shape_hit(pattern_id: str, raw: dict, n_patterns: int = 1) -> dict:
+    """A raw post-processor hit as a lead dict (the fields of the leads file + extras)."""
+    case = raw["case"]
+    ev = raw["evidence"]
+    day = raw.get("first_on") or case.get("litigation_start")
+    lead = {
+        "lead_id": L.lead_id(pattern_id, raw["subject_id"], case["case_no"], ev),
+        "pattern": pattern_id,
+        "subject_id": raw["subject_id"], "subject_kind": raw["subject_kind"], "subject_name": raw.get("subject_name"),
+        "case_no": case["case_no"], "case_kind": case.get("kind"),
+        "litigation_start": L.iso(case.get("litigation_start")),
+        "stage": L.stage(case, day),
+        "unpaid_fen": case.get("unpaid_fen"),
+        "score": L.score(raw["amount_fen"], case.get("unpaid_fen") or 0, raw.get("closeness", 0.3), n_patterns),
+        "amount_fen": raw["amount_fen"],
+        "counterparties": raw["counterparties"], "counterparty_names": raw["counterparty_names"],
+        "first_at": L.iso(raw["first_at"]), "last_at": L.iso(raw["last_at"]),
+        "evidence": {k: list(ev.get(k, [])) for k in ("transfer_ids", "asset_transfer_ids", "account_ids",
+                                                      "balance_rows")},
+        "explanation_zh": raw["explanation_zh"], "explanation_en": raw["explanation_en"],
+    }
+    skip = set(lead) | {"case", "evidence", "first_on"}
+    for k, v in raw.items():
+        if k not in skip:
+            lead[k] = _jsonable(v)
+    return lead
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple, set)):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+def excluded_non_cny(graph: Graph, as_of: dt.date, timeout: float = 60.0) -> dict[str, dict]:
+    """Non-CNY money out of open-case debtors' accounts since their earliest litigation start,
+    per currency (amounts in the currency's 1/100 units): what the money patterns left out."""
+    rows = graph.read(_NON_CNY, {"as_of": as_of}, timeout=timeout)
+    return {r["currency"]: {"amount_minor": r["amount"], "transfers": r["n"]} for r in rows}
+
+
+def run_pattern(graph: Graph, pattern_id: str, params: dict | None = None, as_of: dt.date | None = None,
+                timeout: float | None = None) -> PatternResult:
+    """Run one saved pattern read-only with a timeout; hits are lead-shaped dicts.
+
+    `params` take CLI / UI units (money in yuan, ratios as fractions); `as_of` defaults to today:
+    events after it are ignored.
+    """
+    pattern = get_pattern(pattern_id)
+    as_of = as_of or dt.date.today()
+    eff = effective_params(pattern, params)
+    q = query_params(pattern, eff, as_of)
+    t = timeout or pattern.timeout
+    rows = graph.read(pattern.cypher, q, timeout=t)
+    ctx = Context(graph, pattern.id, eff, q, as_of, timeout=t)
+    if pattern.post:
+        if pattern.post not in POST:
+            raise PatternError(f"{pattern.id}: unknown post-processor {pattern.post!r}")
+        raw_hits = POST[pattern.post](ctx, rows)
+    else:
+        raw_hits = rows
+    hits = [shape_hit(pattern.id, h) for h in raw_hits]
+    hits.sort(key=lambda h: (-h["score"], h["subject_id"], h["case_no"] or "", h["first_at"] or "", h["lead_id"]))
+    res = PatternResult(pattern.id, jsonable_params(pattern, eff, as_of), hits, truncated=ctx.truncated,
+                        notes=ctx.notes)
+    if pattern.kind == "money":
+        res.excluded_non_cny = excluded_non_cny(graph, as_of, timeout=t)
+        res.excluded_non_cny_fen = sum(v["amount_minor"] for v in res.excluded_non_cny.values())
+    logger.info("pattern %s: %d rows, %d hits", pattern.id, len(rows), len(hits))
+    return res

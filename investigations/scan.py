@@ -1,0 +1,120 @@
+"""Every pattern at once: the leads file of the detection spec, with subjects ranked.
+
+Score (docs/detection.md): a lead's score is recomputed with the number of distinct
+patterns its subject hit; a subject's score uses the share of its unpaid amount that
+moved (each transfer / conveyance counted once) or that its prison account can pay,
+the closest relation among its leads, and its number of distinct patterns.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from typing import Any
+
+from graph import Graph
+
+from . import leads as L
+from .patterns import PATTERN_IDS, get_pattern
+from .runner import run_pattern
+
+logger = logging.getLogger(__name__)
+
+TOOL_VERSION = "investigations 1.0 (detection spec v1)"
+
+#: The keys of a lead in the leads file, in the spec's order (pattern-specific extras go to `details`).
+LEAD_KEYS = ("lead_id", "pattern", "subject_id", "subject_kind", "case_no", "stage", "score", "amount_fen",
+             "counterparties", "first_at", "last_at", "evidence", "explanation_zh", "explanation_en")
+EXTRA_KEYS = ("subject_name", "counterparty_names")
+
+_UNPAID = """
+UNWIND $ids AS sid
+MATCH (c:Case {debtor_id: sid})
+WHERE c.unpaid_fen > 0 AND c.filed_on <= $as_of
+RETURN sid, sum(c.unpaid_fen) AS unpaid
+"""
+
+
+def _moved_items(lead: dict) -> dict[tuple[str, str], int]:
+    """The money a lead moved out of (or, for purchases, paid by) the subject, keyed by evidence id."""
+    out: dict[tuple[str, str], int] = {}
+    pat = lead["pattern"]
+    if pat in ("layered_chain", "round_trip"):
+        path = lead.get("path") or []
+        if path:
+            out[("t", path[0]["transfer_id"])] = path[0]["amount_fen"]
+    elif pat == "sham_divorce":
+        for t in lead.get("transfers", []):
+            out[("t", t["transfer_id"])] = t["amount_fen"]
+        for c in lead.get("conveyances", []):
+            v = c.get("appraised_value_fen")
+            out[("a", c["transfer_id"])] = v if v is not None else (c.get("price_fen") or 0)
+    elif pat in ("below_value_conveyance", "above_value_purchase"):
+        for a in lead["evidence"]["asset_transfer_ids"]:
+            out[("a", a)] = lead["amount_fen"]
+    elif pat != "small_fine_capacity":
+        for t in lead.get("transfers", []):
+            out[("t", t["transfer_id"])] = t["amount_fen"]
+    return out
+
+
+def scan(graph: Graph, as_of: dt.date | None = None, params: dict | None = None,
+         patterns: list[str] | None = None) -> dict:
+    """Run every pattern (or `patterns`) and return the leads file object of the spec.
+
+    `params` maps a pattern id to its parameter overrides (CLI / UI units).
+    """
+    as_of = as_of or dt.date.today()
+    params = params or {}
+    for pid in params:
+        get_pattern(pid)  # an unknown pattern id is an error, not silently ignored
+    all_leads: list[dict] = []
+    parameters: dict[str, Any] = {}
+    notes: list[str] = []
+    excluded: dict[str, dict] = {}
+    for pid in patterns or PATTERN_IDS:
+        get_pattern(pid)
+        res = run_pattern(graph, pid, params.get(pid), as_of)
+        parameters[pid] = res.params
+        notes.extend(f"{pid}: {n}" for n in res.notes)
+        if res.excluded_non_cny:
+            excluded = res.excluded_non_cny
+        all_leads.extend(res.hits)
+
+    by_subject: dict[str, list[dict]] = defaultdict(list)
+    for lead in all_leads:
+        by_subject[lead["subject_id"]].append(lead)
+    unpaid = {r["sid"]: r["unpaid"] for r in graph.read(_UNPAID, {"ids": sorted(by_subject), "as_of": as_of})}
+
+    subjects = []
+    for sid, ls in by_subject.items():
+        pats = sorted({x["pattern"] for x in ls})
+        moved: dict[tuple[str, str], int] = {}
+        for x in ls:
+            for k, v in _moved_items(x).items():
+                moved[k] = max(v, moved.get(k, 0))
+        moved_fen = sum(moved.values())
+        # capacity: one allocation per subject, cases distinct, so the per-case amounts add up once
+        capacity = sum(x["amount_fen"] for x in ls if x["pattern"] == "small_fine_capacity")
+        unpaid_fen = unpaid.get(sid, 0)
+        recoverable = min(unpaid_fen, moved_fen + capacity)
+        closeness = max(x.get("closeness", 0.3) for x in ls)
+        for x in ls:
+            x["score"] = L.score(x["amount_fen"], x.get("unpaid_fen") or 0, x.get("closeness", 0.3), len(pats))
+        subjects.append({
+            "subject_id": sid, "subject_kind": ls[0]["subject_kind"], "subject_name": ls[0].get("subject_name"),
+            "score": L.score(moved_fen + capacity, unpaid_fen, closeness, len(pats)),
+            "patterns": pats, "moved_fen": moved_fen, "unpaid_fen": unpaid_fen, "recoverable_fen": recoverable,
+            "leads": len(ls),
+        })
+    subjects.sort(key=lambda s: (-s["score"], -s["moved_fen"], s["subject_id"]))
+    all_leads.sort(key=lambda x: (-x["score"], x["subject_id"], x["pattern"], x["case_no"] or "", x["lead_id"]))
+    out_leads = []
+    for x in all_leads:
+        lead = {k: x[k] for k in LEAD_KEYS}
+        for k in EXTRA_KEYS:
+            lead[k] = x.get(k)
+        lead["details"] = {k: v for k, v in x.items() if k not in LEAD_KEYS and k not in EXTRA_KEYS}
+        out_leads.append(lead)
+    return {"as_of": as_of.isoformat(), "tool_version": TOOL_VERSION, "parameters": parameters,
+            "leads": out_leads, "subjects": subjects, "excluded_non_cny": excluded, "notes": notes}
