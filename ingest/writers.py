@@ -91,8 +91,24 @@ _NEW_ACCOUNT = ("ON CREATE SET {v}.holder_known = false, {v}.stmt_names = [], " 
 _STMT_NAME = ("SET {v}.stmt_names = CASE WHEN row.{f} IS NULL OR row.{f} IN coalesce({v}.stmt_names, [])"
               " OR size(coalesce({v}.stmt_names, [])) >= 20"
               " THEN {v}.stmt_names ELSE coalesce({v}.stmt_names, []) + row.{f} END")
+# Transfers are written in two steps: rows whose transfer_id exists only update properties
+# (found through the relationship uniqueness index); new rows CREATE the relationship. A
+# MERGE on the pattern would expand every relationship of a busy account (a merchant with
+# thousands of payments) for each row. The loader passes each key once per batch.
+Q_TRANSFERS_UPDATE = f"""
+UNWIND $rows AS row
+MATCH ()-[t:TRANSFER {{transfer_id: row.key}}]->()
+USING INDEX t:TRANSFER(transfer_id)
+WITH t, row, localdatetime(row.at) AS at, date(row.on) AS on
+FOREACH (_ IN CASE WHEN t.at <> at AND t.load_id <> $load_id THEN [1] ELSE [] END | SET t.updated_load_id = $load_id)
+SET t.at = at, t.on = on
+{_set_props('t')}
+"""
 Q_TRANSFERS = f"""
 UNWIND $rows AS row
+OPTIONAL MATCH ()-[e:TRANSFER {{transfer_id: row.key}}]->()
+USING INDEX e:TRANSFER(transfer_id)
+WITH row WHERE e IS NULL
 MERGE (a:Account {{account_id: row.from_account}})
 {_NEW_ACCOUNT.format(v='a')}
 MERGE (b:Account {{account_id: row.to_account}})
@@ -100,9 +116,8 @@ MERGE (b:Account {{account_id: row.to_account}})
 WITH a, b, row
 {_STMT_NAME.format(v='a', f='from_name')}
 {_STMT_NAME.format(v='b', f='to_name')}
-MERGE (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
-ON CREATE SET {_prov('t')}
-{_set_props('t')}
+CREATE (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
+SET {_prov('t')}, t += row.props, t.at = localdatetime(row.at), t.on = date(row.on)
 """
 
 
@@ -162,7 +177,8 @@ Q_STORED = {
                   RETURN k, p.person_id AS person_id, q.inmate_no AS other_inmate_no""",
     "accounts": """UNWIND $keys AS k MATCH (a:Account {account_id: k}) WHERE a.holder_known
                    RETURN k, a.holder_id AS holder_id, a.load_id AS load_id""",
-    "transfers": """UNWIND $keys AS k MATCH (a:Account)-[t:TRANSFER {transfer_id: k}]->(b:Account)
+    "transfers": """UNWIND $keys AS k MATCH (a)-[t:TRANSFER {transfer_id: k}]->(b)
+                    USING INDEX t:TRANSFER(transfer_id)
                     RETURN k, a.account_id AS from_account, b.account_id AS to_account, t.load_id AS load_id""",
     "assets": """UNWIND $keys AS k MATCH (s:Asset {asset_id: k})
                  RETURN k, s.owner_id AS owner_id, s.load_id AS load_id""",

@@ -111,16 +111,18 @@ def excluded_non_cny(graph: Graph, as_of: dt.date, timeout: float = 60.0) -> dic
 
 
 def run_pattern(graph: Graph, pattern_id: str, params: dict | None = None, as_of: dt.date | None = None,
-                timeout: float | None = None) -> PatternResult:
+                timeout: float | None = None, subject_id: str | None = None) -> PatternResult:
     """Run one saved pattern read-only with a timeout; hits are lead-shaped dicts.
 
     `params` take CLI / UI units (money in yuan, ratios as fractions); `as_of` defaults to today:
-    events after it are ignored.
+    events after it are ignored. `subject_id` restricts the run to one debtor's cases (subject
+    pages and evidence packages), with the same definition as the full run.
     """
     pattern = get_pattern(pattern_id)
     as_of = as_of or dt.date.today()
     eff = effective_params(pattern, params)
     q = query_params(pattern, eff, as_of)
+    q["subject_id"] = subject_id
     t = timeout or pattern.timeout
     rows = graph.read(pattern.cypher, q, timeout=t)
     ctx = Context(graph, pattern.id, eff, q, as_of, timeout=t)

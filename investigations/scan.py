@@ -59,10 +59,11 @@ def _moved_items(lead: dict) -> dict[tuple[str, str], int]:
 
 
 def scan(graph: Graph, as_of: dt.date | None = None, params: dict | None = None,
-         patterns: list[str] | None = None) -> dict:
+         patterns: list[str] | None = None, subject_id: str | None = None) -> dict:
     """Run every pattern (or `patterns`) and return the leads file object of the spec.
 
-    `params` maps a pattern id to its parameter overrides (CLI / UI units).
+    `params` maps a pattern id to its parameter overrides (CLI / UI units); `subject_id`
+    restricts every pattern to that debtor's cases (same leads for that subject as a full scan).
     """
     as_of = as_of or dt.date.today()
     params = params or {}
@@ -74,7 +75,7 @@ def scan(graph: Graph, as_of: dt.date | None = None, params: dict | None = None,
     excluded: dict[str, dict] = {}
     for pid in patterns or PATTERN_IDS:
         get_pattern(pid)
-        res = run_pattern(graph, pid, params.get(pid), as_of)
+        res = run_pattern(graph, pid, params.get(pid), as_of, subject_id=subject_id)
         parameters[pid] = res.params
         notes.extend(f"{pid}: {n}" for n in res.notes)
         if res.excluded_non_cny:

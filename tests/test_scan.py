@@ -104,3 +104,11 @@ def test_generated_recall_precision(graph, tmp_path, artifacts_dir):
         assert r["recall"] >= 0.95, f"{pid}: recall {r['recall']}, missed {r['missed']}"
     assert rep["decoys"] > 0
     assert rep["decoys_flagged"] == [], rep["decoys_flagged"]
+
+
+def test_scan_for_one_subject_matches_the_full_scan(sham_loaded):
+    full = scan(sham_loaded, AS_OF)
+    for sid in ("D1", "D2", "D3"):
+        one = scan(sham_loaded, AS_OF, subject_id=sid)
+        assert one["leads"] == [x for x in full["leads"] if x["subject_id"] == sid]
+        assert {x["subject_id"] for x in one["leads"]} <= {sid}
