@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-
 from graph import Graph
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,123 @@
+"""Benchmark: server-side time of the UI's pages on generated demo-size data (Flask test client).
+
+    .venv/bin/python bench/bench_pages.py --persons 3000 --transfers 100000 [--data DIR] [--repeat 5]
+
+Generates a dataset (or uses --data, a generated folder with ground_truth.json), loads it
+into its own throw-away local Neo4j (or NEO4J_URI, which it EMPTIES), scans it, then times
+each page (median and max of --repeat requests, after one warm-up) for planted subjects.
+Prints one JSON line per page; results are copied by hand into docs/benchmarks.md
+("Web pages"), with the machine they ran on. The target (< 1 s) is not asserted anywhere.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from graph import Graph, LocalServer, free_port  # noqa: E402
+from graph.db import Connection, resolve_connection  # noqa: E402
+from ingest import load_dir  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--persons", type=int, default=3000)
+    ap.add_argument("--transfers", type=int, default=100000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--data", type=Path, help="an already generated folder")
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-pages-"))
+    data = args.data or work / "data"
+    if not args.data:
+        subprocess.run([sys.executable, "-m", "ingest", "generate", str(data), "--seed", str(args.seed),
+                        "--persons", str(args.persons), "--transfers", str(args.transfers)], check=True, cwd=ROOT,
+                       stdout=subprocess.DEVNULL)
+    truth = json.loads((data / "ground_truth.json").read_text())
+    as_of = dt.date.fromisoformat(truth["as_of"])
+    server = None
+    if os.environ.get("NEO4J_URI"):
+        conn = resolve_connection(start_local=False)
+    else:
+        server = LocalServer(work / "db", free_port())
+        conn = Connection(server.start().uri, None, None, "neo4j", True)
+    try:
+        with Graph(conn) as g:
+            g.wipe()
+            t = time.perf_counter()
+            load_dir(g, data, work / "rejects")
+            print(json.dumps({"step": "load", "seconds": round(time.perf_counter() - t, 1)}), flush=True)
+            run(g, truth, as_of, work, args.repeat)
+    finally:
+        if server is not None:
+            server.stop()
+    return 0
+
+
+def run(g: Graph, truth: dict, as_of: dt.date, work: Path, repeat: int) -> None:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_webutil import make_app, login
+
+    from web.extensions import db
+    from web.main import run_scan
+    from web.models import User
+
+    app = make_app(g, work, SCAN_AS_OF=as_of)
+    with app.app_context():
+        t = time.perf_counter()
+        sc = run_scan(db.session.scalar(db.select(User).where(User.username == "sup")), as_of)
+        print(json.dumps({"step": "scan (all patterns, stored)", "leads": sc.lead_count,
+                          "seconds": round(time.perf_counter() - t, 1)}), flush=True)
+    client = login(app, "inv")
+    planted = [p for p in truth["planted"] if p.get("subject_id")]
+    by_pattern = {}
+    for p in planted:
+        by_pattern.setdefault(p["pattern"], p)
+    subjects = [p["subject_id"] for p in by_pattern.values()][:4]
+    busiest = g.read_one("""
+        MATCH (p:Person)-[:HOLDS]->(a:Account)
+        WITH p, sum(COUNT { (a)-[:TRANSFER]-() }) AS n ORDER BY n DESC LIMIT 1
+        RETURN p.person_id AS id, n""")
+    name = g.read_one("MATCH (p:Person {person_id: $id}) RETURN p.name AS n", {"id": subjects[0]})["n"]
+    pages = [("dashboard", "/"), ("search (partial name)", "/search?q=" + name[1:]),
+             ("pattern library", "/patterns"),
+             ("run pattern post_filing_transfer_to_related",
+              f"/patterns/post_filing_transfer_to_related?run=1&as_of={as_of}"),
+             ("run pattern layered_chain", f"/patterns/layered_chain?run=1&as_of={as_of}"),
+             ("investigations", "/investigations")]
+    for sid in subjects:
+        pages += [(f"subject {sid}", f"/subject/{sid}"), (f"network d1 {sid}", f"/subject/{sid}/network"),
+                  (f"network d2 {sid}", f"/subject/{sid}/network?depth=2"),
+                  (f"network d3 {sid}", f"/subject/{sid}/network?depth=3")]
+    pages += [(f"subject (busiest, {busiest['n']} transfers)", f"/subject/{busiest['id']}"),
+              ("network d2 (busiest, since none)", f"/subject/{busiest['id']}/network?depth=2&since="),
+              ("network d3 (busiest, since none)", f"/subject/{busiest['id']}/network?depth=3&since=")]
+    for label, url in pages:
+        r = client.get(url)
+        assert r.status_code == 200, (url, r.status_code)
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            r = client.get(url)
+            times.append(time.perf_counter() - t)
+        nodes = None
+        if "/network" in url:
+            html = r.get_data(as_text=True)
+            nodes = html.count('"openable"')
+        print(json.dumps({"page": label, "median_ms": round(1000 * statistics.median(times)),
+                          "max_ms": round(1000 * max(times)), "bytes": len(r.get_data()),
+                          **({"nodes": nodes} if nodes is not None else {})}), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

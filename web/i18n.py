@@ -1,0 +1,179 @@
+"""Locale choice, label dictionaries and display helpers (money, masking) used by every template.
+
+Source strings are English; Simplified Chinese (zh) is the default locale and every
+user-facing string has a zh translation in translations/zh (tests/test_web_i18n.py checks).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+from flask import session
+from flask_babel import get_locale as babel_locale
+from flask_babel import lazy_gettext as _l
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES = {"zh": "中文", "en": "English"}
+DEFAULT_LOCALE = "zh"
+
+
+def select_locale() -> str:
+    """The session's choice (set by the language switch), else Chinese."""
+    lang = session.get("lang")
+    if lang in LANGUAGES:
+        return lang
+    return DEFAULT_LOCALE
+
+
+def current_lang() -> str:
+    return str(babel_locale() or DEFAULT_LOCALE)[:2]
+
+
+def compile_translations(root: Path) -> None:
+    """Compile translations/*/LC_MESSAGES/messages.po to .mo when missing or older (no network needed)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    for po in root.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        try:
+            with po.open("rb") as f:
+                catalog = read_po(f)
+            with mo.open("wb") as f:
+                write_mo(f, catalog)
+        except OSError as exc:  # read-only install: use the committed .mo
+            logger.warning("cannot compile %s: %s", po, exc)
+
+
+# --- labels for enumerations (lazy, so they follow the request's locale) -----------------------
+NODE_KINDS = {"person": _l("Person"), "inmate": _l("Inmate"), "company": _l("Company"),
+              "account": _l("Account"), "unknown_account": _l("Unknown-holder account"),
+              "asset": _l("Asset")}
+EDGE_KINDS = {"holds": _l("holds"), "transfer": _l("transfer"), "related": _l("related"),
+              "role": _l("role"), "owns": _l("owns"), "conveyed": _l("conveyed"),
+              "conveyed_to": _l("conveyed to")}
+RELATIONS = {"spouse": _l("spouse"), "former_spouse": _l("former spouse"), "parent": _l("parent"),
+             "child": _l("child"), "sibling": _l("sibling"), "relative": _l("relative"),
+             "associate": _l("associate"), "self": _l("own account"), "related_role": _l("company of a relative"),
+             "role:legal_rep": _l("company (legal representative)"),
+             "role:shareholder": _l("company (shareholder)"), "role:officer": _l("company (officer)"),
+             "role:supervisor": _l("company (supervisor)")}
+ROLES_COMPANY = {"legal_rep": _l("legal representative"), "shareholder": _l("shareholder"),
+                 "officer": _l("officer"), "supervisor": _l("supervisor")}
+CASE_KINDS = {"criminal_fine": _l("criminal fine"), "confiscation": _l("confiscation"),
+              "restitution": _l("restitution"), "civil_enforcement": _l("civil enforcement")}
+STAGES = {"before_judgment": _l("before judgment"), "after_judgment": _l("after judgment"),
+          "in_enforcement": _l("in enforcement")}
+STATUSES = {"open": _l("open"), "in_progress": _l("in progress"), "referred": _l("referred"),
+            "dismissed": _l("dismissed"), "recovered": _l("recovered")}
+USER_ROLES = {"investigator": _l("investigator"), "supervisor": _l("supervisor"), "admin": _l("administrator")}
+ACCOUNT_KINDS = {"bank": _l("bank"), "prison": _l("prison account"), "payment": _l("payment platform"),
+                 "securities": _l("securities")}
+ASSET_KINDS = {"real_estate": _l("real estate"), "vehicle": _l("vehicle"), "equity": _l("equity"),
+               "other": _l("other")}
+DIRECTIONS = {"in": _l("in"), "out": _l("out"), "internal": _l("between own accounts")}
+TREATMENT = {"lenient": _l("lenient"), "ordinary": _l("ordinary"), "probation": _l("probation"),
+             "strict": _l("strict")}
+MILESTONES = {"filed_on": _l("filed"), "served_on": _l("served"), "judged_on": _l("judged"),
+              "effective_on": _l("effective"), "enforcement_filed_on": _l("enforcement")}
+PIN_KINDS = {"transfer": _l("transfer"), "conveyance": _l("conveyance"), "lead": _l("lead")}
+GENDERS = {"M": _l("male"), "F": _l("female")}
+
+TABLES = {"node_kind": NODE_KINDS, "edge_kind": EDGE_KINDS, "relation": RELATIONS, "company_role": ROLES_COMPANY,
+          "case_kind": CASE_KINDS, "stage": STAGES, "status": STATUSES, "user_role": USER_ROLES,
+          "account_kind": ACCOUNT_KINDS, "asset_kind": ASSET_KINDS, "direction": DIRECTIONS,
+          "treatment": TREATMENT, "milestone": MILESTONES, "pin_kind": PIN_KINDS, "gender": GENDERS}
+
+
+def label(table: str, value: object) -> str:
+    """A translated label for an enumeration value; unknown values shown as they are."""
+    if value is None or value == "":
+        return "—"
+    got = TABLES.get(table, {}).get(str(value))
+    return str(got) if got is not None else str(value)
+
+
+# --- display helpers ---------------------------------------------------------------------------
+def yuan(fen: int | None, symbol: bool = True) -> str:
+    """Integer fen as yuan with thousands separators, exact (no float)."""
+    if fen is None:
+        return "—"
+    neg = fen < 0
+    y, f = divmod(abs(int(fen)), 100)
+    s = f"{y:,}.{f:02d}"
+    return ("-" if neg else "") + ("¥" if symbol else "") + s
+
+
+def yuan_short(fen: int | None) -> str:
+    """Compact amount for chart and edge labels: ¥12.3万 / ¥1,234."""
+    if fen is None:
+        return ""
+    y = int(fen) // 100
+    if current_lang() == "zh" and abs(y) >= 10000:
+        return f"¥{y / 10000:.1f}万".replace(".0万", "万")
+    return f"¥{y:,}"
+
+
+def parse_yuan(text: str | None) -> int | None:
+    """'1,234.5' / '¥1234.50' / '1234元' -> fen (exact); None for blank; ValueError if malformed."""
+    if text is None:
+        return None
+    s = str(text).strip().replace(",", "").replace("¥", "").replace("￥", "").replace("元", "")
+    if not s:
+        return None
+    from decimal import Decimal, InvalidOperation
+    try:
+        d = Decimal(s)
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {text!r}") from exc
+    if d < 0:
+        raise ValueError("amount must not be negative")
+    return int((d * 100).to_integral_value())
+
+
+def parse_date(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    return dt.date.fromisoformat(str(text).strip())
+
+
+def mask_id_number(value: str | None) -> str:
+    """110101********1234: region code and the last four visible."""
+    if not value:
+        return "—"
+    v = str(value)
+    if len(v) <= 10:
+        return v[:2] + "*" * max(0, len(v) - 2)
+    return v[:6] + "*" * (len(v) - 10) + v[-4:]
+
+
+def mask_phone(value: str | None) -> str:
+    """138****5678."""
+    if not value:
+        return "—"
+    v = str(value)
+    if len(v) < 7:
+        return "*" * len(v)
+    return v[:3] + "*" * (len(v) - 7) + v[-4:]
+
+
+def fmt_date(value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    if len(text) >= 16 and text[4:5] == "-" and text[10:11] == "T":  # ISO timestamp from JSON
+        return text[:10] if text[11:19] == "00:00:00" else text[:16].replace("T", " ")
+    return text
+
+
+def template_helpers() -> dict:
+    return {"yuan": yuan, "yuan_short": yuan_short, "label": label, "mask_id_number": mask_id_number,
+            "mask_phone": mask_phone, "fmt_date": fmt_date, "current_lang": current_lang,
+            "LANGUAGES": LANGUAGES}

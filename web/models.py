@@ -1,0 +1,213 @@
+"""The app's own state (not evidence): users, leads of scans, dismissals, investigations, saved queries, audit.
+
+Kept in a relational store through SQLAlchemy so reloading or resetting the graph never
+touches it. Evidence is referred to by its stable keys (lead_id, transfer_id, ...), never copied
+as the source of truth.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+ROLES = ("investigator", "supervisor", "admin")
+STATUSES = ("open", "in_progress", "referred", "dismissed", "recovered")
+PIN_KINDS = ("transfer", "conveyance", "lead")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False, default="investigator")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # flask-login
+        return bool(self.active)
+
+    def has_role(self, *roles: str) -> bool:
+        """admin can do everything a supervisor can, a supervisor everything an investigator can."""
+        rank = {r: i for i, r in enumerate(ROLES)}
+        need = min(rank[r] for r in roles)
+        return rank.get(self.role, -1) >= need
+
+
+class ScanRun(db.Model):
+    """One run of `investigations.scan`; its leads are the `LeadRecord`s last seen in it."""
+    __tablename__ = "scan_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    as_of: Mapped[dt.date | None] = mapped_column(Date)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lead_count: Mapped[int] = mapped_column(Integer, default=0)
+    new_count: Mapped[int] = mapped_column(Integer, default=0)
+    tool_version: Mapped[str | None] = mapped_column(String(80))
+    parameters_json: Mapped[str | None] = mapped_column(Text)
+    subjects_json: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def subjects(self) -> list[dict]:
+        return json.loads(self.subjects_json) if self.subjects_json else []
+
+
+class LeadRecord(db.Model):
+    """A lead by its stable lead_id: first and last scan it was seen in, and its latest content."""
+    __tablename__ = "leads"
+    lead_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    pattern: Mapped[str] = mapped_column(String(80), index=True)
+    subject_id: Mapped[str] = mapped_column(String(128), index=True)
+    subject_kind: Mapped[str | None] = mapped_column(String(20))
+    subject_name: Mapped[str | None] = mapped_column(String(255))
+    case_no: Mapped[str | None] = mapped_column(String(255))
+    stage: Mapped[str | None] = mapped_column(String(40))
+    score: Mapped[float] = mapped_column(db.Float, default=0)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    prison: Mapped[str | None] = mapped_column(String(255))
+    court: Mapped[str | None] = mapped_column(String(255))
+    first_scan_id: Mapped[int] = mapped_column(ForeignKey("scan_runs.id"))
+    last_scan_id: Mapped[int] = mapped_column(ForeignKey("scan_runs.id"), index=True)
+    data_json: Mapped[str] = mapped_column(Text)
+
+    @property
+    def data(self) -> dict:
+        return json.loads(self.data_json)
+
+
+class LeadDismissal(db.Model):
+    """A dismissed lead stays dismissed after the next scan (keyed by lead_id)."""
+    __tablename__ = "lead_dismissals"
+    lead_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    user: Mapped[User] = relationship()
+
+
+class Investigation(db.Model):
+    """A case folder: one subject, a status, an assignee, notes and pinned evidence."""
+    __tablename__ = "investigations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(128), index=True)
+    subject_name: Mapped[str | None] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    recovered_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    unpaid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    creator: Mapped[User] = relationship(foreign_keys=[created_by])
+    notes: Mapped[list["Note"]] = relationship(back_populates="investigation", order_by="Note.created_at",
+                                               cascade="all, delete-orphan")
+    pins: Mapped[list["PinnedEvidence"]] = relationship(back_populates="investigation",
+                                                        order_by="PinnedEvidence.pinned_at",
+                                                        cascade="all, delete-orphan")
+
+
+class Note(db.Model):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    investigation_id: Mapped[int] = mapped_column(ForeignKey("investigations.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    author: Mapped[User] = relationship()
+    investigation: Mapped[Investigation] = relationship(back_populates="notes")
+
+
+class PinnedEvidence(db.Model):
+    __tablename__ = "pinned_evidence"
+    __table_args__ = (UniqueConstraint("investigation_id", "kind", "ref_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    investigation_id: Mapped[int] = mapped_column(ForeignKey("investigations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    ref_id: Mapped[str] = mapped_column(String(255))
+    comment: Mapped[str | None] = mapped_column(Text)
+    pinned_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    pinned_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    user: Mapped[User] = relationship()
+    investigation: Mapped[Investigation] = relationship(back_populates="pins")
+
+
+class SavedQuery(db.Model):
+    """A user-saved Cypher read query; every edit is a new `SavedQueryVersion`."""
+    __tablename__ = "saved_queries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    versions: Mapped[list["SavedQueryVersion"]] = relationship(
+        back_populates="query", order_by="SavedQueryVersion.version", cascade="all, delete-orphan")
+
+    @property
+    def latest(self) -> "SavedQueryVersion":
+        return self.versions[-1]
+
+
+class SavedQueryVersion(db.Model):
+    __tablename__ = "saved_query_versions"
+    __table_args__ = (UniqueConstraint("query_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    query_id: Mapped[int] = mapped_column(ForeignKey("saved_queries.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    cypher: Mapped[str] = mapped_column(Text)
+    params_json: Mapped[str] = mapped_column(Text, default="[]")
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    author: Mapped[User] = relationship()
+    query: Mapped[SavedQuery] = relationship(back_populates="versions")
+
+    @property
+    def params(self) -> list[dict]:
+        return json.loads(self.params_json or "[]")
+
+
+class AuditLog(db.Model):
+    """Who saw which subject's unmasked data, who exported what, who changed what."""
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    username: Mapped[str | None] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str | None] = mapped_column(String(255))
+    detail_json: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def detail(self) -> Any:
+        return json.loads(self.detail_json) if self.detail_json else None
+
+
+def audit(user: User | None, action: str, target: str | None = None, **detail: Any) -> AuditLog:
+    """Add an audit row to the session (committed with the request's change, or by the caller)."""
+    row = AuditLog(user_id=getattr(user, "id", None), username=getattr(user, "username", None),
+                   action=action, target=target,
+                   detail_json=json.dumps(detail, ensure_ascii=False, default=str) if detail else None)
+    db.session.add(row)
+    return row

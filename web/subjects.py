@@ -1,0 +1,132 @@
+"""Subject page (profile, cases, transfers, leads, timeline), unmasking (audited), network view and its JSON API."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from investigations import subject as subj
+
+from . import leadstore, netview, services
+from .charts import timeline_svg
+from .extensions import db
+from .i18n import parse_date, parse_yuan
+from .models import Investigation, audit
+
+bp = Blueprint("subjects", __name__)
+logger = logging.getLogger(__name__)
+
+MAX_VIEW_NODES = 300
+EXPAND_NODES = 60
+
+
+def _revealed() -> list[str]:
+    return session.get("revealed", [])
+
+
+def _lead_evidence(leads) -> set[str]:
+    ids: set[str] = set()
+    for rec in leads:
+        ev = rec.data.get("evidence") or {}
+        for k in ("transfer_ids", "asset_transfer_ids", "account_ids"):
+            ids.update(ev.get(k) or [])
+        ids.update(rec.data.get("counterparties") or [])
+    return ids
+
+
+@bp.route("/subject/<path:subject_id>")
+@login_required
+def subject(subject_id: str):
+    graph = services.get_graph()
+    prof = subj.profile(graph, subject_id)
+    if prof is None:
+        abort(404, description=_("No person or company with this id."))
+    transfers = subj.transfers(graph, subject_id, limit=1000)
+    conveyances = subj.conveyances(graph, subject_id)
+    tl = subj.timeline(graph, subject_id, profile_data=prof, transfer_rows=transfers,
+                       conveyance_rows=conveyances)
+    leads, dismissed = leadstore.subject_leads(subject_id)
+    evidence = _lead_evidence([r for r in leads if r.lead_id not in dismissed])
+    investigations = db.session.scalars(select(Investigation).where(Investigation.subject_id == subject_id)
+                                        .order_by(Investigation.id.desc())).all()
+    return render_template("subject.html", p=prof, transfers=transfers, conveyances=conveyances,
+                           timeline=timeline_svg(tl, evidence), tl=tl, leads=leads, dismissed=dismissed,
+                           evidence=evidence, revealed=subject_id in _revealed(),
+                           investigations=investigations, more_transfers=len(transfers) >= 1000)
+
+
+@bp.route("/subject/<path:subject_id>/reveal", methods=["POST"])
+@login_required
+def reveal(subject_id: str):
+    """Show the unmasked ID number and phone for this session; audited."""
+    revealed = [s for s in _revealed() if s != subject_id][-19:] + [subject_id]
+    session["revealed"] = revealed
+    audit(current_user, "reveal", subject_id, fields=["id_number", "phone"])
+    db.session.commit()
+    return redirect(url_for("subjects.subject", subject_id=subject_id))
+
+
+@bp.route("/subject/<path:subject_id>/mask", methods=["POST"])
+@login_required
+def mask(subject_id: str):
+    session["revealed"] = [s for s in _revealed() if s != subject_id]
+    return redirect(url_for("subjects.subject", subject_id=subject_id))
+
+
+def _network_args(default_since: dt.date | None) -> dict:
+    try:
+        depth = int(request.args.get("depth", 1))
+    except ValueError:
+        depth = 1
+    depth = depth if depth in subj.ALLOWED_DEPTHS else 1
+    since_arg = request.args.get("since")
+    try:
+        since = parse_date(since_arg) if since_arg is not None else default_since
+    except ValueError:
+        since = default_since
+    try:
+        min_fen = parse_yuan(request.args.get("min_yuan")) or 0
+    except ValueError:
+        min_fen = 0
+    return {"depth": depth, "since": since, "min_fen": min_fen}
+
+
+@bp.route("/subject/<path:subject_id>/network")
+@login_required
+def network(subject_id: str):
+    graph = services.get_graph()
+    prof = subj.profile(graph, subject_id)
+    if prof is None:
+        abort(404, description=_("No person or company with this id."))
+    args = _network_args(prof["open_litigation_start"])
+    max_nodes = int(current_app.config.get("NETWORK_MAX_NODES", MAX_VIEW_NODES))
+    nb = subj.neighbourhood(graph, subject_id, depth=args["depth"], since=args["since"],
+                            min_fen=args["min_fen"], max_nodes=max_nodes)
+    leads, dismissed = leadstore.subject_leads(subject_id)
+    lead_id = request.args.get("lead")
+    chosen = [r for r in leads if r.lead_id == lead_id] if lead_id else [r for r in leads if r.lead_id not in dismissed]
+    vis = netview.to_vis(nb, _lead_evidence(chosen))
+    return render_template("network.html", p=prof, vis=vis, args=args, legend=netview.legend(),
+                           leads=leads, lead_id=lead_id, max_nodes=max_nodes,
+                           expand_nodes=int(current_app.config.get("NETWORK_EXPAND_NODES", EXPAND_NODES)))
+
+
+@bp.route("/api/expand")
+@login_required
+def expand():
+    """One hop around any node of the view (person, company, account or asset), capped."""
+    key = request.args.get("key") or ""
+    try:
+        since = parse_date(request.args.get("since")) if request.args.get("since") else None
+        min_fen = parse_yuan(request.args.get("min_yuan")) or 0
+    except ValueError:
+        abort(400)
+    nb = subj.neighbourhood(services.get_graph(), key, depth=1, since=since, min_fen=min_fen,
+                            max_nodes=int(current_app.config.get("NETWORK_EXPAND_NODES", EXPAND_NODES)))
+    if nb is None:
+        abort(404)
+    return jsonify(netview.to_vis(nb, set(), positions={}))
