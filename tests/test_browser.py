@@ -40,7 +40,8 @@ def server(module_graph, tmp_path_factory):
     from web.models import SavedQuery, SavedQueryVersion, User
 
     load_dir(module_graph, WEB_FIXTURE, rejects_dir=tmp_path_factory.mktemp("rejects"))
-    app = make_app(module_graph, tmp_path_factory.mktemp("app"), SCAN_AS_OF=dt.date(2025, 10, 31))
+    app = make_app(module_graph, tmp_path_factory.mktemp("app"), SCAN_AS_OF=dt.date(2025, 10, 31),
+                   PACKAGE_DIR=str(tmp_path_factory.mktemp("packages")))
     with app.app_context():
         sup = db.session.scalar(db.select(User).where(User.username == "sup"))
         run_scan(sup, dt.date(2025, 10, 31))
@@ -89,7 +90,8 @@ def test_investigator_journey(server, browser, artifacts_dir, tmp_path):
     page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
     # a download shows as an aborted navigation request: not an error
     page.on("requestfailed", lambda r: errors.append(f"failed: {r.url} {r.failure}")
-            if urlparse(r.url).hostname == "127.0.0.1" and ".csv" not in urlparse(r.url).path else None)
+            if urlparse(r.url).hostname == "127.0.0.1" and ".csv" not in urlparse(r.url).path
+            and not urlparse(r.url).path.endswith("/package") else None)
 
     def shot(name: str) -> None:
         page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
@@ -189,6 +191,17 @@ def test_investigator_journey(server, browser, artifacts_dir, tmp_path):
     page.wait_for_selector("#inv-status")
     assert page.inner_text("#inv-status") == "核查中"
     shot("10-investigation")
+
+    # evidence package of the investigation (its note included): the button downloads a ZIP
+    with page.expect_download(timeout=120000) as dl:
+        page.click("#generate-package")
+    assert dl.value.suggested_filename.startswith("证据材料包_P001_EP-")
+    zpath = tmp_path / "package.zip"
+    dl.value.save_as(zpath)
+    import zipfile
+    with zipfile.ZipFile(zpath) as zf:
+        assert set(zf.namelist()) == {"dossier.pdf", "evidence.csv", "network.html", "leads.json", "manifest.json"}
+        assert json.loads(zf.read("manifest.json"))["notes"] == 1
 
     # switch language
     page.click("#lang-en")

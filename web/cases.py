@@ -12,7 +12,7 @@ from sqlalchemy import select
 from investigations import subject as subj
 
 from . import services
-from .auth import _safe_next
+from .auth import _safe_next, role_required
 from .extensions import db
 from .i18n import parse_yuan
 from .models import PIN_KINDS, STATUSES, Investigation, LeadRecord, Note, PinnedEvidence, User, audit
@@ -80,8 +80,22 @@ def detail(iid: int):
                  if t["transfer_id"] in tr_ids} if tr_ids else {}
     conveyances = {c["transfer_id"]: c for c in subj.conveyances(graph, inv.subject_id)
                    if c["transfer_id"] in cv_ids} if cv_ids else {}
+    lead_cases = {r.case_no for r in leads.values() if r.case_no}
     return render_template("investigation.html", inv=inv, users=users, statuses=STATUSES, pin_kinds=PIN_KINDS,
-                           leads=leads, transfers=transfers, conveyances=conveyances)
+                           leads=leads, transfers=transfers, conveyances=conveyances,
+                           cases=services.subject_cases(graph, inv.subject_id),
+                           package_case=lead_cases.pop() if len(lead_cases) == 1 else None,
+                           package_as_of=services.default_package_as_of())
+
+
+@bp.route("/investigations/<int:iid>/package", methods=["POST"])
+@role_required("investigator")
+def package(iid: int):
+    """The evidence package of the investigation's subject with its notes; the logged-in user as investigator."""
+    inv = _get(iid)
+    return services.package_response(services.get_graph(), current_user, inv.subject_id, request.form,
+                                     back=url_for("cases.detail", iid=iid),
+                                     notes=services.notes_for_package(inv.notes), investigation_id=iid)
 
 
 @bp.route("/investigations/<int:iid>/update", methods=["POST"])

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from investigations import subject as subj
 
 from . import leadstore, netview, services
+from .auth import role_required
 from .charts import timeline_svg
 from .extensions import db
 from .i18n import parse_date, parse_yuan
@@ -56,7 +57,8 @@ def subject(subject_id: str):
     return render_template("subject.html", p=prof, transfers=transfers, conveyances=conveyances,
                            timeline=timeline_svg(tl, evidence), tl=tl, leads=leads, dismissed=dismissed,
                            evidence=evidence, revealed=subject_id in _revealed(),
-                           investigations=investigations, more_transfers=len(transfers) >= 1000)
+                           investigations=investigations, more_transfers=len(transfers) >= 1000,
+                           package_as_of=services.default_package_as_of())
 
 
 @bp.route("/subject/<path:subject_id>/reveal", methods=["POST"])
@@ -68,6 +70,14 @@ def reveal(subject_id: str):
     audit(current_user, "reveal", subject_id, fields=["id_number", "phone"])
     db.session.commit()
     return redirect(url_for("subjects.subject", subject_id=subject_id))
+
+
+@bp.route("/subject/<path:subject_id>/package", methods=["POST"])
+@role_required("investigator")
+def package(subject_id: str):
+    """The evidence package of this subject (optional case, as-of), the logged-in user as investigator; audited."""
+    return services.package_response(services.get_graph(), current_user, subject_id, request.form,
+                                     back=url_for("subjects.subject", subject_id=subject_id))
 
 
 @bp.route("/subject/<path:subject_id>/mask", methods=["POST"])
