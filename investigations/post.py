@@ -248,11 +248,15 @@ def sham_divorce(ctx: Context, rows: list[dict]) -> list[dict]:
             "transfers": ts, "conveyances": cs,
             "explanation_en": (f"The debtor's marriage to {cp} ({r['counterparty_id']}) ended on {r['divorced_on']} "
                                f"(litigation start {r['case']['litigation_start']}); within {ctx.params['window_days']} days "
-                               f"of it and after litigation start, {len(ts)} transfer(s) of {yuan(r['money_fen'])} yuan "
-                               f"and {len(cs)} conveyance(s) worth {yuan(asset_value)} yuan went to the former spouse."),
+                               f"of it and after litigation start, " + " and ".join(
+                                   ([f"{len(ts)} transfer(s) of {yuan(r['money_fen'])} yuan"] if ts else [])
+                                   + ([f"{len(cs)} conveyance(s) worth {yuan(asset_value)} yuan"] if cs else []))
+                               + " went to the former spouse."),
             "explanation_zh": (f"被执行人与{cp}（{r['counterparty_id']}）的婚姻于{r['divorced_on']}终止（诉讼开始"
                                f"{r['case']['litigation_start']}）；诉讼开始后、离婚前后{ctx.params['window_days']}天内，"
-                               f"向前配偶转款{len(ts)}笔共{yuan(r['money_fen'])}元，转让财产{len(cs)}项价值{yuan(asset_value)}元。"),
+                               + "，".join(([f"向前配偶转款{len(ts)}笔共{yuan(r['money_fen'])}元"] if ts else [])
+                                          + ([f"向前配偶转让财产{len(cs)}项价值{yuan(asset_value)}元"] if cs else []))
+                               + "。"),
         })
     return hits
 

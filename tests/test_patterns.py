@@ -184,6 +184,11 @@ def test_sham_divorce(graph, tmp_path):
     assert "D2" not in {x["subject_id"] for x in _hits(graph, "sham_divorce", {"before_days": 365}).hits}
     earlier = _hits(graph, "sham_divorce", {"before_days": 365, "window_days": 365})
     assert "D2" in {x["subject_id"] for x in earlier.hits}
+    # the explanation names only what moved: D1 both money and the house, D4 money alone
+    assert "转款1笔" in h["explanation_zh"] and "转让财产1项" in h["explanation_zh"]
+    d4 = next(x for x in wider.hits if x["subject_id"] == "D4")
+    assert "转款" in d4["explanation_zh"] and "转让财产" not in d4["explanation_zh"]
+    assert "conveyance" not in d4["explanation_en"]
 
 
 def test_layered_chain(graph, tmp_path):
