@@ -238,3 +238,18 @@ def test_cli_load_summary_json_and_loads(graph, tmp_path, neo4j_connection):
 def test_id_check_char_matches_known_number():
     # GB 11643 example number 11010519491231002X
     assert id_check_char("11010519491231002") == "X"
+
+
+def test_xlsx_named_by_table_and_several_files_per_table(graph, tmp_path):
+    """`transfers_<x>.xlsx` feeds transfers from its first sheet, next to `transfers.csv`."""
+    import pandas as pd
+    d = tmp_path / "in"
+    shutil.copytree(FIX / "en", d)
+    pd.DataFrame([{"流水号": "X1", "付款账号": "6222000000000002", "收款账号": "6222000000000001",
+                   "金额": "¥3,000.00", "交易时间": "2024年5月2日 08:00"}]).to_excel(
+        d / "transfers_icbc.xlsx", sheet_name="Sheet1", index=False)
+    r = load_dir(graph, d, tmp_path / "rej")
+    assert r.files["transfers"] == ["transfers.csv", "transfers_icbc.xlsx#Sheet1"]
+    assert r.tables["transfers"] == {"read": 4, "loaded": 4, "rejected": 0}
+    t = graph.read_one("MATCH ()-[t:TRANSFER {transfer_id: 'X1'}]->() RETURN t")["t"]
+    assert t["amount_fen"] == 300000 and t["src_file"] == "transfers_icbc.xlsx#Sheet1" and t["src_row"] == 2
