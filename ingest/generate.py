@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import gen_names as N
+from .parse import format_fen
 
 logger = logging.getLogger(__name__)
 
@@ -78,12 +79,12 @@ TRANSFER_HEADERS_ZH = ["流水号", "付款账号", "收款账号", "付款户�
 
 def yuan(fen: int) -> str:
     """Integer fen as a plain yuan string: 1234567 -> '12345.67'."""
-    return f"{fen // 100}.{fen % 100:02d}"
+    return format_fen(fen, grouped=False)
 
 
 def yuan_zh(fen: int) -> str:
     """Integer fen as a Chinese statement amount: 1234567 -> '¥12,345.67'."""
-    return f"¥{fen // 100:,}.{fen % 100:02d}"
+    return format_fen(fen, "¥")
 
 
 def _d(x: date | None) -> str:

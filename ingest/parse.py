@@ -67,6 +67,17 @@ def parse_money_fen(text: str) -> int:
     return int(fen)
 
 
+def format_fen(fen: int, symbol: str = "", grouped: bool = True) -> str:
+    """Integer fen as yuan text with two decimals, exactly (integer arithmetic, never a float):
+    `format_fen(123456789, "¥")` -> `¥1,234,567.89`; `grouped=False` -> `1234567.89`.
+
+    The inverse of `parse_money_fen`; every amount the tool shows or writes goes through it.
+    """
+    sign = "-" if fen < 0 else ""
+    y, f = divmod(abs(int(fen)), 100)
+    return f"{sign}{symbol}{y:,}.{f:02d}" if grouped else f"{sign}{symbol}{y}.{f:02d}"
+
+
 def parse_pct(text: str) -> float:
     """A share percentage 0-100 (`35`, `35.5`, `35%`)."""
     cleaned = text.strip().rstrip("%％").strip()

@@ -5,6 +5,8 @@ import datetime as dt
 import hashlib
 from typing import Any
 
+from ingest.parse import format_fen
+
 #: Weights of the score (0-100): share of the unpaid amount moved, closeness of the
 #: relation, number of distinct patterns (saturating at PATTERNS_FULL).
 W_SHARE, W_CLOSENESS, W_PATTERNS = 50, 30, 20
@@ -55,6 +57,4 @@ def score(amount_fen: int, unpaid_fen: int, closeness: float, n_patterns: int) -
 
 def yuan(fen: int) -> str:
     """Fen as a yuan string with two decimals (for explanations)."""
-    sign = "-" if fen < 0 else ""
-    fen = abs(int(fen))
-    return f"{sign}{fen // 100:,}.{fen % 100:02d}"
+    return format_fen(fen)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from graph import Graph
+from ingest.parse import format_fen
 
 from . import subject as S
 from .leads import stage as case_stage
@@ -133,22 +134,12 @@ class PackageResult:
 # --------------------------------------------------------------------------------------------
 def fen_text(fen: int | None, symbol: str = "") -> str:
     """Integer fen as yuan text with two decimals and thousands separators (integer arithmetic)."""
-    if fen is None:
-        return ""
-    fen = int(fen)
-    sign = "-" if fen < 0 else ""
-    fen = abs(fen)
-    return f"{sign}{symbol}{fen // 100:,}.{fen % 100:02d}"
+    return "" if fen is None else format_fen(fen, symbol)
 
 
 def fen_plain(fen: int | None) -> str:
     """Integer fen as a plain decimal (1234.50) for the CSV: exact, no separators."""
-    if fen is None:
-        return ""
-    fen = int(fen)
-    sign = "-" if fen < 0 else ""
-    fen = abs(fen)
-    return f"{sign}{fen // 100}.{fen % 100:02d}"
+    return "" if fen is None else format_fen(fen, grouped=False)
 
 
 def relation_zh(code: str | None, subject_kind: str = "person") -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ingest import InputError, list_loads, load_dir, unload
-from ingest.parse import id_check_char, parse_datetime, parse_money_fen
+from ingest.parse import format_fen, id_check_char, parse_datetime, parse_money_fen
 
 FIX = Path(__file__).parent / "fixtures" / "ingest"
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +46,13 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: st
                                       ("1234.50元", 123450), ("0", 0), ("￥0.01", 1), (" 200000 ", 20000000)])
 def test_money_to_fen(text, fen):
     assert parse_money_fen(text) == fen
+
+
+@pytest.mark.parametrize("fen", [0, 1, 99, 100, 123450, 123456789, 10**15 + 7])
+def test_format_fen_is_the_exact_inverse(fen):
+    assert parse_money_fen(format_fen(fen, "¥")) == fen
+    assert parse_money_fen(format_fen(fen, grouped=False)) == fen
+    assert format_fen(-123456789, "¥") == "-¥1,234,567.89"
 
 
 @pytest.mark.parametrize("text", ["-5", "abc", "1.234", "", "1,2,3.4.5"])

@@ -13,6 +13,8 @@ from flask import session
 from flask_babel import get_locale as babel_locale
 from flask_babel import lazy_gettext as _l
 
+from ingest.parse import format_fen
+
 logger = logging.getLogger(__name__)
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -99,12 +101,7 @@ def label(table: str, value: object) -> str:
 # --- display helpers ---------------------------------------------------------------------------
 def yuan(fen: int | None, symbol: bool = True) -> str:
     """Integer fen as yuan with thousands separators, exact (no float)."""
-    if fen is None:
-        return "—"
-    neg = fen < 0
-    y, f = divmod(abs(int(fen)), 100)
-    s = f"{y:,}.{f:02d}"
-    return ("-" if neg else "") + ("¥" if symbol else "") + s
+    return "—" if fen is None else format_fen(fen, "¥" if symbol else "")
 
 
 def yuan_short(fen: int | None) -> str:
