@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import subprocess
@@ -21,8 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from graph import Graph, LocalServer, free_port  # noqa: E402
-from graph.db import Connection, resolve_connection  # noqa: E402
+from graph import Graph, scratch_connection  # noqa: E402
 from ingest import load_dir  # noqa: E402
 
 
@@ -45,15 +43,8 @@ def main() -> int:
                                    "--persons", str(args.persons), "--transfers", str(args.transfers)])
     print(json.dumps({"step": "generate", "persons": args.persons, "transfers": args.transfers,
                       "seconds": round(secs, 1), "peak_rss_mb": round(rss)}))
-    server = None
-    if os.environ.get("NEO4J_URI"):
-        conn = resolve_connection(start_local=False)
-    else:
-        server = LocalServer(work / "db", free_port())
-        st = server.start()
-        conn = Connection(st.uri, None, None, "neo4j", True)
     try:
-        with Graph(conn) as g:
+        with scratch_connection(work / "db", heap="2g", pagecache_mb=1024) as conn, Graph(conn) as g:
             g.wipe()
             for step in ("load", "reload"):
                 t = time.perf_counter()
@@ -65,8 +56,6 @@ def main() -> int:
                                   "peak_rss_mb_self": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                                   "counts": {k: v for k, v in g.counts().items() if v}}))
     finally:
-        if server:
-            server.stop()
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

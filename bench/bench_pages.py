@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -24,8 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from graph import Graph, LocalServer, free_port  # noqa: E402
-from graph.db import Connection, resolve_connection  # noqa: E402
+from graph import Graph, scratch_connection  # noqa: E402
 from ingest import load_dir  # noqa: E402
 
 
@@ -45,22 +44,15 @@ def main() -> int:
                        stdout=subprocess.DEVNULL)
     truth = json.loads((data / "ground_truth.json").read_text())
     as_of = dt.date.fromisoformat(truth["as_of"])
-    server = None
-    if os.environ.get("NEO4J_URI"):
-        conn = resolve_connection(start_local=False)
-    else:
-        server = LocalServer(work / "db", free_port())
-        conn = Connection(server.start().uri, None, None, "neo4j", True)
     try:
-        with Graph(conn) as g:
+        with scratch_connection(work / "db", heap="2g", pagecache_mb=1024) as conn, Graph(conn) as g:
             g.wipe()
             t = time.perf_counter()
             load_dir(g, data, work / "rejects")
             print(json.dumps({"step": "load", "seconds": round(time.perf_counter() - t, 1)}), flush=True)
             run(g, truth, as_of, work, args.repeat)
     finally:
-        if server is not None:
-            server.stop()
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -21,8 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from graph import Graph, LocalServer, free_port  # noqa: E402
-from graph.db import Connection, resolve_connection  # noqa: E402
+from graph import Graph, scratch_connection  # noqa: E402
 from ingest import load_dir  # noqa: E402
 from ingest.generate import generate  # noqa: E402
 from investigations import run_pattern, scan, trace  # noqa: E402
@@ -47,15 +45,8 @@ def main() -> int:
     generate(work / "data", args.seed, args.persons, args.transfers)
     truth = json.loads((work / "data" / "ground_truth.json").read_text(encoding="utf-8"))
     as_of = dt.date.fromisoformat(truth["as_of"])
-    server = None
-    if os.environ.get("NEO4J_URI"):
-        conn = resolve_connection(start_local=False)
-    else:
-        server = LocalServer(work / "db", free_port())
-        st = server.start()
-        conn = Connection(st.uri, None, None, "neo4j", True)
     try:
-        with Graph(conn) as g:
+        with scratch_connection(work / "db", heap="2g", pagecache_mb=1024) as conn, Graph(conn) as g:
             g.wipe()
             _, secs = timed(load_dir, g, work / "data", work / "rejects")
             print(json.dumps({"step": "load", "seconds": secs}))
@@ -80,8 +71,6 @@ def main() -> int:
             print(json.dumps({"step": "package", "subject": subject, "seconds": secs,
                               "zip_kb": round(pkg.zip_path.stat().st_size / 1024)}))
     finally:
-        if server:
-            server.stop()
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

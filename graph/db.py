@@ -9,6 +9,7 @@ outside `graph/` needs to import `neo4j`.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from neo4j import GraphDatabase
 from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
 
 from . import schema
-from .server import LocalServer, ServerError
+from .server import LocalServer, ServerError, free_port
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,25 @@ def resolve_connection(start_local: bool = True, server: LocalServer | None = No
         if state is None:
             raise ServerError("the local Neo4j is not running: `python -m graph start`.")
     return Connection(state.uri, None, None, database, local=True)
+
+
+@contextlib.contextmanager
+def scratch_connection(work_dir: str | os.PathLike, heap: str = "1g",
+                       pagecache_mb: int = 256) -> Iterator[Connection]:
+    """A database that may be emptied: `NEO4J_URI` if set, else a throw-away local server.
+
+    The throw-away server keeps its store in `work_dir`, listens on a free port (so tests and
+    benchmarks never collide with each other or with the demo database) and is stopped on exit.
+    """
+    if os.environ.get("NEO4J_URI"):
+        yield resolve_connection(start_local=False)
+        return
+    server = LocalServer(work_dir, free_port(), heap=heap, pagecache_mb=pagecache_mb)
+    state = server.start()
+    try:
+        yield Connection(state.uri, None, None, "neo4j", local=True)
+    finally:
+        server.stop()
 
 
 def to_native(value: Any) -> Any:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from graph import Graph, LocalServer, free_port
-from graph.db import Connection, resolve_connection
+from graph import Graph, scratch_connection
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -24,16 +23,11 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 @pytest.fixture(scope="session")
 def neo4j_connection():
     """A Connection to a real Neo4j: NEO4J_URI, or a fresh local server for this session."""
-    if os.environ.get("NEO4J_URI"):
-        yield resolve_connection(start_local=False)
-        return
     data = Path(tempfile.mkdtemp(prefix="neo4j-test-", dir=os.environ.get("NEO4J_TEST_TMP")))
-    server = LocalServer(data, free_port(), heap="1g", pagecache_mb=256)
-    state = server.start()
     try:
-        yield Connection(state.uri, None, None, "neo4j", local=True)
+        with scratch_connection(data, heap="1g", pagecache_mb=256) as conn:
+            yield conn
     finally:
-        server.stop()
         shutil.rmtree(data, ignore_errors=True)
 
 
