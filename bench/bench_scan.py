@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 from graph import Graph, scratch_connection  # noqa: E402
 from ingest import load_dir  # noqa: E402
-from ingest.generate import generate  # noqa: E402
+from synth.generate import generate  # noqa: E402
 from investigations import run_pattern, scan, trace  # noqa: E402
-from investigations.evaluate import evaluate  # noqa: E402
+from synth.evaluate import evaluate  # noqa: E402
 from investigations.package import build_package  # noqa: E402
 from investigations.patterns import PATTERN_IDS  # noqa: E402
 

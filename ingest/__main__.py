@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     ul = sub.add_parser("unload", help="remove everything one load created")
     ul.add_argument("load_id")
     try:
-        from . import generate
+        from synth import generate
         generate.register(sub)
     except ImportError:  # the generator is optional for loading
         pass

@@ -13,7 +13,7 @@ from typing import Any
 from graph import Graph, GraphError
 
 from .analysis import trace
-from .evaluate import evaluate
+from synth.evaluate import evaluate
 from .leads import yuan
 from .patterns import PatternError, load_patterns
 from .runner import run_pattern

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest import gen_names
-from ingest.generate import PATTERNS, generate, register
+from synth import names as gen_names
+from synth.generate import PATTERNS, generate, register
 
 AS_OF = date(2025, 10, 31)
 ZH_TRANSFER = {"流水号": "transfer_id", "付款账号": "from_account", "收款账号": "to_account", "付款户名": "from_name",

@@ -23,7 +23,7 @@ FAMILIES = ("post_filing_transfer_to_related", "layered_chain", "below_value_con
 @pytest.fixture(scope="module")
 def dataset(module_graph, tmp_path_factory):
     from ingest import load_dir
-    from ingest.generate import generate
+    from synth.generate import generate
 
     d = tmp_path_factory.mktemp("gen300")
     generate(d, seed=7, persons=300)

@@ -12,7 +12,7 @@ import pytest
 
 from ingest import load_dir
 from investigations import scan
-from investigations.evaluate import evaluate
+from synth.evaluate import evaluate
 from investigations.patterns import PATTERN_IDS
 from investigations.scan import LEAD_KEYS
 
@@ -89,7 +89,7 @@ def test_cli_scan_run_trace(sham_loaded, tmp_path):
 
 # -- measured quality on the generator's planted data --------------------------------------
 def test_generated_recall_precision(graph, tmp_path, artifacts_dir):
-    generate = pytest.importorskip("ingest.generate").generate
+    generate = pytest.importorskip("synth.generate").generate
     data = tmp_path / "gen"
     generate(data, seed=7, persons=300)
     truth = json.loads((data / "ground_truth.json").read_text(encoding="utf-8"))

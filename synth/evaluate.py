@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from .patterns import PATTERN_IDS
+from investigations.patterns import PATTERN_IDS
 
 VERDICTS = ("can_pay_in_full", "can_pay_in_part")
 

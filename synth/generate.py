@@ -25,8 +25,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from . import gen_names as N
-from .parse import format_fen
+from . import names as N
+from ingest.parse import format_fen
 
 logger = logging.getLogger(__name__)
 
