@@ -25,10 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("loads", help="list the loads in the graph")
     ul = sub.add_parser("unload", help="remove everything one load created")
     ul.add_argument("load_id")
-    try:
+    try:  # CLI alias of `python -m synth generate`
         from synth import generate
         generate.register(sub)
-    except ImportError:  # the generator is optional for loading
+    except ImportError:  # the generator is test tooling, optional for loading
         pass
     return p
 

@@ -13,7 +13,6 @@ from typing import Any
 from graph import Graph, GraphError
 
 from .analysis import trace
-from synth.evaluate import evaluate
 from .leads import yuan
 from .patterns import PatternError, load_patterns
 from .runner import run_pattern
@@ -71,10 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--as-of", type=_date)
     s.add_argument("--param", action="append", default=[], metavar="PATTERN.K=V")
     s.add_argument("--out", required=True, type=Path)
-    e = sub.add_parser("evaluate", help="recall / precision of a leads file against ground_truth.json")
-    e.add_argument("leads", type=Path)
-    e.add_argument("truth", type=Path)
-    e.add_argument("--format", choices=("table", "json"), default="table")
+    from synth.__main__ import register_evaluate  # CLI alias of `python -m synth evaluate`
+    register_evaluate(sub)
     t = sub.add_parser("trace", help="where a subject's money went")
     t.add_argument("subject_id")
     t.add_argument("--since", type=_date)
@@ -95,20 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    {prm.name} ({prm.type}, default {prm.default} {prm.unit})  {prm.description_en}")
         return 0
     if a.cmd == "evaluate":
-        rep = evaluate(json.loads(a.leads.read_text(encoding="utf-8")),
-                       json.loads(a.truth.read_text(encoding="utf-8")))
-        if a.format == "json":
-            print(json.dumps(rep, ensure_ascii=False, indent=1))
-        else:
-            print(f"{'pattern':34} planted found recall  leads correct precision")
-            for pid, r in rep["patterns"].items():
-                rec = "-" if r["recall"] is None else f"{r['recall']:.3f}"
-                pre = "-" if r["precision"] is None else f"{r['precision']:.3f}"
-                print(f"{pid:34} {r['planted']:7} {r['found']:5} {rec:>6}  {r['leads']:5} {r['correct']:7} {pre:>9}")
-            print(f"decoys: {rep['decoys']}, flagged: {len(rep['decoys_flagged'])}")
-            for d in rep["decoys_flagged"]:
-                print(f"  flagged {d['pattern']} {d['subject_id']} ({d['why']}): {', '.join(d['lead_ids'])}")
-        return 0
+        return a.func(a)
     try:
         with Graph.connect() as g:
             if a.cmd == "run":
