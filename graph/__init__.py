@@ -1,4 +1,4 @@
-"""The Neo4j layer: local server, driver lifecycle, schema, read/write helpers, NetworkX export.
+"""The Neo4j layer: local server, driver lifecycle, schema, read/write helpers, bounded traversals into NetworkX (graph.traversal).
 
 This package is the only place that imports `neo4j`.
 """

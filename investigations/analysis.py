@@ -24,7 +24,7 @@ from typing import Any
 import networkx as nx
 
 from graph import Graph
-from graph.export import transfer_subgraph
+from graph.traversal import transfer_subgraph
 
 from .leads import iso
 from .related import Relatedness

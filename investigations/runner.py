@@ -11,7 +11,7 @@ from graph import Graph
 
 from . import leads as L
 from .patterns import Pattern, PatternError, get_pattern
-from .post import POST, Context
+from .postprocessors import POST, Context
 
 logger = logging.getLogger(__name__)
 

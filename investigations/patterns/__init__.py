@@ -3,7 +3,7 @@
 Each file starts with a block of `//` comment lines between two `// ---` lines that
 holds JSON: id, titles, descriptions, legal basis, parameters (name, type, default,
 unit, descriptions) and, when the pattern needs one, the Python post-processor
-(`"post": "function_name"` in `investigations.post`). The rest of the file is the
+(`"post": "function_name"` in `investigations.postprocessors`). The rest of the file is the
 Cypher. Values reach the query only as `$params`; every query is run read-only with
 a timeout by `investigations.runner`.
 """

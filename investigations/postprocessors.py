@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any, Callable
 
 from graph import Graph
-from graph.export import transfer_subgraph
+from graph.traversal import transfer_subgraph
 
 from .leads import yuan
 from .related import UNRELATED_CLOSENESS, Relatedness, Tie
