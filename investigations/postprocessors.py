@@ -17,7 +17,8 @@ from graph import Graph
 from graph.traversal import transfer_subgraph
 
 from .leads import yuan
-from .related import UNRELATED_CLOSENESS, Relatedness, Tie
+from . import labels
+from .related import DEFAULT_MIN_SHARE_PCT, UNRELATED_CLOSENESS, Relatedness, Tie, relation_fields
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class Context:
     truncated: bool = False
 
     def relatedness(self, debtor_ids: list[str]) -> Relatedness:
-        return Relatedness(self.graph, debtor_ids, float(self.params.get("min_share_pct", 5)),
+        return Relatedness(self.graph, debtor_ids, float(self.params.get("min_share_pct", DEFAULT_MIN_SHARE_PCT)),
                            timeout=self.timeout)
 
 
@@ -52,11 +53,8 @@ def _subject(row: dict) -> dict:
 
 
 def _rel_fields(tie: Tie | None) -> dict:
-    if tie is None:
-        return {"relation": "unrelated", "relation_en": "unrelated", "relation_zh": "无关联",
-                "closeness": UNRELATED_CLOSENESS}
-    return {"relation": tie.relation, "relation_en": tie.description_en, "relation_zh": tie.description_zh,
-            "closeness": tie.closeness, "tie_kind": tie.kind}
+    """The lead's relation fields: the one definition in `related.relation_fields`."""
+    return relation_fields(tie)
 
 
 def _transfer_doc(r: dict) -> dict:
@@ -459,7 +457,6 @@ def round_trip(ctx: Context, rows: list[dict]) -> list[dict]:
 
 
 # -- small fine capacity ----------------------------------------------------------------
-LEVEL_ZH = {"lenient": "宽管", "ordinary": "普管", "probation": "考察", "strict": "严管"}
 
 
 def months_left(as_of: dt.date, release_on: dt.date | None) -> int:
@@ -518,7 +515,7 @@ def small_fine_capacity(ctx: Context, rows: list[dict]) -> list[dict]:
                                    f"case first, {yuan(alloc)} yuan of the {yuan(c['unpaid_fen'])} yuan unpaid in this case "
                                    f"can be paid ({verdict})."),
                 "explanation_zh": (f"截至{ctx.as_of}：狱内账户余额{yuan(balance)}元，距刑满{months}个月，按"
-                                   f"{LEVEL_ZH.get(level, level)}"
+                                   f"{labels.zh('treatment', level)}"
                                    f"级标准每月{yuan(standard)}元预留{yuan(projected)}元；可支配{yuan(disposable)}元，未履行合计"
                                    f"{yuan(unpaid)}元。按最早案件优先分配，本案未履行{yuan(c['unpaid_fen'])}元中可履行{yuan(alloc)}元"
                                    f"（{'可全部履行' if verdict == 'can_pay_in_full' else '可部分履行'}）。"),

@@ -20,6 +20,8 @@ from typing import Iterable
 
 from graph import Graph
 
+from .labels import NO_RELATION, en, zh
+
 logger = logging.getLogger(__name__)
 
 #: How close a relation is (used by the score): 1 = closest.
@@ -30,11 +32,8 @@ CLOSENESS = {
 }
 UNRELATED_CLOSENESS = 0.3
 
-RELATION_ZH = {
-    "spouse": "配偶", "former_spouse": "前配偶", "parent": "父母", "child": "子女", "sibling": "兄弟姐妹",
-    "relative": "其他亲属", "associate": "关联人", "legal_rep": "法定代表人", "shareholder": "股东",
-    "officer": "高管", "supervisor": "监事",
-}
+#: The default share threshold of a shareholder tie (detection spec, `min_share_pct`).
+DEFAULT_MIN_SHARE_PCT = 5.0
 
 _RELATIONS = """
 UNWIND $ids AS pid
@@ -74,7 +73,7 @@ class Tie:
 class Relatedness:
     """Relatedness of parties to a set of debtors, evaluated at a day."""
 
-    def __init__(self, graph: Graph, debtor_ids: Iterable[str], min_share_pct: float = 5.0,
+    def __init__(self, graph: Graph, debtor_ids: Iterable[str], min_share_pct: float = DEFAULT_MIN_SHARE_PCT,
                  timeout: float = 60.0) -> None:
         self.min_share_pct = min_share_pct
         self.debtors = sorted(set(debtor_ids))
@@ -129,21 +128,21 @@ class Relatedness:
         out: dict[str, Tie] = {}
         for o, rel, ended, since, until in self.rel.get(debtor, ()):
             if rel == "former_spouse" or _covers(since, until, day):
-                t = Tie("related_person", rel, rel, RELATION_ZH.get(rel, rel), CLOSENESS.get(rel, 0.5))
+                t = Tie("related_person", rel, en("relation", rel), zh("relation", rel), CLOSENESS.get(rel, 0.5))
                 if o not in out or out[o].closeness < t.closeness:
                     out[o] = t
         for pid, role, share, since, until in self.holders.get(debtor, ()):
             if not _covers(since, until, day):
                 continue
-            t = Tie("related_person", role, f"{role} of the debtor company", f"被执行企业{RELATION_ZH.get(role, role)}",
+            t = Tie("related_person", role, f"{en('relation', role)} of the debtor company", f"被执行企业{zh('relation', role)}",
                     CLOSENESS.get(role, 0.7))
             if pid not in out or out[pid].closeness < t.closeness:
                 out[pid] = t
             for o, rel, ended, rsince, runtil in self.rel.get(pid, ()):
                 if o == debtor or not (rel == "former_spouse" or _covers(rsince, runtil, day)):
                     continue
-                t = Tie("related_person", rel, f"{rel} of the company's {role} {pid}",
-                        f"被执行企业{RELATION_ZH.get(role, role)}{pid}的{RELATION_ZH.get(rel, rel)}",
+                t = Tie("related_person", rel, f"{en('relation', rel)} of the company's {en('relation', role)} {pid}",
+                        f"被执行企业{zh('relation', role)}{pid}的{zh('relation', rel)}",
                         0.8 * CLOSENESS.get(rel, 0.5))
                 if o not in out or out[o].closeness < t.closeness:
                     out[o] = t
@@ -164,13 +163,27 @@ class Relatedness:
                 if role == "shareholder" and share is not None and share < self.min_share_pct:
                     continue
                 if pid == debtor:
-                    t = Tie("tied_company", role, f"company where the debtor is {role}",
-                            f"被执行人任{RELATION_ZH.get(role, role)}的企业", 0.9)
+                    t = Tie("tied_company", role, f"company where the debtor is {en('relation', role)}",
+                            f"被执行人任{zh('relation', role)}的企业", 0.9)
                 else:
                     via = persons[pid]
-                    t = Tie("tied_company", role, f"company where {pid} ({via.description_en}) is {role}",
-                            f"{pid}（{via.description_zh}）任{RELATION_ZH.get(role, role)}的企业",
+                    t = Tie("tied_company", role, f"company where {pid} ({via.description_en}) is {en('relation', role)}",
+                            f"{pid}（{via.description_zh}）任{zh('relation', role)}的企业",
                             0.8 * via.closeness)
                 if best is None or t.closeness > best.closeness:
                     best = t
         return best
+
+
+def relation_fields(tie: Tie | None) -> dict:
+    """The relation fields every consumer prints (leads, subject rows, package records, network).
+
+    `relation` is the code (the relation or role, 'unrelated' when none), `tie_kind`
+    'related_person' / 'tied_company' / None, `relation_zh` / `relation_en` the description
+    (the same words in a lead and in the package that cites it), `closeness` for the score.
+    """
+    if tie is None:
+        return {"relation": "unrelated", "tie_kind": None, "relation_zh": NO_RELATION[0],
+                "relation_en": NO_RELATION[1], "closeness": UNRELATED_CLOSENESS}
+    return {"relation": tie.relation, "tie_kind": tie.kind, "relation_zh": tie.description_zh,
+            "relation_en": tie.description_en, "closeness": tie.closeness}

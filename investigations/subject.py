@@ -13,6 +13,9 @@ import logging
 
 from graph import Graph
 
+from .labels import en, zh
+from .related import DEFAULT_MIN_SHARE_PCT, Relatedness, relation_fields
+
 logger = logging.getLogger(__name__)
 
 #: Hard caps: a page shows at most this many transfers / events unless asked for fewer.
@@ -107,7 +110,7 @@ ORDER BY x.asset_id
 LIMIT 500
 """
 
-# Every transfer in or out of the subject's accounts, with the counterparty and how it relates.
+# Every transfer in or out of the subject's accounts, with the counterparty (its relation: `related`).
 # A transfer between two of the subject's own accounts appears once (direction 'internal').
 Q_TRANSFERS = _SUBJECT + """
 MATCH (s)-[:HOLDS]->(a:Account)-[t:TRANSFER]-(b:Account)
@@ -124,11 +127,6 @@ RETURN t.transfer_id AS transfer_id, t.at AS at, t.on AS on, t.amount_fen AS amo
        h.person_id AS cp_person_id, h.company_id AS cp_company_id, h.name AS cp_name,
        CASE WHEN outgoing THEN t.to_name ELSE t.from_name END AS statement_name,
        b.stmt_names AS cp_stmt_names,
-       [(s)-[r:RELATED]-(h) | {relation: r.relation, ended: coalesce(r.ended, false),
-                              s_is_start: startNode(r) = s}] AS rels,
-       [(s)-[r:ROLE]->(h) | r.role] AS own_roles,
-       [(h)-[r:ROLE]->(s) | r.role] AS roles_in_subject,
-       size([(s)-[:RELATED]-(x:Person)-[:ROLE]->(h) | x]) AS related_roles,
        t.src_file AS src_file, t.src_row AS src_row, t.load_id AS load_id
 ORDER BY t.at, t.transfer_id
 LIMIT $limit
@@ -151,11 +149,6 @@ RETURN x.transfer_id AS transfer_id, x.on AS on, x.price_fen AS price_fen,
        asset.appraised_value_fen AS appraised_value_fen, asset.appraised_on AS appraised_on,
        x.from_id AS from_id, f.name AS from_name, x.to_id AS to_id, r.name AS to_name,
        h.person_id AS cp_person_id, h.company_id AS cp_company_id, h.name AS cp_name,
-       [(s)-[rr:RELATED]-(h) | {relation: rr.relation, ended: coalesce(rr.ended, false),
-                               s_is_start: startNode(rr) = s}] AS rels,
-       [(s)-[rr:ROLE]->(h) | rr.role] AS own_roles,
-       [(h)-[rr:ROLE]->(s) | rr.role] AS roles_in_subject,
-       size([(s)-[:RELATED]-(y:Person)-[:ROLE]->(h) | y]) AS related_roles,
        x.src_file AS src_file, x.src_row AS src_row, x.load_id AS load_id
 ORDER BY x.on, x.transfer_id
 LIMIT $limit
@@ -299,31 +292,6 @@ def _kind_of(labels: list[str]) -> str:
     return "company" if "Company" in labels else "person"
 
 
-def _relation_of(row: dict, subject_kind: str) -> str | None:
-    """How the counterparty relates to the subject, from the row's pattern comprehensions.
-
-    Returns the relation from the subject's side ('spouse', 'former_spouse', 'parent' = the
-    counterparty is the subject's parent, 'child', 'sibling', ...), 'role:<role>' for a company
-    the subject holds a role in (or, for a company subject, a person holding a role in it),
-    'related_role' for a company where a related person holds a role, else None.
-    """
-    for r in row.get("rels") or []:
-        rel = r.get("relation")
-        if rel == "spouse" and r.get("ended"):
-            return "former_spouse"
-        if rel == "parent":
-            # stored child -> parent
-            return "parent" if r.get("s_is_start") else "child"
-        return rel
-    if row.get("own_roles"):
-        return "role:" + sorted(row["own_roles"])[0]
-    if row.get("roles_in_subject"):
-        return "role:" + sorted(row["roles_in_subject"])[0]
-    if row.get("related_roles"):
-        return "related_role"
-    return None
-
-
 def _subject_node(graph: Graph, subject_id: str) -> tuple[dict, str] | None:
     row = graph.read_one(Q_PROFILE, {"sid": subject_id})
     if not row:
@@ -396,19 +364,32 @@ def _counterparty(row: dict) -> tuple[str | None, str | None, str]:
     return None, None, "unknown"
 
 
+#: The relation fields of a transfer between two of the subject's own accounts.
+_SELF = {"relation": "self", "tie_kind": None, "relation_zh": zh("relation", "self"),
+         "relation_en": en("relation", "self"), "closeness": 1.0}
+
+
+def subject_relatedness(graph: Graph, subject_id: str,
+                        min_share_pct: float = DEFAULT_MIN_SHARE_PCT) -> Relatedness:
+    """Who is related to the subject at any day: the same definition the patterns use."""
+    return Relatedness(graph, [subject_id], min_share_pct)
+
+
 def transfers(graph: Graph, subject_id: str, since: dt.date | None = None, until: dt.date | None = None,
-              limit: int | None = None) -> list[dict]:
+              limit: int | None = None, *, relatedness: Relatedness | None = None) -> list[dict]:
     """Every transfer in or out of the subject's accounts, oldest first, with its counterparty.
 
     Each row: transfer_id, at, on, at_has_time (False: only the day is known), amount_fen, currency, channel, memo, direction
     ('out' / 'in' / 'internal' between two own accounts), account_id (own),
     counterparty_account, counterparty_holder_id / _name / _kind ('person', 'company' or
     'unknown' with `statement_name` from the statement), counterparty_holder_known,
-    relation (see `_relation_of`), src_file, src_row, load_id. At most `limit` rows
-    (never more than MAX_TRANSFERS).
+    the counterparty's relation to the subject at the transfer day (`relation_fields` of
+    investigations.related: relation, tie_kind, relation_zh, relation_en; 'self' between own
+    accounts), src_file, src_row, load_id. At most `limit` rows (never more than MAX_TRANSFERS).
     """
     lim = MAX_TRANSFERS if limit is None else max(0, min(int(limit), MAX_TRANSFERS))
     rows = graph.read(Q_TRANSFERS, {"sid": subject_id, "since": since, "until": until, "limit": lim})
+    rel = relatedness or subject_relatedness(graph, subject_id)
     out = []
     for r in rows:
         hid, hname, hkind = _counterparty(r)
@@ -427,7 +408,7 @@ def transfers(graph: Graph, subject_id: str, since: dt.date | None = None, until
             "counterparty_name": hname or stmt,
             "counterparty_kind": hkind,
             "statement_name": stmt,
-            "relation": "self" if r["direction"] == "internal" else _relation_of(r, ""),
+            **(_SELF if r["direction"] == "internal" else relation_fields(rel.tie(subject_id, hid, r["on"]))),
             "src_file": r["src_file"], "src_row": r["src_row"], "load_id": r["load_id"],
         })
     if len(out) >= lim:
@@ -435,7 +416,8 @@ def transfers(graph: Graph, subject_id: str, since: dt.date | None = None, until
     return out
 
 
-def conveyances(graph: Graph, subject_id: str, limit: int | None = None) -> list[dict]:
+def conveyances(graph: Graph, subject_id: str, limit: int | None = None, *,
+                relatedness: Relatedness | None = None) -> list[dict]:
     """Asset conveyances from or to the subject, oldest first, with asset, price, appraisal and relation.
 
     `price_ratio` is price / appraised value (None without appraisal); `direction` is 'out'
@@ -443,6 +425,7 @@ def conveyances(graph: Graph, subject_id: str, limit: int | None = None) -> list
     """
     lim = MAX_CONVEYANCES if limit is None else max(0, min(int(limit), MAX_CONVEYANCES))
     rows = graph.read(Q_CONVEYANCES, {"sid": subject_id, "limit": lim})
+    rel = relatedness or subject_relatedness(graph, subject_id)
     out = []
     for r in rows:
         hid, hname, hkind = _counterparty(r)
@@ -457,10 +440,14 @@ def conveyances(graph: Graph, subject_id: str, limit: int | None = None) -> list
             "price_ratio": (price / appraised) if appraised else None,
             "from_id": r["from_id"], "from_name": r["from_name"], "to_id": r["to_id"], "to_name": r["to_name"],
             "counterparty_id": hid, "counterparty_name": hname, "counterparty_kind": hkind,
-            "relation": _relation_of(r, ""),
+            **relation_fields(rel.tie(subject_id, hid, r["on"]) if r["on"] is not None else None),
             "src_file": r["src_file"], "src_row": r["src_row"], "load_id": r["load_id"],
         })
     return out
+
+
+def _relation_only(row: dict) -> dict:
+    return {k: row.get(k) for k in ("relation", "tie_kind", "relation_zh", "relation_en")}
 
 
 MILESTONES = ("filed_on", "served_on", "judged_on", "effective_on", "enforcement_filed_on")
@@ -492,12 +479,12 @@ def timeline(graph: Graph, subject_id: str, limit: int = MAX_TIMELINE_EVENTS, *,
     for t in trs[:limit]:
         events.append({"kind": "transfer", "id": t["transfer_id"], "on": t["on"], "amount_fen": t["amount_fen"],
                        "direction": t["direction"], "counterparty_name": t["counterparty_name"],
-                       "relation": t["relation"], "currency": t["currency"]})
+                       **_relation_only(t), "currency": t["currency"]})
     for c in (conveyance_rows if conveyance_rows is not None else conveyances(graph, subject_id)):
         events.append({"kind": "conveyance", "id": c["transfer_id"], "on": c["on"],
                        "amount_fen": c["appraised_value_fen"] or c["price_fen"], "price_fen": c["price_fen"],
                        "direction": c["direction"], "counterparty_name": c["counterparty_name"],
-                       "relation": c["relation"], "currency": "CNY"})
+                       **_relation_only(c), "currency": "CNY"})
     days.extend(e["on"] for e in events if e["on"] is not None)
     events.sort(key=lambda e: (e["on"] or dt.date.min, e["id"]))
     return {"cases": cases, "events": events, "start": min(days) if days else None,

@@ -70,12 +70,15 @@ def test_transfers_rows(g):
     assert t["T0002"]["direction"] == "out" and t["T0002"]["amount_fen"] == 20_000_000
     assert t["T0002"]["counterparty_holder_id"] == "P002" and t["T0002"]["relation"] == "former_spouse"
     assert t["T0002"]["counterparty_kind"] == "person" and t["T0002"]["account_id"] == "6222000000000001"
-    assert t["T0003"]["counterparty_kind"] == "company" and t["T0003"]["relation"] == "related_role"
+    # a company where the subject's child holds a role: a tied company, worded as the patterns word it
+    assert t["T0003"]["counterparty_kind"] == "company" and t["T0003"]["tie_kind"] == "tied_company"
+    assert t["T0003"]["relation_zh"].startswith("P003（子女）任") and t["T0003"]["relation_zh"].endswith("的企业")
     unknown = t["T0004"]
     assert unknown["counterparty_kind"] == "unknown" and unknown["counterparty_holder_id"] is None
     assert not unknown["counterparty_holder_known"]
     assert unknown["counterparty_name"] == "陈某某" and unknown["counterparty_account"] == "9999000000000001"
-    assert t["T0001"]["direction"] == "in" and t["T0001"]["relation"] is None
+    assert t["T0001"]["direction"] == "in" and t["T0001"]["relation"] == "unrelated"
+    assert t["T0001"]["tie_kind"] is None and t["T0001"]["relation_zh"] == "无已知关系"
     assert t["T0001"]["counterparty_name"] == "赵六"
     assert t["T0006"]["currency"] == "USD"
     assert t["T0002"]["on"] == dt.date(2024, 4, 10) and t["T0002"]["at"] == dt.datetime(2024, 4, 10, 9, 30)

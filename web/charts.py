@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from flask_babel import gettext as _
 
-from .i18n import fmt_date, label, yuan
+from .i18n import fmt_date, label, relation_text, yuan
 
 W, H = 960, 300
 PAD_L, PAD_R, AXIS_Y = 40, 20, 160
@@ -85,7 +85,7 @@ def timeline_svg(tl: dict, lead_ids: set[str] | None = None) -> Markup:
         stroke = ' stroke="#000" stroke-width="2"' if e["id"] in lead_ids else ""
         tip = (f'{fmt_date(e["on"])} {label("pin_kind", e["kind"])} {label("direction", e.get("direction"))} '
                f'{yuan(e.get("amount_fen")) if e.get("currency", "CNY") == "CNY" else e.get("currency")} '
-               f'{e.get("counterparty_name") or ""} {label("relation", e.get("relation")) if e.get("relation") else ""}')
+               f'{e.get("counterparty_name") or ""} {relation_text(e)}')
         if e["kind"] == "conveyance":
             out.append(f'<rect x="{xx - r:.1f}" y="{yy - r:.1f}" width="{2 * r:.1f}" height="{2 * r:.1f}" '
                        f'fill="#d68910" opacity="0.8"{stroke}><title>{escape(tip)}</title></rect>')

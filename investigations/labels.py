@@ -1,0 +1,77 @@
+"""The Chinese (and English) names of the contract's enumerations, stages and relations.
+
+Why one module: the referral package, the PDF, the leads' explanations and the relatedness
+descriptions all print these words, and a prosecutor reading two documents must see the same
+word for the same thing. Everything outside `web/` looks labels up here (`zh`, `en`); the web
+layer's catalogue (translations/zh) holds the page words.
+"""
+from __future__ import annotations
+
+#: table -> code -> (zh, en)
+TABLES: dict[str, dict[str, tuple[str, str]]] = {
+    "relation": {
+        "spouse": ("配偶", "spouse"), "former_spouse": ("前配偶", "former spouse"), "parent": ("父母", "parent"),
+        "child": ("子女", "child"), "sibling": ("兄弟姐妹", "sibling"), "relative": ("其他亲属", "relative"),
+        "associate": ("关联人", "associate"), "self": ("本人账户", "own account"),
+        "legal_rep": ("法定代表人", "legal representative"), "shareholder": ("股东", "shareholder"),
+        "officer": ("高管", "officer"), "supervisor": ("监事", "supervisor"),
+    },
+    "company_role": {
+        "legal_rep": ("法定代表人", "legal representative"), "shareholder": ("股东", "shareholder"),
+        "officer": ("高管", "officer"), "supervisor": ("监事", "supervisor"),
+    },
+    "case_kind": {
+        "criminal_fine": ("罚金", "criminal fine"), "confiscation": ("没收财产", "confiscation"),
+        "restitution": ("退赔", "restitution"), "civil_enforcement": ("民事执行", "civil enforcement"),
+    },
+    "stage": {
+        "before_judgment": ("判决生效前", "before judgment"), "after_judgment": ("判决生效后", "after judgment"),
+        "in_enforcement": ("执行中", "in enforcement"),
+    },
+    "asset_kind": {
+        "real_estate": ("不动产", "real estate"), "vehicle": ("车辆", "vehicle"), "equity": ("股权", "equity"),
+        "other": ("其他", "other"),
+    },
+    "direction": {
+        "out": ("转出", "out"), "in": ("转入", "in"), "internal": ("本人账户间", "between own accounts"),
+        "chain": ("链路中转", "further down a chain"), "other": ("其他", "other"),
+    },
+    "record_kind": {
+        "case": ("案件", "case"), "transfer": ("资金转账", "transfer"), "asset_transfer": ("财产转移", "conveyance"),
+        "balance": ("账户余额", "balance"),
+    },
+    "treatment": {
+        "lenient": ("宽管", "lenient"), "ordinary": ("普管", "ordinary"), "probation": ("考察", "probation"),
+        "strict": ("严管", "strict"),
+    },
+    "milestone": {
+        "filed_on": ("立案", "filed"), "served_on": ("应诉通知送达", "served"), "judged_on": ("判决", "judged"),
+        "effective_on": ("判决生效", "effective"), "enforcement_filed_on": ("执行立案", "enforcement"),
+    },
+}
+
+#: The words for "no relation known at that day" (package column, leads, subject page).
+NO_RELATION = ("无已知关系", "no known relation")
+#: A record further down a money chain: its counterparty is not the subject's.
+CHAIN_RELATION = ("资金链路下游（非本人账户）", "further down a money chain (not the subject's account)")
+
+
+def zh(table: str, code: str | None, default: str | None = None) -> str:
+    """The Chinese label of `code` in `table`; unknown codes come back as they are (or `default`)."""
+    if code is None:
+        return default if default is not None else ""
+    got = TABLES[table].get(code)
+    return got[0] if got else (default if default is not None else code)
+
+
+def en(table: str, code: str | None, default: str | None = None) -> str:
+    """The English label of `code` in `table`; unknown codes come back as they are (or `default`)."""
+    if code is None:
+        return default if default is not None else ""
+    got = TABLES[table].get(code)
+    return got[1] if got else (default if default is not None else code)
+
+
+def zh_map(table: str) -> dict[str, str]:
+    """code -> Chinese label for a whole table (for code that wants a dict)."""
+    return {k: v[0] for k, v in TABLES[table].items()}
