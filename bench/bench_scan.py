@@ -25,7 +25,7 @@ from ingest import load_dir  # noqa: E402
 from synth.generate import generate  # noqa: E402
 from investigations import run_pattern, scan, trace  # noqa: E402
 from synth.evaluate import evaluate  # noqa: E402
-from investigations.package import build_package  # noqa: E402
+from evidence.package import build_package  # noqa: E402
 from investigations.patterns import PATTERN_IDS  # noqa: E402
 
 

@@ -1,4 +1,4 @@
-"""Evidence packages (investigations.package) against a real Neo4j loaded from tests/fixtures/package.
+"""Evidence packages (evidence.package) against a real Neo4j loaded from tests/fixtures/package.
 
 P001 (张伟) transfers ¥200,000.00 to his spouse P002 after litigation start (T0001), sends
 ¥50,000.50 to an account of unknown holder whose statement name is hostile markup (T0002),
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from investigations.package import (CSV_COLUMNS, PackageError, build_package, cli_audit, fen_plain, fen_text,
+from evidence.package import (CSV_COLUMNS, PackageError, build_package, cli_audit, fen_plain, fen_text,
                                     read_notes, register, verify_manifest)
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "package"

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from investigations.package import build_package, verify_manifest
+from evidence.package import build_package, verify_manifest
 
 #: One planted subject per family: money to relatives, money through intermediaries,
 #: conveyances, sham divorce, and an inmate who can pay a small fine.

@@ -7,9 +7,9 @@ import io
 import subprocess
 from pathlib import Path
 
-import investigations.package as P
-import investigations.package_pdf as PP
-from investigations.package import build_package
+import evidence.package as P
+import evidence.pdf as PP
+from evidence.package import build_package
 
 N_TRANSFERS = 1200
 N_RECIPIENTS = 250

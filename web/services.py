@@ -206,7 +206,7 @@ def generate_package(graph: Graph, user: Any, subject_id: str, case_no: str | No
     Built in a temporary folder first because the package id is known only once it is built.
     Raises investigations.package.PackageError (unknown subject or case, missing font).
     """
-    from investigations.package import build_package
+    from evidence.package import build_package
 
     from .extensions import db
     from .models import audit
@@ -250,7 +250,7 @@ def package_response(graph: Graph, user: Any, subject_id: str, form: Any, back: 
     from flask import flash, redirect, send_file
     from flask_babel import gettext as _
 
-    from investigations.package import PackageError
+    from evidence.package import PackageError
 
     from .i18n import parse_date
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from .package import (ASSET_KIND_ZH, CASE_KIND_ZH, MAX_FIGURE_NODES, STAGE_ZH, PackageError, evidence_network,
                       fen_text, layout)
-from .patterns import get_pattern
+from investigations.patterns import get_pattern
 
 logger = logging.getLogger(__name__)
 

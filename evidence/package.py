@@ -29,10 +29,10 @@ from typing import Any, Callable
 from graph import Graph
 from ingest.parse import format_fen
 
-from . import subject as S
-from .leads import stage as case_stage
-from .patterns import PATTERN_IDS
-from .scan import TOOL_VERSION, scan
+from investigations import subject as S
+from investigations.leads import stage as case_stage
+from investigations.patterns import PATTERN_IDS
+from investigations.scan import TOOL_VERSION, scan
 
 logger = logging.getLogger(__name__)
 
@@ -665,7 +665,7 @@ def build_package(graph: Graph, subject_id: str, out_dir: Path, case_no: str | N
     `notes` are the investigator's notes ({"author", "at", "text"}, shown in order); `audit`
     is called once with ("package.generate", details) after the package is complete.
     """
-    from .package_pdf import render_pdf  # matplotlib / reportlab only when a package is built
+    from .pdf import render_pdf  # matplotlib / reportlab only when a package is built
 
     as_of = as_of or dt.date.today()
     out_dir = Path(out_dir)
