@@ -14,9 +14,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from .package import (ASSET_KIND_ZH, CASE_KIND_ZH, MAX_FIGURE_NODES, STAGE_ZH, PackageError, evidence_network,
-                      fen_text, layout)
+from investigations import labels
 from investigations.patterns import get_pattern
+
+from .common import MAX_FIGURE_NODES, PackageError, fen_text
+from .network import evidence_network, layout
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +30,8 @@ MAX_TIMELINE_POINTS = 3000
 #: ReportLab never splits one huge table, which is slow.
 TABLE_CHUNK = 400
 
-MILESTONE_ZH = {"filed_on": "立案", "served_on": "应诉通知送达", "judged_on": "判决", "effective_on": "判决生效",
-                "enforcement_filed_on": "执行立案"}
 MILESTONE_STYLE = {"filed_on": ("#7f8c8d", ":"), "served_on": ("#c0392b", "--"), "judged_on": ("#2471a3", "-."),
                    "effective_on": ("#1e8449", "-"), "enforcement_filed_on": ("#000000", "-")}
-TREATMENT_ZH = {"lenient": "宽管", "ordinary": "普管", "probation": "考察", "strict": "严管"}
 
 
 def font_path() -> Path:
@@ -105,7 +104,7 @@ def timeline_png(data: dict) -> tuple[bytes, dict]:
             elif r["direction"] == "chain":
                 g = "链路下游转账"
             elif r["direction"] == "out":
-                g = "转出至关系方" if r["relation"] not in (None, "self") else "转出至其他"
+                g = "转出至关系方" if r.get("tie_kind") else "转出至其他"
             else:
                 g = "转入"
             fen = r["amount_fen"]
@@ -135,7 +134,7 @@ def timeline_png(data: dict) -> tuple[bytes, dict]:
                 if d is None:
                     continue
                 days.append(d)
-                lab = MILESTONE_ZH[m] if m not in seen_ms else None
+                lab = labels.zh("milestone", m) if m not in seen_ms else None
                 seen_ms.add(m)
                 ax.axvline(d, color=color, linestyle=ls, linewidth=1.2, label=lab, zorder=2)
                 if len(data["cases"]) > 1:
@@ -367,7 +366,7 @@ def render_pdf(data: dict, path: Path, package_id: str, investigator: str = "",
         if inm:
             sp += [("罪犯编号", inm.get("inmate_no")), ("服刑监狱", inm.get("prison")),
                    ("入监日期", _d(inm.get("admitted_on"))), ("刑满日期", _d(inm.get("release_on"))),
-                   ("处遇级别", TREATMENT_ZH.get(inm.get("treatment_level"), inm.get("treatment_level") or "—"))]
+                   ("处遇级别", labels.zh("treatment", inm.get("treatment_level"), "—"))]
     else:
         sp = [("企业名称", name), ("统一社会信用代码", data["subject_id"]), ("成立日期", _d(props.get("registered_on")))]
     add(_kv_table(sp, st, font, W))
@@ -375,9 +374,9 @@ def render_pdf(data: dict, path: Path, package_id: str, investigator: str = "",
     add(_p("二、案件与履行情况（截至数据截止日期）", st["h1"]))
     rows = []
     for c in data["cases"]:
-        rows.append([c["case_no"], c.get("court") or "—", CASE_KIND_ZH.get(c.get("kind"), c.get("kind") or "—"),
+        rows.append([c["case_no"], c.get("court") or "—", labels.zh("case_kind", c.get("kind"), "—"),
                      _yuan(c.get("amount_due_fen")), _yuan(c.get("amount_paid_fen") or 0), _yuan(c["unpaid_fen"]),
-                     STAGE_ZH.get(c["stage_as_of"], c["stage_as_of"]) if c["open"] else "已履行完毕",
+                     labels.zh("stage", c["stage_as_of"]) if c["open"] else "已履行完毕",
                      c.get("creditor") or "—"])
     story += _table(["案号", "法院", "类型", "应执行金额", "已执行金额", "未履行金额", "阶段", "申请执行人"], rows,
                     [W * x for x in (0.2, 0.15, 0.08, 0.12, 0.12, 0.12, 0.09, 0.12)], st, font)
@@ -427,7 +426,7 @@ def render_pdf(data: dict, path: Path, package_id: str, investigator: str = "",
             names += [None] * (len(x["counterparties"]) - len(names))
             cps = [f"{n or ''}（{c}）" for c, n in zip(x["counterparties"], names)]
             rows = [[f"线索 {i}.{j}", x["lead_id"]], ["案号", x["case_no"] or "—"],
-                    ["阶段", STAGE_ZH.get(x["stage"], x["stage"])], ["涉及金额", _yuan(x["amount_fen"])],
+                    ["阶段", labels.zh("stage", x["stage"])], ["涉及金额", _yuan(x["amount_fen"])],
                     ["对方", _capped(cps, len(x["counterparties"]), "个对方", "") or "—"],
                     ["时间", f"{_d(x['first_at'])} 至 {_d(x['last_at'])}"],
                     ["评分", str(x["score"])], ["说明", x["explanation_zh"]],
@@ -496,7 +495,7 @@ def render_pdf(data: dict, path: Path, package_id: str, investigator: str = "",
     add(_p(f"财产转移 {len(convs)} 项。", st["small"]))
     rows = []
     for r in convs:
-        asset = f"{r['asset_id']} {ASSET_KIND_ZH.get(r.get('asset_kind'), '')} {r.get('asset_description') or ''}"
+        asset = f"{r['asset_id']} {labels.zh('asset_kind', r.get('asset_kind'), '')} {r.get('asset_description') or ''}"
         rows.append([r["id"], r["date"], r["direction_zh"], asset.strip(),
                      f"{r.get('from_name') or ''}（{r['from']}）", f"{r.get('to_name') or ''}（{r['to']}）",
                      r["relation_zh"], _yuan(r["amount_fen"]) if r["amount_fen"] else "无偿（¥0.00）",
@@ -544,7 +543,7 @@ def render_pdf(data: dict, path: Path, package_id: str, investigator: str = "",
     doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
                             bottomMargin=16 * mm, invariant=1, title=f"证据材料 {name} {package_id}",
                             author=investigator or "", subject="拒不执行判决、裁定案件证据材料",
-                            creator="investigations.package", producer="ReportLab", lang="zh-CN",
+                            creator="evidence.package", producer="ReportLab", lang="zh-CN",
                             initialFontName=font, initialFontSize=9)
     doc.build(story, canvasmaker=_make_canvas(package_id, font))
     return {**tl_info, **nw_info}

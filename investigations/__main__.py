@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--max-hops", type=int, default=4)
     t.add_argument("--max-edges", type=int, default=5000)
     t.add_argument("--format", choices=("table", "json"), default="table")
-    from evidence.package import register as register_package  # the CLI composes the evidence package
+    from evidence.cli import register as register_package  # the CLI composes the evidence package
     register_package(sub)
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if a.verbose else logging.WARNING, format="%(levelname)s %(message)s")

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from evidence.package import (CSV_COLUMNS, PackageError, build_package, cli_audit, fen_plain, fen_text,
-                                    read_notes, register, verify_manifest)
+from evidence.cli import cli_audit, read_notes, register
+from evidence.package import CSV_COLUMNS, PackageError, build_package, fen_plain, fen_text, verify_manifest
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "package"
 AS_OF = dt.date(2025, 10, 31)

@@ -7,8 +7,7 @@ import io
 import subprocess
 from pathlib import Path
 
-import evidence.package as P
-import evidence.pdf as PP
+from evidence import common, files, pdf
 from evidence.package import build_package
 
 N_TRANSFERS = 1200
@@ -49,8 +48,8 @@ def test_large_subject_package(graph, tmp_path, monkeypatch):
     src.mkdir()
     _dataset(src)
     load_dir(graph, src, rejects_dir=tmp_path / "rejects")
-    monkeypatch.setattr(PP, "MAX_TIMELINE_POINTS", 300)
-    monkeypatch.setattr(P, "MAX_HTML_NODES", 450)
+    monkeypatch.setattr(pdf, "MAX_TIMELINE_POINTS", 300)
+    monkeypatch.setattr(files, "MAX_HTML_NODES", 450)
     res = build_package(graph, "B001", tmp_path / "out", as_of=dt.date(2025, 10, 31))
     raw = res.paths["evidence.csv"].read_bytes()
     rows = list(csv.DictReader(io.StringIO(raw[3:].decode("utf-8"))))
@@ -58,7 +57,7 @@ def test_large_subject_package(graph, tmp_path, monkeypatch):
     assert ids == {f"BT{i:06d}" for i in range(N_TRANSFERS)}  # complete
     fig = res.manifest["figures"]
     assert fig["timeline_records"] == N_TRANSFERS and fig["timeline_points"] == 300
-    assert fig["network_nodes_drawn"] == P.MAX_FIGURE_NODES and fig["network_nodes_not_drawn"] > 0
+    assert fig["network_nodes_drawn"] == common.MAX_FIGURE_NODES and fig["network_nodes_not_drawn"] > 0
     html = res.paths["network.html"].read_text(encoding="utf-8")
     assert "个节点未显示" in html
     text = subprocess.run(["pdftotext", str(res.pdf_path), "-"], check=True, capture_output=True, text=True).stdout
@@ -68,4 +67,4 @@ def test_large_subject_package(graph, tmp_path, monkeypatch):
     assert "个节点未绘出" in text and "金额最大的记录" in text
     # sum of all outgoing money after litigation start, exact in fen, is on the page
     fen = sum(int(r["金额（分）"]) for r in rows if r["记录类型"] == "资金转账" and r["日期"] >= "2024-02-01")
-    assert P.fen_text(fen, "¥") in text
+    assert common.fen_text(fen, "¥") in text

@@ -13,7 +13,7 @@ from flask import session
 from flask_babel import get_locale as babel_locale
 from flask_babel import lazy_gettext as _l
 
-from ingest.parse import format_fen
+from ingest.parse import format_fen, parse_money_fen
 
 logger = logging.getLogger(__name__)
 
@@ -115,20 +115,11 @@ def yuan_short(fen: int | None) -> str:
 
 
 def parse_yuan(text: str | None) -> int | None:
-    """'1,234.5' / '¥1234.50' / '1234元' -> fen (exact); None for blank; ValueError if malformed."""
-    if text is None:
+    """'1,234.5' / '¥1234.50' / '1234元' -> fen, by the one money rule (ingest.parse.parse_money_fen):
+    None for blank; ValueError naming the problem for malformed, negative or sub-fen input."""
+    if text is None or not str(text).strip():
         return None
-    s = str(text).strip().replace(",", "").replace("¥", "").replace("￥", "").replace("元", "")
-    if not s:
-        return None
-    from decimal import Decimal, InvalidOperation
-    try:
-        d = Decimal(s)
-    except InvalidOperation as exc:
-        raise ValueError(f"not an amount: {text!r}") from exc
-    if d < 0:
-        raise ValueError("amount must not be negative")
-    return int((d * 100).to_integral_value())
+    return parse_money_fen(str(text))
 
 
 def parse_date(text: str | None) -> dt.date | None:

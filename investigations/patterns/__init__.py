@@ -18,6 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ingest.parse import parse_money_fen
+
 logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
@@ -54,11 +56,12 @@ class Param:
             return None
         try:
             if self.type == "money":
-                s = str(value).replace(",", "").replace("¥", "").replace("元", "").strip()
-                d = Decimal(s)
-                if d < 0:
-                    raise PatternError(f"{self.name}: must not be negative")
-                return d
+                if isinstance(value, Decimal):
+                    value = str(value)
+                try:  # the one money rule: exact, sub-fen and negative amounts refused
+                    return Decimal(parse_money_fen(str(value))) / 100
+                except ValueError as exc:
+                    raise PatternError(f"{self.name}: {exc}") from None
             if self.type in ("ratio", "pct"):
                 f = float(value)
                 if f < 0:
@@ -80,7 +83,7 @@ class Param:
     def to_query(self, value: Any) -> dict[str, Any]:
         """The query parameter(s) for a parsed value: money becomes `<name>_fen` (int)."""
         if self.type == "money":
-            return {self.name + "_fen": int((value * 100).to_integral_value())}
+            return {self.name + "_fen": int(value * 100)}  # exact: parse() admits whole fen only
         return {self.name: value}
 
 
