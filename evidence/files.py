@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from investigations.scan import TOOL_VERSION
 
 from .common import MAX_HTML_NODES, PACKAGE_FORMAT, json_bytes
-from .network import evidence_network, layout
+from .network import CITED_COLOUR, CITED_LEGEND, NODE_STYLE, UNDIRECTED_KINDS, evidence_network, layout
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR_VIS = ROOT / "static" / "vendor" / "vis-network"
@@ -54,20 +54,6 @@ def leads_json(data: dict) -> bytes:
     })
 
 
-_NODE_STYLE = {
-    "subject": {"color": "#c0392b", "shape": "star", "size": 28},
-    "own_account": {"color": "#e67e22", "shape": "box", "size": 14},
-    "entity": {"color": "#2980b9", "shape": "dot", "size": 16},
-    "account": {"color": "#95a5a6", "shape": "box", "size": 10},
-    "asset": {"color": "#8e44ad", "shape": "diamond", "size": 16},
-}
-
-
-#: The legend: (colour, symbol and words) per kind of node and for a cited edge.
-LEGEND = (("#c0392b", "★ 被调查人"), ("#e67e22", "■ 本人账户"), ("#2980b9", "● 人员/企业"), ("#7f8c8d", "■ 其他账户"),
-          ("#8e44ad", "◆ 财产"), ("#c0392b", "— 红色粗线：被检测模式引用"))
-
-
 def _script_json(obj: Any) -> str:
     """JSON safe to embed in a <script>: <, >, & and line separators escaped."""
     s = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -85,6 +71,12 @@ def vis_assets() -> tuple[str, str]:
     return js, css
 
 
+def legend() -> list[tuple[str, str]]:
+    """(colour, words) per kind of node and for a cited edge, from the one style table."""
+    return ([(st["color"], f'{st["symbol"]} {st["legend"]}') for st in NODE_STYLE.values()]
+            + [(CITED_COLOUR, f"— 红色粗线：{CITED_LEGEND}")])
+
+
 def network_html(data: dict, package_id: str) -> bytes:
     """The offline interactive network: vis-network inlined, data embedded as escaped JSON."""
     net = evidence_network(data, MAX_HTML_NODES)
@@ -92,7 +84,7 @@ def network_html(data: dict, package_id: str) -> bytes:
     vnodes = []
     scale = 300 * max(1.0, (len(net["nodes"]) ** 0.5) / 4)  # ~ a readable zoom when the view fits
     for n in net["nodes"]:
-        st = _NODE_STYLE[n["kind"]]
+        st = NODE_STYLE[n["kind"]]
         x, y = pos.get(n["id"], (0.0, 0.0))
         vnodes.append({"id": n["id"], "label": n["label"], "title": n["title"], "color": st["color"],
                        "shape": st["shape"], "size": st["size"], "x": round(x * scale), "y": round(-y * scale),
@@ -101,12 +93,12 @@ def network_html(data: dict, package_id: str) -> bytes:
     for e in net["edges"]:
         d = {"id": e["id"], "from": e["from"], "to": e["to"], "arrows": "to" if e["kind"] != "related" else "",
              "label": e.get("label", ""), "title": e.get("label", ""),
-             "color": {"color": "#c0392b" if e.get("cited") else "#7f8c8d"},
-             "dashes": e["kind"] in ("related", "holds"), "width": 3 if e.get("cited") else 1}
+             "color": {"color": CITED_COLOUR if e.get("cited") else "#7f8c8d"},
+             "dashes": e["kind"] in UNDIRECTED_KINDS, "width": 3 if e.get("cited") else 1}
         vedges.append(d)
     js, css = vis_assets()
     page = _TEMPLATES.get_template("network.html").render(
         name=data["profile"].get("name") or data["subject_id"], subject_id=data["subject_id"],
-        as_of=data["as_of"].isoformat(), package_id=package_id, legend=LEGEND, more=net["more"],
+        as_of=data["as_of"].isoformat(), package_id=package_id, legend=legend(), more=net["more"],
         max_nodes=MAX_HTML_NODES, css=css, js=js, nodes_json=_script_json(vnodes), edges_json=_script_json(vedges))
     return page.encode("utf-8")

@@ -196,9 +196,30 @@ def gather(graph: Graph, subject_id: str, case_no: str | None = None, as_of: dt.
         "case_no": case_no, "as_of": as_of, "litigation_start": lit_start, "leads": leads, "summary": summary,
         "parameters": parameters, "records": records,
         "moved": money_moved(records, shown_cases, as_of),
+        "timeline": _timeline(graph, subject_id, prof, shown_cases, transfers, convs, records),
         "load_ids": sorted({r["load_id"] for r in records if r.get("load_id")}
                            | {prof["props"].get("load_id")} - {None}),
     }
+
+
+def _timeline(graph: Graph, subject_id: str, prof: dict, shown_cases: list[dict], transfers: list[dict],
+              convs: list[dict], records: list[dict]) -> dict:
+    """The timeline model the web page's SVG also draws (investigations.subject.timeline), for the
+    package's cases, plus the chain transfers the leads cite, with which events are cited."""
+    tl = subject.timeline(graph, subject_id, max(1, len(transfers)), profile_data=prof, transfer_rows=transfers,
+                          conveyance_rows=convs)
+    shown = {c["case_no"] for c in shown_cases}
+    tl["cases"] = [c for c in tl["cases"] if c["case_no"] in shown]
+    for r in records:
+        if r["kind"] == "transfer" and r["direction"] == "chain":
+            tl["events"].append({"kind": "transfer", "id": r["id"], "on": dt.date.fromisoformat(r["date"]),
+                                 "amount_fen": r["amount_fen"], "direction": "chain",
+                                 "counterparty_name": r["counterparty_name"], "relation": "chain", "tie_kind": None,
+                                 "relation_zh": r["relation_zh"], "relation_en": "", "currency": r["currency"]})
+    tl["events"].sort(key=lambda e: (e["on"] or dt.date.min, e["id"]))
+    kinds = {"transfer": "transfer", "asset_transfer": "conveyance"}
+    tl["cited"] = sorted((kinds[r["kind"]], r["id"]) for r in records if r["kind"] in kinds and r["patterns"])
+    return tl
 
 
 def _finish_record(r: dict) -> None:

@@ -10,6 +10,27 @@ from .common import fen_text
 #: Above this many nodes the network is laid out in rings instead of by springs.
 SPRING_MAX_NODES = 400
 
+#: How each kind of node is drawn, by both renderings (the PDF figure and network.html):
+#: colour, vis-network shape and size, matplotlib marker and size, legend words.
+NODE_STYLE = {
+    "subject": {"color": "#c0392b", "shape": "star", "size": 28, "marker": "*", "msize": 260, "symbol": "★",
+                "legend": "被调查人"},
+    "own_account": {"color": "#e67e22", "shape": "box", "size": 14, "marker": "s", "msize": 60, "symbol": "■",
+                    "legend": "本人账户"},
+    "entity": {"color": "#2980b9", "shape": "dot", "size": 16, "marker": "o", "msize": 90, "symbol": "●",
+               "legend": "人员/企业"},
+    "account": {"color": "#95a5a6", "shape": "box", "size": 10, "marker": "s", "msize": 35, "symbol": "■",
+                "legend": "其他账户"},
+    "asset": {"color": "#8e44ad", "shape": "diamond", "size": 16, "marker": "D", "msize": 80, "symbol": "◆",
+              "legend": "财产"},
+}
+#: Edges: a cited edge (a detection pattern cites the money or asset that moved) in red and thicker;
+#: holding and family links dashed and without arrows.
+CITED_COLOUR = "#c0392b"
+PLAIN_COLOUR = "#95a5a6"
+CITED_LEGEND = "被检测模式引用的资金/财产流向"
+UNDIRECTED_KINDS = ("related", "holds")
+
 
 def evidence_network(data: dict, max_nodes: int) -> dict:
     """The network of the evidence records: subject, accounts, counterparties, assets; capped.

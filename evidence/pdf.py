@@ -18,7 +18,8 @@ from investigations import labels
 from investigations.patterns import get_pattern
 
 from .common import MAX_FIGURE_NODES, PackageError, fen_text
-from .network import evidence_network, layout
+from .network import (CITED_COLOUR, CITED_LEGEND, NODE_STYLE, PLAIN_COLOUR, UNDIRECTED_KINDS, evidence_network,
+                      layout)
 
 logger = logging.getLogger(__name__)
 
@@ -83,37 +84,37 @@ def timeline_png(data: dict) -> tuple[bytes, dict]:
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
-    recs = [r for r in data["records"] if r["kind"] in ("transfer", "asset_transfer") and r["date"]]
-    recs = [r for r in recs if r["direction"] != "internal"]
-    total = len(recs)
+    tl = data["timeline"]  # the one timeline model (investigations.subject.timeline), as the web SVG
+    cited = {tuple(c) for c in tl["cited"]}
+    events = [e for e in tl["events"] if e["on"] is not None and e["direction"] != "internal"]
+    total = len(events)
     if total > MAX_TIMELINE_POINTS:
-        cited = [r for r in recs if r["patterns"]]
-        rest = sorted((r for r in recs if not r["patterns"]), key=lambda r: (-(r["amount_fen"] or 0), r["id"]))
-        recs = cited + rest[:max(0, MAX_TIMELINE_POINTS - len(cited))]
+        top = [e for e in events if (e["kind"], e["id"]) in cited]
+        rest = sorted((e for e in events if (e["kind"], e["id"]) not in cited),
+                      key=lambda e: (-(e["amount_fen"] or 0), e["id"]))
+        events = top + rest[:max(0, MAX_TIMELINE_POINTS - len(top))]
     groups = {
         "转出至关系方": ([], "#c0392b", "o"), "转出至其他": ([], "#e67e22", "o"), "转入": ([], "#2471a3", "v"),
         "链路下游转账": ([], "#7d3c98", "x"), "财产转出（评估价值）": ([], "#6c3483", "s"), "财产转入（评估价值）": ([], "#117a65", "D"),
         "非人民币（原币金额）": ([], "#7f8c8d", "P"),
     }
     cited_pts = []
-    for r in recs:
-        day = dt.date.fromisoformat(r["date"])
-        if r["kind"] == "transfer":
-            if r["currency"] != "CNY":
+    for e in events:
+        day = e["on"]
+        if e["kind"] == "transfer":
+            if e["currency"] != "CNY":
                 g = "非人民币（原币金额）"
-            elif r["direction"] == "chain":
+            elif e["direction"] == "chain":
                 g = "链路下游转账"
-            elif r["direction"] == "out":
-                g = "转出至关系方" if r.get("tie_kind") else "转出至其他"
+            elif e["direction"] == "out":
+                g = "转出至关系方" if e.get("tie_kind") else "转出至其他"
             else:
                 g = "转入"
-            fen = r["amount_fen"]
         else:
-            g = "财产转出（评估价值）" if r["direction"] != "in" else "财产转入（评估价值）"
-            fen = r["appraised_fen"] if r["appraised_fen"] is not None else r["amount_fen"]
-        y = max(fen or 0, 100) / 100.0  # plotting only; every figure in the text is integer fen
+            g = "财产转出（评估价值）" if e["direction"] != "in" else "财产转入（评估价值）"
+        y = max(e["amount_fen"] or 0, 100) / 100.0  # plotting only; every figure in the text is integer fen
         groups[g][0].append((day, y))
-        if r["patterns"]:
+        if (e["kind"], e["id"]) in cited:
             cited_pts.append((day, y))
     with matplotlib.rc_context(_plot_rc()):
         fig, ax = plt.subplots(figsize=(7.6, 3.9))
@@ -128,16 +129,16 @@ def timeline_png(data: dict) -> tuple[bytes, dict]:
         ax.set_ylabel("金额（元，对数刻度）")
         days = [p[0] for pts, _, _ in groups.values() for p in pts]
         seen_ms: set[str] = set()
-        for i, c in enumerate(data["cases"]):
+        for i, c in enumerate(tl["cases"]):
             for m, (color, ls) in MILESTONE_STYLE.items():
-                d = c.get(m)
+                d = c["milestones"].get(m)
                 if d is None:
                     continue
                 days.append(d)
                 lab = labels.zh("milestone", m) if m not in seen_ms else None
                 seen_ms.add(m)
                 ax.axvline(d, color=color, linestyle=ls, linewidth=1.2, label=lab, zorder=2)
-                if len(data["cases"]) > 1:
+                if len(tl["cases"]) > 1:
                     ax.annotate(f"案{i + 1}", (d, 1), xycoords=("data", "axes fraction"), fontsize=6,
                                 rotation=90, va="top", ha="right", color=color)
         if days:
@@ -152,7 +153,7 @@ def timeline_png(data: dict) -> tuple[bytes, dict]:
         ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         png = _png(fig)
         plt.close(fig)
-    return png, {"timeline_points": len(recs), "timeline_records": total}
+    return png, {"timeline_points": len(events), "timeline_records": total}
 
 
 def network_png(data: dict) -> tuple[bytes, dict]:
@@ -165,10 +166,8 @@ def network_png(data: dict) -> tuple[bytes, dict]:
 
     net = evidence_network(data, MAX_FIGURE_NODES)
     pos = layout(net)
-    style = {"subject": ("#c0392b", "*", 260), "own_account": ("#e67e22", "s", 60), "entity": ("#2980b9", "o", 90),
-             "account": ("#95a5a6", "s", 35), "asset": ("#8e44ad", "D", 80)}
-    names = {"subject": "被调查人", "own_account": "本人账户", "entity": "人员/企业", "account": "其他账户",
-             "asset": "财产"}
+    style = {k: (st["color"], st["marker"], st["msize"]) for k, st in NODE_STYLE.items()}
+    names = {k: st["legend"] for k, st in NODE_STYLE.items()}
     with matplotlib.rc_context(_plot_rc()):
         fig, ax = plt.subplots(figsize=(7.6, 6.2))
         for e in net["edges"]:
@@ -176,10 +175,10 @@ def network_png(data: dict) -> tuple[bytes, dict]:
                 continue
             (x1, y1), (x2, y2) = pos[e["from"]], pos[e["to"]]
             cited = bool(e.get("cited"))
-            dashed = e["kind"] in ("related", "holds")
+            dashed = e["kind"] in UNDIRECTED_KINDS
             ax.annotate("", xy=(x2, y2), xytext=(x1, y1),
-                        arrowprops={"arrowstyle": "-" if e["kind"] in ("related", "holds") else "-|>",
-                                    "color": "#c0392b" if cited else "#95a5a6", "lw": 1.6 if cited else 0.7,
+                        arrowprops={"arrowstyle": "-" if dashed else "-|>",
+                                    "color": CITED_COLOUR if cited else PLAIN_COLOUR, "lw": 1.6 if cited else 0.7,
                                     "linestyle": "--" if dashed else "-", "shrinkA": 5, "shrinkB": 5},
                         zorder=1)
             if e["kind"] == "related" and len(net["nodes"]) <= 60:
@@ -198,8 +197,8 @@ def network_png(data: dict) -> tuple[bytes, dict]:
             ax.text(x, y + 0.055, n["label"], fontsize=6.5 if not many else 5, ha="center", va="bottom", zorder=4)
         handles = [Line2D([], [], color=c, marker=m, linestyle="", markersize=7, label=names[k])
                    for k, (c, m, _) in style.items()]
-        handles.append(Line2D([], [], color="#c0392b", lw=1.6, label="被检测模式引用的资金/财产流向"))
-        handles.append(Line2D([], [], color="#95a5a6", lw=0.8, linestyle="--", label="持有 / 亲属关系"))
+        handles.append(Line2D([], [], color=CITED_COLOUR, lw=1.6, label=CITED_LEGEND))
+        handles.append(Line2D([], [], color=PLAIN_COLOUR, lw=0.8, linestyle="--", label="持有 / 亲属关系"))
         ax.legend(handles=handles, fontsize=6.5, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         if net["more"]:
             ax.text(0, -0.02, f"另有 {net['more']} 个节点未绘出（按资金量保留前 {MAX_FIGURE_NODES} 个）", fontsize=7,

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from investigations import subject
+from investigations import network, subject
 
 from pathlib import Path
 
@@ -26,7 +26,7 @@ def by(rows, key):
 def test_unknown_subject(g):
     assert subject.profile(g, "NOPE") is None
     assert subject.transfers(g, "NOPE") == []
-    assert subject.neighbourhood(g, "NOPE") is None
+    assert network.neighbourhood(g, "NOPE") is None
 
 
 def test_profile_person(g):
@@ -123,7 +123,7 @@ def test_timeline(g):
 def test_neighbourhood_depth_is_validated(g):
     for bad in (0, 4, "2"):
         with pytest.raises(ValueError):
-            subject.neighbourhood(g, "P001", depth=bad)
+            network.neighbourhood(g, "P001", depth=bad)
 
 
 def _ids(nb):
@@ -131,7 +131,7 @@ def _ids(nb):
 
 
 def test_neighbourhood_depth_one(g):
-    nb = subject.neighbourhood(g, "P001", depth=1)
+    nb = network.neighbourhood(g, "P001", depth=1)
     ids = _ids(nb)
     assert nb["root"] == "p:P001" and not nb["truncated"]
     kinds = {n["id"]: n["kind"] for n in nb["nodes"]}
@@ -152,24 +152,24 @@ def test_neighbourhood_depth_one(g):
 
 
 def test_neighbourhood_depth_two_and_filters(g):
-    assert "p:P006" in _ids(subject.neighbourhood(g, "P001", depth=2))
-    late = subject.neighbourhood(g, "P001", depth=1, since=dt.date(2024, 3, 1))
+    assert "p:P006" in _ids(network.neighbourhood(g, "P001", depth=2))
+    late = network.neighbourhood(g, "P001", depth=1, since=dt.date(2024, 3, 1))
     assert not any("T0001" in e.get("transfer_ids", []) for e in late["edges"])
-    big = subject.neighbourhood(g, "P001", depth=1, min_fen=10_000_000)
+    big = network.neighbourhood(g, "P001", depth=1, min_fen=10_000_000)
     amounts = [e["amount_fen"] for e in big["edges"] if e["kind"] == "transfer"]
     assert amounts and min(amounts) >= 10_000_000
     assert "a:6222000000000005" not in _ids(big)
 
 
 def test_neighbourhood_cap(g):
-    nb = subject.neighbourhood(g, "P005", depth=1, max_nodes=10)
+    nb = network.neighbourhood(g, "P005", depth=1, max_nodes=10)
     assert len(nb["nodes"]) == 10 and nb["truncated"] and nb["more"] >= 20
-    full = subject.neighbourhood(g, "P005", depth=1, max_nodes=300)
+    full = network.neighbourhood(g, "P005", depth=1, max_nodes=300)
     assert not full["truncated"] and len(full["nodes"]) > 30
 
 
 def test_neighbourhood_of_an_account(g):
-    nb = subject.neighbourhood(g, "9999000000000001", depth=1)
+    nb = network.neighbourhood(g, "9999000000000001", depth=1)
     ids = _ids(nb)
     assert nb["root"] == "a:9999000000000001"
     assert {"a:6222000000000001", "a:6222000000000003"} <= ids
@@ -178,6 +178,6 @@ def test_neighbourhood_of_an_account(g):
 
 def test_neighbourhood_links_among_visible_nodes(g):
     # The unknown intermediary's onward transfer to the child shows at depth 1 (both ends visible).
-    nb = subject.neighbourhood(g, "P001", depth=1)
+    nb = network.neighbourhood(g, "P001", depth=1)
     edges = {e["id"]: e for e in nb["edges"]}
     assert edges["transfer:9999000000000001->6222000000000003"]["transfer_ids"] == ["T0005"]

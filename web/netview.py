@@ -1,4 +1,4 @@
-"""Neighbourhood dicts (investigations.subject.neighbourhood) as vis-network data with server-side positions.
+"""Neighbourhood dicts (investigations.network.neighbourhood) as vis-network data with server-side positions.
 
 Positions come from a seeded NetworkX spring layout so the browser never runs a physics
 simulation on a big graph: physics is on only below PHYSICS_MAX_NODES, and then only to

@@ -1,0 +1,417 @@
+"""The subject's network: a bounded neighbourhood of parties, accounts and assets (nodes, edges,
+cap, what was left out), the one model the web network page draws (web/netview.py).
+
+Split from investigations/subject.py (the dossier) because it is a different product: a graph
+walk with caps, not a list of rows. Every query takes values only as `$params` and is bounded
+(a LIMIT over a frontier of ids, and a validated depth).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from graph import Graph
+
+logger = logging.getLogger(__name__)
+
+#: Accounts busier than this are shown but not expanded (payment platforms, employers).
+BUSY_DEGREE = 200
+#: Rows fetched per hop query (before the node cap is applied).
+HOP_ROW_LIMIT = 5000
+
+# --- neighbourhood: one query per hop and kind of link, each over a frontier of ids ---------
+Q_NB_RESOLVE = """
+CALL () {
+  MATCH (p:Person {person_id: $id}) RETURN 'entity' AS what, p AS n
+  UNION
+  MATCH (c:Company {company_id: $id}) RETURN 'entity' AS what, c AS n
+  UNION
+  MATCH (a:Account {account_id: $id}) RETURN 'account' AS what, a AS n
+  UNION
+  MATCH (x:Asset {asset_id: $id}) RETURN 'asset' AS what, x AS n
+}
+RETURN what, n, labels(n) AS labels
+LIMIT 1
+"""
+
+Q_NB_ENTITIES = """
+UNWIND $ids AS id
+CALL (id) {
+  MATCH (p:Person {person_id: id}) RETURN p AS n
+  UNION
+  MATCH (c:Company {company_id: id}) RETURN c AS n
+}
+RETURN n, labels(n) AS labels,
+       [(n)-[:DEBTOR_IN]->(k:Case) WHERE coalesce(k.unpaid_fen, 0) > 0 | k.case_no] AS open_cases
+LIMIT $limit
+"""
+
+Q_NB_ACCOUNTS = """
+UNWIND $ids AS id
+MATCH (a:Account {holder_id: id})
+RETURN id AS holder, a.account_id AS account_id, a.kind AS kind, a.institution AS institution,
+       true AS holder_known, a.stmt_names AS stmt_names, COUNT { (a)-[:TRANSFER]-() } AS degree
+LIMIT $limit
+"""
+
+Q_NB_ACCOUNT_NODES = """
+UNWIND $ids AS id
+MATCH (a:Account {account_id: id})
+RETURN a.account_id AS account_id, a.kind AS kind, a.institution AS institution, a.holder_id AS holder,
+       coalesce(a.holder_known, a.holder_id IS NOT NULL) AS holder_known, a.stmt_names AS stmt_names,
+       COUNT { (a)-[:TRANSFER]-() } AS degree
+LIMIT $limit
+"""
+
+# Transfers of frontier accounts, aggregated per (from, to) account pair, largest first.
+Q_NB_TRANSFERS = """
+UNWIND $ids AS id
+MATCH (a:Account {account_id: id})-[t:TRANSFER]-(b:Account)
+WHERE ($since IS NULL OR t.on >= $since) AND t.amount_fen >= $min_fen
+WITH DISTINCT t, startNode(t) AS x, endNode(t) AS y
+WITH x, y, count(t) AS n, sum(CASE WHEN coalesce(t.currency, 'CNY') = 'CNY' THEN t.amount_fen ELSE 0 END) AS cny_fen,
+     sum(t.amount_fen) AS all_fen, min(t.on) AS first_on, max(t.on) AS last_on,
+     collect(t.transfer_id)[..50] AS transfer_ids, collect(DISTINCT coalesce(t.currency, 'CNY')) AS currencies
+RETURN x.account_id AS src, y.account_id AS dst, n, cny_fen, all_fen, first_on, last_on, transfer_ids,
+       currencies
+ORDER BY cny_fen DESC, src, dst
+LIMIT $limit
+"""
+
+# Transfers among accounts already in the view (the last hop's links to each other).
+Q_NB_TRANSFERS_AMONG = """
+UNWIND $ids AS id
+MATCH (a:Account {account_id: id})-[t:TRANSFER]->(b:Account)
+WHERE b.account_id IN $ids AND ($since IS NULL OR t.on >= $since) AND t.amount_fen >= $min_fen
+WITH a, b, count(t) AS n, sum(CASE WHEN coalesce(t.currency, 'CNY') = 'CNY' THEN t.amount_fen ELSE 0 END) AS cny_fen,
+     sum(t.amount_fen) AS all_fen, min(t.on) AS first_on, max(t.on) AS last_on,
+     collect(t.transfer_id)[..50] AS transfer_ids, collect(DISTINCT coalesce(t.currency, 'CNY')) AS currencies
+RETURN a.account_id AS src, b.account_id AS dst, n, cny_fen, all_fen, first_on, last_on, transfer_ids,
+       currencies
+ORDER BY cny_fen DESC, src, dst
+LIMIT $limit
+"""
+
+Q_NB_RELATED = """
+UNWIND $ids AS id
+MATCH (p:Person {person_id: id})-[r:RELATED]-(o:Person)
+WITH DISTINCT r, startNode(r) AS x, endNode(r) AS y
+RETURN x.person_id AS src, y.person_id AS dst, r.relation AS relation, coalesce(r.ended, false) AS ended,
+       r.since AS since, r.until AS until
+LIMIT $limit
+"""
+
+Q_NB_ROLES = """
+UNWIND $ids AS id
+CALL (id) {
+  MATCH (p:Person {person_id: id})-[r:ROLE]->(c:Company) RETURN r, p, c
+  UNION
+  MATCH (p:Person)-[r:ROLE]->(c:Company {company_id: id}) RETURN r, p, c
+}
+WITH DISTINCT r, p, c
+RETURN p.person_id AS src, c.company_id AS dst, r.role AS role, r.share_pct AS share_pct,
+       r.since AS since, r.until AS until
+LIMIT $limit
+"""
+
+# Assets owned by, conveyed by or conveyed to frontier entities.
+Q_NB_ASSETS = """
+UNWIND $ids AS id
+CALL (id) {
+  MATCH (p:Person {person_id: id}) RETURN p AS n
+  UNION
+  MATCH (c:Company {company_id: id}) RETURN c AS n
+}
+CALL (n) {
+  MATCH (n)-[:OWNS]->(x:Asset)
+  RETURN x, null AS t
+  UNION
+  MATCH (n)-[:CONVEYED]->(t:AssetTransfer)-[:OF_ASSET]->(x:Asset)
+  RETURN x, t
+  UNION
+  MATCH (t:AssetTransfer)-[:CONVEYED_TO]->(n) MATCH (t)-[:OF_ASSET]->(x:Asset)
+  RETURN x, t
+}
+RETURN DISTINCT x.asset_id AS asset_id, x.kind AS kind, x.description AS description,
+       x.owner_id AS owner_id, x.appraised_value_fen AS appraised_value_fen,
+       t.transfer_id AS atid, t.from_id AS from_id, t.to_id AS to_id, t.on AS on, t.price_fen AS price_fen
+LIMIT $limit
+"""
+
+# Asset nodes reached as a frontier: their owner and every conveyance of them.
+Q_NB_ASSET_LINKS = """
+UNWIND $ids AS id
+MATCH (x:Asset {asset_id: id})
+OPTIONAL MATCH (t:AssetTransfer)-[:OF_ASSET]->(x)
+RETURN x.asset_id AS asset_id, x.kind AS kind, x.description AS description,
+       x.owner_id AS owner_id, x.appraised_value_fen AS appraised_value_fen,
+       t.transfer_id AS atid, t.from_id AS from_id, t.to_id AS to_id, t.on AS on, t.price_fen AS price_fen
+LIMIT $limit
+"""
+
+ALLOWED_DEPTHS = (1, 2, 3)
+
+
+# ------------------------------------------------------------------------------------------------
+class _Net:
+    """Accumulates the neighbourhood's nodes and edges under a node cap."""
+
+    def __init__(self, max_nodes: int) -> None:
+        self.max_nodes = max_nodes
+        self.nodes: dict[str, dict] = {}
+        self.edges: dict[str, dict] = {}
+        self.dropped: set[str] = set()
+
+    def has(self, nid: str) -> bool:
+        return nid in self.nodes
+
+    def add(self, node: dict) -> bool:
+        nid = node["id"]
+        if nid in self.nodes:
+            return True
+        if len(self.nodes) >= self.max_nodes:
+            self.dropped.add(nid)
+            return False
+        self.nodes[nid] = node
+        return True
+
+    def entity(self, key: str | None) -> str | None:
+        """The node id of a person / company already in the view."""
+        if key is None:
+            return None
+        for prefix in ("p:", "c:"):
+            if prefix + key in self.nodes:
+                return prefix + key
+        return None
+
+    def edge(self, src: str | None, dst: str | None, kind: str, key: str, data: dict) -> None:
+        if src is None or dst is None or src not in self.nodes or dst not in self.nodes:
+            return
+        eid = f"{kind}:{key}"
+        if eid not in self.edges:
+            self.edges[eid] = {"id": eid, "from": src, "to": dst, "kind": kind, **data}
+
+
+def _nid(kind: str, key: str) -> str:
+    prefix = {"person": "p", "inmate": "p", "company": "c", "account": "a", "unknown_account": "a",
+              "asset": "s"}[kind]
+    return f"{prefix}:{key}"
+
+
+def _entity_node(n: dict, labels: list[str], depth: int, open_cases: list[str]) -> dict:
+    if "Company" in labels:
+        return {"id": _nid("company", n["company_id"]), "key": n["company_id"], "kind": "company",
+                "name": n.get("name"), "depth": depth, "open_cases": open_cases}
+    kind = "inmate" if "Inmate" in labels else "person"
+    return {"id": _nid(kind, n["person_id"]), "key": n["person_id"], "kind": kind, "name": n.get("name"),
+            "depth": depth, "open_cases": open_cases, "prison": n.get("prison")}
+
+
+def _account_node(r: dict, depth: int) -> dict:
+    known = bool(r.get("holder_known"))
+    names = r.get("stmt_names") or []
+    if isinstance(names, str):
+        names = [names]
+    return {"id": _nid("account", r["account_id"]), "key": r["account_id"],
+            "kind": "account" if known else "unknown_account",
+            "name": None if known else (names[0] if names else None),
+            "account_kind": r.get("kind"), "institution": r.get("institution"), "holder": r.get("holder"),
+            "degree": r.get("degree") or 0, "busy": (r.get("degree") or 0) > BUSY_DEGREE, "depth": depth}
+
+
+def _asset_node(r: dict, depth: int) -> dict:
+    return {"id": _nid("asset", r["asset_id"]), "key": r["asset_id"], "kind": "asset",
+            "name": r.get("description"), "asset_kind": r.get("kind"),
+            "appraised_value_fen": r.get("appraised_value_fen"), "depth": depth}
+
+
+def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date | None = None,
+                  min_fen: int = 0, max_nodes: int = 300) -> dict | None:
+    """The subject's neighbourhood for the network view, breadth first, capped at `max_nodes` nodes.
+
+    A hop is one link between parties: a transfer (account to account), a relation, a company
+    role, an asset owned or conveyed. An account counts as part of its holder (holder and
+    accounts come in the same hop). Transfers are filtered by `since` and `min_fen` and
+    aggregated per account pair (count, CNY total, first/last day, up to 50 transfer ids),
+    largest first, so the cap keeps the biggest flows. Accounts with more than BUSY_DEGREE
+    transfers are shown but not expanded. `subject_id` may also be an account or asset id (to
+    expand any node of the view). Returns None if unknown, else {"root", "nodes", "edges",
+    "truncated", "more" (nodes left out by the cap), "busy", "depth", "since", "min_fen"}.
+    Node kinds: person, inmate, company, account, unknown_account, asset. Edge kinds: holds,
+    transfer, related, role, owns, conveyed (party -> asset), conveyed_to (asset -> party).
+    """
+    if depth not in ALLOWED_DEPTHS:
+        raise ValueError(f"depth must be one of {ALLOWED_DEPTHS}, not {depth!r}")
+    max_nodes = max(1, min(int(max_nodes), 5000))
+    min_fen = max(0, int(min_fen or 0))
+    root = graph.read_one(Q_NB_RESOLVE, {"id": subject_id})
+    if root is None:
+        return None
+    net = _Net(max_nodes)
+    ents: list[str] = []
+    accts: list[str] = []
+    assets: list[str] = []
+    if root["what"] == "entity":
+        ents = [subject_id]
+    elif root["what"] == "account":
+        r = graph.read(Q_NB_ACCOUNT_NODES, {"ids": [subject_id], "limit": 1})[0]
+        net.add(_account_node(r, 0))
+        accts = [subject_id]
+        if r.get("holder"):
+            ents = [r["holder"]]  # the holder comes with its account
+    else:
+        r = graph.read(Q_NB_ASSET_LINKS, {"ids": [subject_id], "limit": 1})[0]
+        net.add(_asset_node(r, 0))
+        assets = [subject_id]
+    root_id = {"entity": None, "account": _nid("account", subject_id),
+               "asset": _nid("asset", subject_id)}[root["what"]]
+
+    done_ent: set[str] = set()
+    done_acct: set[str] = set()
+    done_asset: set[str] = set()
+    busy: set[str] = set()
+    tried: set[str] = set()  # entity ids already fetched (added, or left out by the cap)
+    for hop in range(depth + 1):
+        # Materialise this hop's entities, then their accounts (an account belongs to its holder).
+        new_ents = [e for e in dict.fromkeys(ents) if e not in done_ent and net.entity(e) is None
+                    and e not in tried]
+        tried.update(new_ents)
+        if new_ents:
+            for r in graph.read(Q_NB_ENTITIES, {"ids": new_ents, "limit": HOP_ROW_LIMIT}):
+                net.add(_entity_node(r["n"], r["labels"], hop, r["open_cases"]))
+        if root_id is None:
+            root_id = net.entity(subject_id)
+        ents = [e for e in dict.fromkeys(ents) if e not in done_ent and net.entity(e) is not None]
+        if ents:
+            for r in graph.read(Q_NB_ACCOUNTS, {"ids": ents, "limit": HOP_ROW_LIMIT}):
+                nd = _account_node(r, hop)
+                if net.add(nd):
+                    net.edge(net.entity(r["holder"]), nd["id"], "holds", r["account_id"], {})
+                    accts.append(r["account_id"])
+        if hop == depth:
+            break
+        if len(net.nodes) >= max_nodes and net.dropped:
+            break  # full: further hops could only add to the count of what is left out
+        # rows fetched per query scale with the room left (the largest flows come first)
+        row_limit = min(HOP_ROW_LIMIT, max(200, 4 * (max_nodes - len(net.nodes))))
+        accts = [a for a in dict.fromkeys(accts) if a not in done_acct and net.has(_nid("account", a))]
+        assets = [a for a in dict.fromkeys(assets) if a not in done_asset and net.has(_nid("asset", a))]
+        done_ent.update(ents)
+        done_acct.update(accts)
+        done_asset.update(assets)
+        nxt_ents: list[str] = []
+        nxt_accts: list[str] = []
+        nxt_assets: list[str] = []
+        links: list[tuple[str, str, str, str, dict]] = []  # (kind, key, src ref, dst ref, data)
+
+        # Transfers of this hop's accounts; busy accounts (other than the root) are not expanded.
+        expandable = []
+        for a in accts:
+            nd = net.nodes[_nid("account", a)]
+            if nd.get("busy") and nd["id"] != root_id:
+                busy.add(a)
+            else:
+                expandable.append(a)
+        if expandable:
+            rows = graph.read(Q_NB_TRANSFERS, {"ids": expandable, "since": since, "min_fen": min_fen,
+                                               "limit": row_limit})
+            # only as many new accounts as there is room for are fetched (rows come largest first);
+            # the rest are counted as left out
+            room = max(0, max_nodes - len(net.nodes))
+            missing: list[str] = []
+            for r in rows:
+                for x in (r["src"], r["dst"]):
+                    if not net.has(_nid("account", x)) and x not in missing:
+                        if len(missing) < room:
+                            missing.append(x)
+                        else:
+                            net.dropped.add(_nid("account", x))
+            info = {r["account_id"]: r for r in graph.read(Q_NB_ACCOUNT_NODES,
+                                                             {"ids": missing, "limit": row_limit})} \
+                if missing else {}
+            for r in rows:
+                for aid in (r["src"], r["dst"]):
+                    if aid in info and not net.has(_nid("account", aid)):
+                        if net.add(_account_node(info[aid], hop + 1)):
+                            nxt_accts.append(aid)
+                            if info[aid].get("holder"):
+                                nxt_ents.append(info[aid]["holder"])
+                _transfer_edge(net, r)
+        # Relations, roles, assets of this hop's entities, and links of this hop's assets.
+        if ents:
+            for r in graph.read(Q_NB_RELATED, {"ids": ents, "limit": row_limit}):
+                nxt_ents += [r["src"], r["dst"]]
+                links.append(("related", f'{r["src"]}-{r["relation"]}-{r["dst"]}', "e:" + r["src"],
+                              "e:" + r["dst"], {"relation": r["relation"], "ended": r["ended"],
+                                                "since": r["since"], "until": r["until"]}))
+            for r in graph.read(Q_NB_ROLES, {"ids": ents, "limit": row_limit}):
+                nxt_ents += [r["src"], r["dst"]]
+                links.append(("role", f'{r["src"]}-{r["role"]}-{r["dst"]}', "e:" + r["src"], "e:" + r["dst"],
+                              {"role": r["role"], "share_pct": r["share_pct"], "since": r["since"],
+                               "until": r["until"]}))
+        asset_rows = graph.read(Q_NB_ASSETS, {"ids": ents, "limit": row_limit}) if ents else []
+        if assets:
+            asset_rows += graph.read(Q_NB_ASSET_LINKS, {"ids": assets, "limit": row_limit})
+        for r in asset_rows:
+            if net.add(_asset_node(r, hop + 1)) and r["asset_id"] not in done_asset:
+                nxt_assets.append(r["asset_id"])
+            if r.get("owner_id"):
+                nxt_ents.append(r["owner_id"])
+                links.append(("owns", r["asset_id"], "e:" + r["owner_id"], "s:" + r["asset_id"], {}))
+            if r.get("atid"):
+                nxt_ents += [r["from_id"], r["to_id"]]
+                data = {"on": r["on"], "price_fen": r["price_fen"], "transfer_id": r["atid"]}
+                links.append(("conveyed", r["atid"], "e:" + r["from_id"], "s:" + r["asset_id"], data))
+                links.append(("conveyed_to", r["atid"], "s:" + r["asset_id"], "e:" + r["to_id"], data))
+        # Materialise the entities these links name (they belong to the next hop), then the links.
+        new_ents = [e for e in dict.fromkeys(nxt_ents) if e and net.entity(e) is None and e not in tried]
+        tried.update(new_ents)
+        if new_ents:
+            for r in graph.read(Q_NB_ENTITIES, {"ids": new_ents, "limit": row_limit}):
+                nd = _entity_node(r["n"], r["labels"], hop + 1, r["open_cases"])
+                net.add(nd)
+        for kind, key, src, dst, data in links:
+            net.edge(_ref(net, src), _ref(net, dst), kind, key, data)
+        ents = [e for e in dict.fromkeys(nxt_ents) if e and e not in done_ent]
+        accts = nxt_accts
+        assets = nxt_assets
+    _links_among(graph, net, since, min_fen)
+    edges = list(net.edges.values())
+    return {"root": root_id, "nodes": list(net.nodes.values()), "edges": edges,
+            "truncated": bool(net.dropped), "more": len(net.dropped), "busy": sorted(busy),
+            "depth": depth, "since": since, "min_fen": min_fen}
+
+
+def _transfer_edge(net: _Net, r: dict) -> None:
+    net.edge(_nid("account", r["src"]), _nid("account", r["dst"]), "transfer", f'{r["src"]}->{r["dst"]}',
+             {"count": r["n"], "amount_fen": r["cny_fen"], "all_fen": r["all_fen"],
+              "first_on": r["first_on"], "last_on": r["last_on"],
+              "transfer_ids": r["transfer_ids"], "currencies": r["currencies"]})
+
+
+def _links_among(graph: Graph, net: _Net, since: dt.date | None, min_fen: int) -> None:
+    """Transfers, relations and roles between nodes already in the view (no new nodes)."""
+    accts = [n["key"] for n in net.nodes.values() if n["kind"] in ("account", "unknown_account")]
+    if accts:
+        for r in graph.read(Q_NB_TRANSFERS_AMONG, {"ids": accts, "since": since, "min_fen": min_fen,
+                                                   "limit": HOP_ROW_LIMIT}):
+            _transfer_edge(net, r)
+    persons = [n["key"] for n in net.nodes.values() if n["kind"] in ("person", "inmate")]
+    ents = persons + [n["key"] for n in net.nodes.values() if n["kind"] == "company"]
+    if persons:
+        for r in graph.read(Q_NB_RELATED, {"ids": persons, "limit": HOP_ROW_LIMIT}):
+            net.edge(net.entity(r["src"]), net.entity(r["dst"]), "related",
+                     f'{r["src"]}-{r["relation"]}-{r["dst"]}',
+                     {"relation": r["relation"], "ended": r["ended"], "since": r["since"], "until": r["until"]})
+    if ents:
+        for r in graph.read(Q_NB_ROLES, {"ids": ents, "limit": HOP_ROW_LIMIT}):
+            net.edge(net.entity(r["src"]), net.entity(r["dst"]), "role", f'{r["src"]}-{r["role"]}-{r["dst"]}',
+                     {"role": r["role"], "share_pct": r["share_pct"], "since": r["since"], "until": r["until"]})
+
+
+def _ref(net: _Net, ref: str) -> str | None:
+    kind, key = ref.split(":", 1)
+    if kind == "e":
+        return net.entity(key)
+    nid = _nid("asset", key)
+    return nid if net.has(nid) else None
