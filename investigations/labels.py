@@ -46,7 +46,7 @@ TABLES: dict[str, dict[str, tuple[str, str]]] = {
     },
     "milestone": {
         "filed_on": ("立案", "filed"), "served_on": ("应诉通知送达", "served"), "judged_on": ("判决", "judged"),
-        "effective_on": ("判决生效", "effective"), "enforcement_filed_on": ("执行立案", "enforcement"),
+        "effective_on": ("判决生效", "judgment effective"), "enforcement_filed_on": ("执行立案", "enforcement"),
     },
 }
 

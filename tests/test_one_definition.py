@@ -3,6 +3,7 @@ forms, and the labels the package and the leads print (investigations.labels).""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +49,25 @@ def test_labels_and_relation_words():
     tie = Tie("related_person", "spouse", "spouse", "配偶", 1.0)
     assert relation_fields(tie) == {"relation": "spouse", "tie_kind": "related_person", "relation_zh": "配偶",
                                     "relation_en": "spouse", "closeness": 1.0}
+
+
+def test_web_labels_say_what_the_labels_module_says():
+    """The web pages translate enumeration labels through the catalogue; for every code both know,
+    the English source and the zh translation are the words of investigations/labels.py."""
+    from babel.messages.pofile import read_po
+
+    from web import i18n
+
+    po = Path(__file__).resolve().parent.parent / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as f:
+        zh_of = {m.id: m.string for m in read_po(f) if m.id}
+    checked = 0
+    for table in ("relation", "company_role", "case_kind", "stage", "asset_kind", "direction", "treatment",
+                  "milestone"):
+        for code, lazy in i18n.TABLES[table].items():
+            if code not in labels.TABLES[table]:
+                continue
+            source = lazy._args[0]
+            assert (zh_of.get(source), source) == labels.TABLES[table][code], (table, code)
+            checked += 1
+    assert checked >= 30

@@ -80,7 +80,7 @@ DIRECTIONS = {"in": _l("in"), "out": _l("out"), "internal": _l("between own acco
 TREATMENT = {"lenient": _l("lenient"), "ordinary": _l("ordinary"), "probation": _l("probation"),
              "strict": _l("strict")}
 MILESTONES = {"filed_on": _l("filed"), "served_on": _l("served"), "judged_on": _l("judged"),
-              "effective_on": _l("effective"), "enforcement_filed_on": _l("enforcement")}
+              "effective_on": _l("judgment effective"), "enforcement_filed_on": _l("enforcement")}
 PIN_KINDS = {"transfer": _l("transfer"), "conveyance": _l("conveyance"), "lead": _l("lead")}
 GENDERS = {"M": _l("male"), "F": _l("female")}
 
