@@ -22,11 +22,8 @@ def _write(d: Path, name: str, rows: list[list]) -> None:
         csv.writer(f).writerows(rows)
 
 
-@pytest.fixture(scope="module")
-def world(module_graph, tmp_path_factory):
-    from ingest import load_dir
-
-    d = tmp_path_factory.mktemp("rel")
+def write_world(d: Path) -> None:
+    """A company debtor whose legal representative is married, and a debtor who married after paying."""
     _write(d, "persons.csv", [["person_id", "name"], ["L1", "法人甲"], ["W1", "配偶乙"], ["D2", "债务人丙"],
                               ["B2", "新婚丁"]])
     _write(d, "companies.csv", [["company_id", "name", "registered_on"], [CO, "某某贸易有限公司", "2015-01-01"]])
@@ -47,6 +44,14 @@ def world(module_graph, tmp_path_factory):
                                 ["RT01", "6222000000000101", "6222000000000102", "300000.00", "2024-03-01 10:00", "CNY"],
                                 ["RT02", "6222000000000103", "6222000000000104", "200000.00", "2024-05-01 10:00", "CNY"],
                                 ["RT03", "6222000000000103", "6222000000000104", "150000.00", "2024-10-01 10:00", "CNY"]])
+
+
+@pytest.fixture(scope="module")
+def world(module_graph, tmp_path_factory):
+    from ingest import load_dir
+
+    d = tmp_path_factory.mktemp("rel")
+    write_world(d)
     res = load_dir(module_graph, d, rejects_dir=tmp_path_factory.mktemp("rejects"))
     assert res.rejected == 0, res.summary()
     return module_graph
