@@ -9,7 +9,7 @@ from typing import Any
 
 from graph import Graph
 
-from . import leads
+from . import leads as L
 from .patterns import Pattern, PatternError, get_pattern
 from .postprocessors import POST, Context
 
@@ -71,17 +71,17 @@ def shape_hit(pattern_id: str, raw: dict, n_patterns: int = 1) -> dict:
     ev = raw["evidence"]
     day = raw.get("first_on") or case.get("litigation_start")
     lead = {
-        "lead_id": leads.lead_id(pattern_id, raw["subject_id"], case["case_no"], ev),
+        "lead_id": L.lead_id(pattern_id, raw["subject_id"], case["case_no"], ev),
         "pattern": pattern_id,
         "subject_id": raw["subject_id"], "subject_kind": raw["subject_kind"], "subject_name": raw.get("subject_name"),
         "case_no": case["case_no"], "case_kind": case.get("kind"),
-        "litigation_start": leads.iso(case.get("litigation_start")),
-        "stage": leads.stage(case, day),
+        "litigation_start": L.iso(case.get("litigation_start")),
+        "stage": L.stage(case, day),
         "unpaid_fen": case.get("unpaid_fen"),
-        "score": leads.score(raw["amount_fen"], case.get("unpaid_fen") or 0, raw.get("closeness", 0.3), n_patterns),
+        "score": L.score(raw["amount_fen"], case.get("unpaid_fen") or 0, raw.get("closeness", 0.3), n_patterns),
         "amount_fen": raw["amount_fen"],
         "counterparties": raw["counterparties"], "counterparty_names": raw["counterparty_names"],
-        "first_at": leads.iso(raw["first_at"]), "last_at": leads.iso(raw["last_at"]),
+        "first_at": L.iso(raw["first_at"]), "last_at": L.iso(raw["last_at"]),
         "evidence": {k: list(ev.get(k, [])) for k in ("transfer_ids", "asset_transfer_ids", "account_ids",
                                                       "balance_rows")},
         "explanation_zh": raw["explanation_zh"], "explanation_en": raw["explanation_en"],

@@ -14,7 +14,7 @@ from typing import Any
 
 from graph import Graph
 
-from . import leads
+from . import leads as L
 from .patterns import PATTERN_IDS, get_pattern
 from .runner import run_pattern
 
@@ -101,10 +101,10 @@ def scan(graph: Graph, as_of: dt.date | None = None, params: dict | None = None,
         recoverable = min(unpaid_fen, moved_fen + capacity)
         closeness = max(x.get("closeness", 0.3) for x in ls)
         for x in ls:
-            x["score"] = leads.score(x["amount_fen"], x.get("unpaid_fen") or 0, x.get("closeness", 0.3), len(pats))
+            x["score"] = L.score(x["amount_fen"], x.get("unpaid_fen") or 0, x.get("closeness", 0.3), len(pats))
         subjects.append({
             "subject_id": sid, "subject_kind": ls[0]["subject_kind"], "subject_name": ls[0].get("subject_name"),
-            "score": leads.score(moved_fen + capacity, unpaid_fen, closeness, len(pats)),
+            "score": L.score(moved_fen + capacity, unpaid_fen, closeness, len(pats)),
             "patterns": pats, "moved_fen": moved_fen, "unpaid_fen": unpaid_fen, "recoverable_fen": recoverable,
             "leads": len(ls),
         })
