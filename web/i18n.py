@@ -98,6 +98,14 @@ def label(table: str, value: object) -> str:
     return str(got) if got is not None else str(value)
 
 
+def relation_text(row: dict) -> str:
+    """A transfer's or conveyance's relation to the subject in the page's language, as the leads word it
+    (investigations.related.relation_fields); blank when no relation is known."""
+    if row.get("relation") != "self" and not row.get("tie_kind"):
+        return ""
+    return (row.get("relation_zh") if current_lang() == "zh" else row.get("relation_en")) or ""
+
+
 # --- display helpers ---------------------------------------------------------------------------
 def yuan(fen: int | None, symbol: bool = True) -> str:
     """Integer fen as yuan with thousands separators, exact (no float)."""
@@ -161,16 +169,7 @@ def fmt_date(value: object) -> str:
     return text
 
 
-def relation_text(row: dict) -> str:
-    """A transfer's or conveyance's relation to the subject in the page's language, as the leads word it
-    (investigations.related.relation_fields); blank when no relation is known."""
-    if row.get("relation") != "self" and not row.get("tie_kind"):
-        return ""
-    return (row.get("relation_zh") if current_lang() == "zh" else row.get("relation_en")) or ""
-
-
 def template_helpers() -> dict:
-    return {"yuan": yuan, "yuan_short": yuan_short, "label": label, "relation_text": relation_text,
-            "mask_id_number": mask_id_number,
+    return {"yuan": yuan, "yuan_short": yuan_short, "label": label, "mask_id_number": mask_id_number,
             "mask_phone": mask_phone, "fmt_date": fmt_date, "current_lang": current_lang,
             "LANGUAGES": LANGUAGES}
