@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from investigations import network
 from investigations import subject as subj
+from investigations.network import ALLOWED_DEPTHS, neighbourhood
 
 from . import leadstore, netview, services
 from .auth import role_required
@@ -93,7 +93,7 @@ def _network_args(default_since: dt.date | None) -> dict:
         depth = int(request.args.get("depth", 1))
     except ValueError:
         depth = 1
-    depth = depth if depth in network.ALLOWED_DEPTHS else 1
+    depth = depth if depth in ALLOWED_DEPTHS else 1
     since_arg = request.args.get("since")
     try:
         since = parse_date(since_arg) if since_arg is not None else default_since
@@ -115,7 +115,7 @@ def network(subject_id: str):
         abort(404, description=_("No person or company with this id."))
     args = _network_args(prof["open_litigation_start"])
     max_nodes = int(current_app.config.get("NETWORK_MAX_NODES", MAX_VIEW_NODES))
-    nb = network.neighbourhood(graph, subject_id, depth=args["depth"], since=args["since"],
+    nb = neighbourhood(graph, subject_id, depth=args["depth"], since=args["since"],
                             min_fen=args["min_fen"], max_nodes=max_nodes)
     leads, dismissed = leadstore.subject_leads(subject_id)
     lead_id = request.args.get("lead")
@@ -136,7 +136,7 @@ def expand():
         min_fen = parse_yuan(request.args.get("min_yuan")) or 0
     except ValueError:
         abort(400)
-    nb = network.neighbourhood(services.get_graph(), key, depth=1, since=since, min_fen=min_fen,
+    nb = neighbourhood(services.get_graph(), key, depth=1, since=since, min_fen=min_fen,
                             max_nodes=int(current_app.config.get("NETWORK_EXPAND_NODES", EXPAND_NODES)))
     if nb is None:
         abort(404)
