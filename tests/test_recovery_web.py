@@ -65,7 +65,7 @@ def test_flow_page(app):
     ends = re.findall(r'<tr data-account="([^"]+)"', html)
     assert "6222000000000002" in ends and "6222000000000003" in ends
     row = re.search(r'<tr data-account="6222000000000002".*?</tr>', html, re.S).group(0)
-    assert "配偶" in row and "¥200,000.00" in row
+    assert "前配偶" in row and "¥200,000.00" in row  # marriage ended 2024-05-01: a former spouse is always related
     row = re.search(r'<tr data-account="6222000000000003".*?</tr>', html, re.S).group(0)
     assert "子女" in row and "¥48,000.00" in row  # 78,000 arrived, 30,000 passed on to P006
     assert 'id="flow-left-out"' in html and "echarts.min.js" in html
@@ -88,7 +88,7 @@ def test_freeze_list_csv_and_pdf_reproducible_and_audited(app, tmp_path):
     # own prison account first (balance 86,000 on 2025-09-30), then hop 1 by closeness, then hop 2
     assert rows[0]["账号/财产编号"] == "J2024001-ACC" and rows[0]["最新余额(元)"] == "86000.00"
     assert rows[0]["余额来源"].startswith("balances.csv:")
-    assert by["6222000000000002"]["与被执行人关系"] == "配偶" and by["6222000000000002"]["追踪金额(元)"] == "200000.00"
+    assert by["6222000000000002"]["与被执行人关系"] == "前配偶" and by["6222000000000002"]["追踪金额(元)"] == "200000.00"
     assert by["6222000000000003"]["追踪金额(元)"] == "48000.00" and by["6222000000000003"]["资金层级"] == "2"
     order = [r["账号/财产编号"] for r in rows]
     assert order.index("6222000000000002") < order.index("6222000000000003")

@@ -73,7 +73,7 @@ def add_record(graph: Graph, inv: Investigation, user: User, *, kind: str, targe
     db.session.flush()
     inv.recovered_fen = recovered_of_investigation(inv.id)
     audit(user, "recovery_record", inv.subject_id, investigation=inv.id, record=rec.id, kind=kind,
-          target=target, case_no=case_no, on=on.isoformat(), amount_fen=int(amount_fen), document_no=document_no)
+          measure_target=target, case_no=case_no, on=on.isoformat(), amount_fen=int(amount_fen), document_no=document_no)
     db.session.commit()
     return rec
 
