@@ -37,6 +37,7 @@ from .related import UNRELATED_CLOSENESS, Relatedness
 logger = logging.getLogger(__name__)
 
 KIND_ZH = {"account": "账户", "asset": "财产"}
+ASSET_KIND_ZH = {"real_estate": "不动产", "vehicle": "车辆", "equity": "股权", "other": "其他"}
 BASIS_ZH = {"own": "被执行人本人账户", "related": "关联方", "lead": "线索所涉", "balance": "余额证实",
             "asset": "被转移财产"}
 RESTRICTION_ZH = {"account_freeze": "已冻结", "asset_seizure": "已查封", "recorded_frozen": "本案已登记冻结"}
@@ -253,7 +254,8 @@ def csv_rows(fl: dict) -> list[list[str]]:
     for ln in fl["lines"]:
         vals = {"no": str(ln["no"]), "subject_id": fl["subject_id"], "subject_name": fl["subject_name"] or "",
                 "case_no": fl["case_no"] or "、".join(fl["cases"]), "as_of": fl["as_of"],
-                "kind_zh": KIND_ZH[ln["kind"]], "target": ln["target"], "institution": ln["institution"] or "",
+                "kind_zh": KIND_ZH[ln["kind"]], "target": ln["target"], "institution": (ASSET_KIND_ZH.get(ln["institution"] or "", ln["institution"] or "")
+                                if ln["kind"] == "asset" else ln["institution"] or ""),
                 "holder_name": ln["holder_name"] or "", "holder_id": ln["holder_id"] or "",
                 "relation_zh": ln["relation_zh"] or "", "basis_zh": BASIS_ZH[ln["basis"]],
                 "hops": str(ln["hops"]), "last_in": (ln["last_in"] or "")[:10],

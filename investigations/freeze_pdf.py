@@ -14,7 +14,7 @@ from pathlib import Path
 from ingest.parse import format_fen
 
 from .flow import RULE_ZH
-from .freeze import BASIS_ZH, KIND_ZH, FreezeListError, status_zh
+from .freeze import ASSET_KIND_ZH, BASIS_ZH, KIND_ZH, FreezeListError, status_zh
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,8 @@ def _build(fl: dict, max_lines: int) -> tuple[bytes, int]:
     for ln in lines[:max_lines]:
         bal = "—" if ln["balance_fen"] is None else f"{y(ln['balance_fen'])}（{ln['balance_on']}）"
         rows.append([P(str(ln["no"]), small), P(KIND_ZH[ln["kind"]], small), P(ln["target"], small),
-                     P(ln["institution"] or "", small), P(ln["holder_name"] or "", small),
+                     P((ASSET_KIND_ZH.get(ln["institution"] or "", ln["institution"]) if ln["kind"] == "asset"
+                       else ln["institution"]) or "", small), P(ln["holder_name"] or "", small),
                      P(ln["relation_zh"] or "", small), P(BASIS_ZH[ln["basis"]], small), P(str(ln["hops"]), small),
                      P(y(ln["traced_fen"]), small), P(bal, small), P(status_zh(ln) or "未知", small),
                      P(y(ln["proposed_fen"]), small), P(" ".join(x[:10] for x in ln["lead_ids"][:3])
