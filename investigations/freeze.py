@@ -285,3 +285,14 @@ def download_name(fl: dict, ext: str) -> str:
     import re
     safe = re.sub(r'[\\/:*?"<>|\x00-\x1f\s]+', "_", fl["subject_id"]).strip("._") or "subject"
     return f"冻结保全建议清单_{safe[:60]}_{fl['as_of']}_{fl['list_id']}.{ext}"
+
+
+def package_files(graph: Graph, subject_id: str, case_no: str | None, as_of: dt.date,
+                  leads: list[dict] | None = None, recoveries: list[dict] | None = None) -> dict[str, bytes]:
+    """The freeze list as the evidence package includes it: {file name: bytes} for the CSV (BOM) and
+    the one-page PDF, named with the list id; same inputs, same bytes."""
+    from .freeze_pdf import pdf_bytes
+
+    fl = freeze_list(graph, subject_id, case_no, as_of, leads=leads, recoveries=recoveries)
+    return {f"冻结保全建议清单_{fl['list_id']}.csv": to_csv_bytes(fl),
+            f"冻结保全建议清单_{fl['list_id']}.pdf": pdf_bytes(fl)}

@@ -134,7 +134,7 @@ def test_flow_freeze_list_and_recovery(server, artifacts_dir, tmp_path):
         page.goto(server + "/")
         assert page.inner_text("#recovered") == "¥120,000.00"
         page.click("#recovery-overview")
-        page.wait_for_function("window.recoveryCharts && window.recoveryCharts.court && window.recoveryCharts.prison")
+        page.wait_for_function("() => !!(window.recoveryCharts && window.recoveryCharts.court && window.recoveryCharts.prison)")
         assert page.evaluate("window.recoveryCharts.court.getOption().series[0].data") == [120000]
         assert page.locator("#chart-court svg path").count() > 5
         assert "北京市朝阳区人民法院" in page.inner_text("#table-court")

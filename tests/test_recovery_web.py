@@ -18,18 +18,12 @@ import sys
 
 import pytest
 
-from test_webutil import WEB_FIXTURE, login, make_app
+from test_web import loaded  # noqa: F401  (the web fixture loaded once per module)
+from test_webutil import login, make_app
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AS_OF = dt.date(2025, 10, 31)
 CASE = "(2024)京0105刑初123号"
-
-
-@pytest.fixture(scope="module")
-def loaded(module_graph, tmp_path_factory):
-    from ingest import load_dir
-    load_dir(module_graph, WEB_FIXTURE, rejects_dir=tmp_path_factory.mktemp("rejects"))
-    return module_graph
 
 
 @pytest.fixture
