@@ -169,7 +169,7 @@ def freeze_list(graph: Graph, subject_id: str, case_no: str | None = None, as_of
             continue
         lines.append(_account_line(e, basis, e.get("hops") or 1, e.get("closeness") or UNRELATED_CLOSENESS,
                                    e["amount_fen"], support))
-    lines += _asset_lines(graph, subject_id, fl, since, as_of, leads, support)
+    lines += _asset_lines(graph, subject_id, since, as_of, support)
 
     lines.sort(key=lambda x: (x["rank"], x["hops"], -x["closeness"], -x["traced_fen"], x["target"]))
     remaining = max(0, unpaid - sum(frozen_rec.values()))
@@ -210,8 +210,9 @@ def _account_line(e: dict, basis: str, hops: int, closeness: float, traced: int,
             "lead_ids": support.get(e["account_id"], [])}
 
 
-def _asset_lines(graph: Graph, subject_id: str, fl: dict, since: dt.date | None, as_of: dt.date,
-                 leads: list[dict], support: dict[str, list[str]]) -> list[dict]:
+def _asset_lines(graph: Graph, subject_id: str, since: dt.date | None, as_of: dt.date,
+                 support: dict[str, list[str]]) -> list[dict]:
+    """Assets the subject conveyed in [since, as_of], held now by a related party or named by a lead."""
     since = since or dt.date(1900, 1, 1)
     rows = graph.read(_CONVEYED, {"id": subject_id, "since": since, "as_of": as_of})
     if not rows:
