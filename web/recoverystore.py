@@ -100,12 +100,16 @@ def recovered_of_investigation(iid: int) -> int:
 
 
 def totals() -> dict[str, int]:
-    """Recovered (deducted + paid) and frozen money over every record."""
+    """Recovered (deducted + paid) and frozen money over every record. An investigation without
+    records still counts the amount typed into its older "recovered" field (`manual_fen`)."""
     rows = db.session.execute(select(RecoveryRecord.kind, func.coalesce(func.sum(RecoveryRecord.amount_fen), 0))
                               .group_by(RecoveryRecord.kind)).all()
     by = {k: int(v) for k, v in rows}
-    return {"recovered_fen": sum(by.get(k, 0) for k in RECOVERED_KINDS), "frozen_fen": by.get("frozen", 0),
-            "deducted_fen": by.get("deducted", 0), "paid_fen": by.get("paid", 0)}
+    with_records = select(RecoveryRecord.investigation_id)
+    manual = int(db.session.scalar(select(func.coalesce(func.sum(Investigation.recovered_fen), 0))
+                                   .where(Investigation.id.not_in(with_records))) or 0)
+    return {"recovered_fen": sum(by.get(k, 0) for k in RECOVERED_KINDS) + manual, "manual_fen": manual,
+            "frozen_fen": by.get("frozen", 0), "deducted_fen": by.get("deducted", 0), "paid_fen": by.get("paid", 0)}
 
 
 def case_balances(graph: Graph, case_nos: list[str] | None = None) -> dict[str, dict]:
