@@ -70,8 +70,9 @@ def create_app(config: dict | None = None) -> Flask:
     from web.cases import bp as cases_bp
     from web.main import bp as main_bp
     from web.patterns import bp as patterns_bp
+    from web.recovery import bp as recovery_bp
     from web.subjects import bp as subjects_bp
-    for bp in (auth_bp, main_bp, subjects_bp, patterns_bp, cases_bp):
+    for bp in (auth_bp, main_bp, subjects_bp, patterns_bp, cases_bp, recovery_bp):
         app.register_blueprint(bp)
 
     @login_manager.user_loader

@@ -78,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--max-hops", type=int, default=4)
     t.add_argument("--max-edges", type=int, default=5000)
     t.add_argument("--format", choices=("table", "json"), default="table")
+    f = sub.add_parser("freeze-list", help="the freeze list (冻结/保全建议清单) of a debtor as CSV (BOM)")
+    f.add_argument("subject_id")
+    f.add_argument("--case", dest="case_no")
+    f.add_argument("--as-of", type=_date, help="data cut-off (default today); same as-of -> same list")
+    f.add_argument("--out", required=True, type=Path)
+    f.add_argument("--pdf", type=Path, help="also write the one-page Chinese PDF here")
     from evidence.cli import register as register_package  # the CLI composes the evidence package
     register_package(sub)
     a = ap.parse_args(argv)
@@ -130,6 +136,19 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{len(out['leads'])} lead(s), {len(out['subjects'])} subject(s) -> {a.out}")
                 for pid, n in by.items():
                     print(f"  {pid}: {n}")
+            elif a.cmd == "freeze-list":
+                from .freeze import FreezeListError, freeze_list, write_csv
+                try:
+                    fl = freeze_list(g, a.subject_id, a.case_no, a.as_of)
+                except FreezeListError as exc:
+                    print(f"error: {exc}", file=sys.stderr)
+                    return 2
+                write_csv(fl, a.out)
+                if a.pdf:
+                    from .freeze_pdf import write_pdf
+                    write_pdf(fl, a.pdf)
+                print(f"{len(fl['lines'])} line(s), proposed {yuan(fl['proposed_fen'])} of unpaid "
+                      f"{yuan(fl['unpaid_fen'])} (list {fl['list_id']}, as of {fl['as_of']}) -> {a.out}")
             else:
                 res = trace(g, a.subject_id, a.since, a.max_hops, a.max_edges)
                 if a.format == "json":

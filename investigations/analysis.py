@@ -1,7 +1,7 @@
 """NetworkX analyses on a subject's bounded money-flow subgraph: flow tracing,
 intermediaries (betweenness) and communities (Louvain).
 
-The subgraph always comes from `graph.export.transfer_subgraph` (hops, edge cap, busy
+The subgraph always comes from `graph.traversal.transfer_subgraph` (hops, edge cap, busy
 accounts not expanded), never the whole database.
 
 Attribution rule of the trace ("the subject's money leaves first", docs/detection.md):
@@ -89,16 +89,17 @@ def communities(G: nx.Graph, seed: int = SEED) -> list[list[str]]:
 
 
 def trace(graph: Graph, subject_id: str, since: dt.date | None = None, max_hops: int = 4,
-          max_edges: int = 5000, max_degree: int = 200) -> dict:
-    """Where the subject's money went after `since` (default: earliest open litigation start):
-    time-respecting, depth- and size-limited, with the amount attributed to each endpoint."""
+          max_edges: int = 5000, max_degree: int = 200, until: dt.date | None = None) -> dict:
+    """Where the subject's money went after `since` (default: earliest open litigation start) and up to
+    `until` (default: everything loaded): time-respecting, depth- and size-limited, with the amount
+    attributed to each endpoint and the money back at each of the subject's own accounts."""
     info = graph.read_one(_SUBJECT, {"id": subject_id})
     if info is None:
         raise KeyError(f"no person or company {subject_id!r}")
     own = set(info["accounts"])
     if since is None:
         since = min(info["starts"]) if info["starts"] else dt.date(1900, 1, 1)
-    sub = transfer_subgraph(graph, sorted(own), since, max_hops=max_hops, max_edges=max_edges,
+    sub = transfer_subgraph(graph, sorted(own), since, until=until, max_hops=max_hops, max_edges=max_edges,
                             max_degree=max_degree)
     G = sub.graph
     edges = sorted(((_key(d["at"]), k, u, v, d) for u, v, k, d in G.edges(keys=True, data=True)),
@@ -108,6 +109,7 @@ def trace(graph: Graph, subject_id: str, since: dt.date | None = None, max_hops:
     depth: dict[str, int] = {a: 0 for a in own}
     flows = []
     out_fen = returned = 0
+    returned_to: dict[str, int] = defaultdict(int)
     for _at, tid, u, v, d in edges:
         amount = int(d["amount_fen"])
         if u in own:
@@ -120,6 +122,8 @@ def trace(graph: Graph, subject_id: str, since: dt.date | None = None, max_hops:
             continue
         if v in own:
             returned += traced
+            returned_to[v] += traced
+            last_in[v] = d["on"]
         else:
             pool[v] += traced
             last_in[v] = d["on"]
@@ -135,6 +139,8 @@ def trace(graph: Graph, subject_id: str, since: dt.date | None = None, max_hops:
         tie = rel.tie(subject_id, h.get("holder_id"), last_in.get(a, since))
         endpoints.append({"account_id": a, "holder_id": h.get("holder_id"), "holder_name": h.get("name"),
                           "account_kind": h.get("kind"), "amount_fen": f, "hops": depth.get(a),
+                          "last_in": iso(last_in.get(a)),
+                          "closeness": tie.closeness if tie else None,
                           "relation": tie.description_en if tie else "unrelated",
                           "relation_zh": tie.description_zh if tie else "无关联",
                           "not_followed": a in sub.skipped_busy})
@@ -143,12 +149,17 @@ def trace(graph: Graph, subject_id: str, since: dt.date | None = None, max_hops:
         by_holder[e["holder_id"] or f"account:{e['account_id']}"] += e["amount_fen"]
     return {
         "subject_id": subject_id, "subject_name": info["name"], "subject_kind": info["kind"],
-        "since": since.isoformat(), "max_hops": max_hops, "max_edges": max_edges, "max_degree": max_degree,
+        "since": since.isoformat(), "until": until.isoformat() if until else None, "max_hops": max_hops, "max_edges": max_edges, "max_degree": max_degree,
         "accounts": sorted(own), "out_fen": out_fen, "returned_fen": returned,
         "attributed_fen": sum(ends.values()),
+        "returned_to": [{"account_id": a, "amount_fen": f, "last_in": iso(last_in.get(a))}
+                        for a, f in sorted(returned_to.items())],
         "endpoints": endpoints,
         "by_holder": [{"holder": k, "amount_fen": v} for k, v in sorted(by_holder.items(), key=lambda x: -x[1])],
-        "flows": flows, "truncated": sub.truncated, "not_followed": sorted(sub.skipped_busy),
+        "flows": flows,
+        "holders": {a: {"holder_id": r.get("holder_id"), "holder_name": r.get("name"), "account_kind": r.get("kind")}
+                    for a, r in names.items()},
+        "truncated": sub.truncated, "not_followed": sorted(sub.skipped_busy),
         "nodes": G.number_of_nodes(), "edges": G.number_of_edges(),
         "intermediaries": intermediaries(G, exclude=own),
         "communities": communities(G),

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from graph import schema
 
-from . import leadstore, services
+from . import leadstore, recoverystore, services
 from .auth import _safe_next, role_required
 from .extensions import db
 from .i18n import parse_date, parse_yuan
@@ -28,7 +28,7 @@ def run_scan(user: User | None, as_of: dt.date | None = None) -> ScanRun:
         raise RuntimeError("investigations.scan is not available")
     graph = services.get_graph()
     as_of = as_of or current_app.config.get("SCAN_AS_OF")
-    result = api.scan(graph, as_of=as_of)
+    result = recoverystore.drop_settled(graph, api.scan(graph, as_of=as_of))
     ctx = services.lead_context(graph, result.get("leads") or [])
     return leadstore.record_scan(result, user, ctx)
 
@@ -55,7 +55,10 @@ def dashboard():
     by_status = {s: {"n": n, "unpaid_fen": u, "recovered_fen": r} for s, n, u, r in inv}
     totals["referred_n"] = by_status.get("referred", {}).get("n", 0)
     totals["referred_fen"] = by_status.get("referred", {}).get("unpaid_fen", 0)
-    totals["recovered_fen"] = sum(v["recovered_fen"] for v in by_status.values())
+    totals.update(recoverystore.totals())  # recovered = recorded deductions and payments
+    adj = recoverystore.unpaid_adjustment(graph)
+    totals["unpaid_fen"] = max(0, totals["unpaid_fen"] - adj["unpaid_fen"])
+    totals["open_cases"] = max(0, totals["open_cases"] - adj["open_cases"])
     facets = {c: leadstore.facet_values(c) for c in ("pattern", "stage", "prison", "court")}
     patterns = services.load_patterns()
     return render_template("dashboard.html", counts=counts, loads=services.loads(graph), leads=leads,

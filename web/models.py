@@ -211,3 +211,32 @@ def audit(user: User | None, action: str, target: str | None = None, **detail: A
                    detail_json=json.dumps(detail, ensure_ascii=False, default=str) if detail else None)
     db.session.add(row)
     return row
+
+
+# --- recovery records (issue 15): what an investigation got frozen, deducted (扣划) or paid ------------
+RECOVERY_KINDS = ("frozen", "deducted", "paid")
+RECOVERY_TARGET_KINDS = ("account", "asset", "case")
+
+
+class RecoveryRecord(db.Model):
+    """One measure's result recorded by an investigation: frozen, deducted or paid, per account or
+    asset, with date, amount (fen) and the document number. Deducted and paid money is recovered
+    (the dashboard's 已追回) and lowers the case's unpaid amount; frozen money is secured, not yet
+    recovered. Court and prison are copied from the graph when recorded, for the supervisors' chart."""
+    __tablename__ = "recovery_records"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    investigation_id: Mapped[int] = mapped_column(ForeignKey("investigations.id"), index=True)
+    subject_id: Mapped[str] = mapped_column(String(128), index=True)
+    case_no: Mapped[str | None] = mapped_column(String(255), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    target_kind: Mapped[str] = mapped_column(String(20), default="account")
+    target: Mapped[str | None] = mapped_column(String(255))
+    on: Mapped[dt.date] = mapped_column(Date)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    document_no: Mapped[str] = mapped_column(String(255))
+    court: Mapped[str | None] = mapped_column(String(255))
+    prison: Mapped[str | None] = mapped_column(String(255))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    user: Mapped[User] = relationship()

@@ -1,0 +1,198 @@
+"""From leads to recovery: the flow view (Sankey + hop and endpoint tables), the freeze-list export
+(CSV with BOM / one-page PDF, audited), an investigation's recovery records, and the supervisors'
+recovered-money chart. Views only parse, check the role, call `investigations.flow` /
+`investigations.freeze` / `web.recoverystore`, and render.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from investigations.flow import MAX_LINKS, flow
+from investigations.freeze import FreezeListError, download_name, freeze_list, to_csv_bytes
+
+from . import leadstore, recoverystore, services
+from .auth import role_required
+from .extensions import db
+from .i18n import parse_date, parse_yuan
+from .models import RECOVERY_KINDS, RECOVERY_TARGET_KINDS, Investigation, LeadRecord, audit
+
+bp = Blueprint("recovery", __name__)
+logger = logging.getLogger(__name__)
+
+HOP_CHOICES = (1, 2, 3, 4, 5, 6)
+LABELS = {"account_freeze": _l("account frozen"), "asset_seizure": _l("asset seized"),
+          "recorded_frozen": _l("frozen (recorded here)"), "frozen": _l("frozen"), "deducted": _l("deducted"),
+          "paid": _l("paid"), "account": _l("account"), "asset": _l("asset"), "case": _l("case (paid directly)")}
+
+
+@bp.app_context_processor
+def _labels() -> dict:
+    def rlabel(value: str | None) -> str:
+        return str(LABELS.get(value or "", value or "—"))
+    return {"rlabel": rlabel}
+
+
+def _inv(iid: int) -> Investigation:
+    inv = db.session.get(Investigation, iid)
+    if inv is None:
+        abort(404)
+    return inv
+
+
+def _date_arg(name: str, default: dt.date | None) -> dt.date | None:
+    try:
+        return parse_date(request.values.get(name)) or default
+    except ValueError:
+        abort(400, description=_("Bad date."))
+
+
+@bp.route("/subject/<path:subject_id>/flow")
+@login_required
+def flow_view(subject_id: str):
+    """The trace since litigation start (or ?since=), up to ?as_of=, optionally around one lead."""
+    graph = services.get_graph()
+    lead = None
+    lead_id = request.args.get("lead")
+    if lead_id:
+        lead = db.session.get(LeadRecord, lead_id)
+        if lead is None or lead.subject_id != subject_id:
+            abort(404)
+    lead_data = lead.data if lead else {}
+    default_since = parse_date(str(lead_data.get("litigation_start"))[:10]) if lead_data.get("litigation_start") else None
+    since = _date_arg("since", default_since)
+    as_of = _date_arg("as_of", services.default_package_as_of())
+    try:
+        hops = int(request.args.get("max_hops", 4))
+    except ValueError:
+        hops = 4
+    hops = hops if hops in HOP_CHOICES else 4
+    highlight = set((lead_data.get("evidence") or {}).get("transfer_ids") or [])
+    try:
+        fl = flow(graph, subject_id, since=since, as_of=as_of, max_hops=hops, highlight=highlight)
+    except KeyError:
+        abort(404, description=_("No person or company with this id."))
+    invs = db.session.scalars(select(Investigation).where(Investigation.subject_id == subject_id)
+                              .order_by(Investigation.id.desc())).all()
+    return render_template("flow.html", fl=fl, lead=lead, hops=hops, hop_choices=HOP_CHOICES,
+                           since_arg=request.args.get("since") or "", max_links=MAX_LINKS,
+                           cases=services.subject_cases(graph, subject_id), investigations=invs,
+                           freeze_action=url_for("recovery.subject_freeze_list", subject_id=subject_id))
+
+
+def _freeze_response(subject_id: str, records: list, back: str, investigation_id: int | None = None):
+    """Build the freeze list from the form (case, as_of, format), audit it, send the file."""
+    form = request.form
+    case_no = (form.get("case_no") or "").strip() or None
+    fmt = form.get("format") or "csv"
+    if fmt not in ("csv", "pdf"):
+        abort(400)
+    try:
+        as_of = parse_date(form.get("as_of")) or services.default_package_as_of()
+    except ValueError:
+        flash(_("Bad date."), "danger")
+        return redirect(back)
+    run = leadstore.last_scan()
+    leads = None
+    if run is not None and run.as_of == as_of:  # the leads the dashboard shows, for the same as_of
+        leads = [r.data for r in db.session.scalars(select(LeadRecord).where(
+            LeadRecord.last_scan_id == run.id, LeadRecord.subject_id == subject_id))]
+    try:
+        fl = freeze_list(services.get_graph(), subject_id, case_no, as_of, leads=leads,
+                         recoveries=recoverystore.as_dicts(records))
+    except FreezeListError as exc:
+        flash(_("The freeze list could not be made: %(reason)s", reason=str(exc)), "danger")
+        return redirect(back)
+    if fmt == "pdf":
+        from investigations.freeze_pdf import pdf_bytes
+        data, mime = pdf_bytes(fl), "application/pdf"
+    else:
+        data, mime = to_csv_bytes(fl), "text/csv; charset=utf-8"
+    sha = hashlib.sha256(data).hexdigest()
+    audit(current_user, "freeze_list", subject_id, case_no=case_no, as_of=as_of.isoformat(), format=fmt,
+          list_id=fl["list_id"], sha256=sha, lines=len(fl["lines"]), proposed_fen=fl["proposed_fen"],
+          **({"investigation": investigation_id} if investigation_id is not None else {}))
+    db.session.commit()
+    name = download_name(fl, fmt)
+    ascii_name = re.sub(r"[^0-9A-Za-z_.-]+", "_", f"freeze-list_{subject_id}_{fl['as_of']}_{fl['list_id']}.{fmt}")
+    resp = Response(data, mimetype=mime)
+    resp.headers["Content-Disposition"] = (f'attachment; filename="{ascii_name}"; '
+                                           f"filename*=UTF-8''{quote(name, safe='')}")
+    resp.headers["X-Freeze-List-Id"] = fl["list_id"]
+    resp.headers["X-Freeze-List-SHA256"] = sha
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.route("/subject/<path:subject_id>/freeze-list", methods=["POST"])
+@role_required("investigator")
+def subject_freeze_list(subject_id: str):
+    return _freeze_response(subject_id, recoverystore.records_of_subject(subject_id),
+                            back=url_for("subjects.subject", subject_id=subject_id))
+
+
+@bp.route("/investigations/<int:iid>/freeze-list", methods=["POST"])
+@role_required("investigator")
+def investigation_freeze_list(iid: int):
+    inv = _inv(iid)
+    return _freeze_response(inv.subject_id, recoverystore.records_of_subject(inv.subject_id),
+                            back=url_for("recovery.investigation_recovery", iid=iid), investigation_id=iid)
+
+
+@bp.route("/investigations/<int:iid>/recovery")
+@login_required
+def investigation_recovery(iid: int):
+    inv = _inv(iid)
+    graph = services.get_graph()
+    cases = services.subject_cases(graph, inv.subject_id)
+    balances = recoverystore.case_balances(graph, [c["case_no"] for c in cases])
+    return render_template("recovery_investigation.html", inv=inv, records=recoverystore.records_of_investigation(iid),
+                           cases=cases, balances=balances, kinds=RECOVERY_KINDS, target_kinds=RECOVERY_TARGET_KINDS,
+                           as_of=services.default_package_as_of(), today=services.today(),
+                           freeze_action=url_for("recovery.investigation_freeze_list", iid=iid))
+
+
+@bp.route("/investigations/<int:iid>/recovery", methods=["POST"])
+@role_required("investigator")
+def add_recovery(iid: int):
+    inv = _inv(iid)
+    f = request.form
+    back = url_for("recovery.investigation_recovery", iid=iid)
+    try:
+        on = parse_date(f.get("on"))
+        amount = parse_yuan(f.get("amount_yuan"))
+    except ValueError:
+        flash(_("Date or amount is not valid."), "danger")
+        return redirect(back)
+    if on is None or amount is None:
+        flash(_("Date and amount are required."), "danger")
+        return redirect(back)
+    try:
+        recoverystore.add_record(services.get_graph(), inv, current_user, kind=f.get("kind") or "",
+                                 target_kind=f.get("target_kind") or "account",
+                                 target=(f.get("target") or "").strip()[:255] or None,
+                                 case_no=(f.get("case_no") or "").strip() or None, on=on, amount_fen=amount,
+                                 document_no=(f.get("document_no") or "").strip(),
+                                 note=(f.get("note") or "").strip()[:2000] or None)
+    except recoverystore.RecordError as exc:
+        flash(_("Not recorded: %(reason)s", reason=str(exc)), "danger")
+        return redirect(back)
+    flash(_("Recorded."), "success")
+    return redirect(back)
+
+
+@bp.route("/recovery")
+@role_required("supervisor")
+def overview():
+    """Recovered money (deducted + paid) by court and by prison over time."""
+    return render_template("recovery_overview.html", totals=recoverystore.totals(),
+                           by_court=recoverystore.by_month("court"), by_prison=recoverystore.by_month("prison"))
