@@ -30,6 +30,7 @@ from typing import Any, Iterable
 from graph import Graph
 from ingest.parse import format_fen
 
+from .labels import zh_map
 from .flow import cases as subject_cases
 from .flow import flow, restrictions, where_now
 from .related import UNRELATED_CLOSENESS, Relatedness
@@ -37,7 +38,7 @@ from .related import UNRELATED_CLOSENESS, Relatedness
 logger = logging.getLogger(__name__)
 
 KIND_ZH = {"account": "账户", "asset": "财产"}
-ASSET_KIND_ZH = {"real_estate": "不动产", "vehicle": "车辆", "equity": "股权", "other": "其他"}
+ASSET_KIND_ZH = zh_map("asset_kind")
 BASIS_ZH = {"own": "被执行人本人账户", "related": "关联方", "lead": "线索所涉", "balance": "余额证实",
             "asset": "被转移财产"}
 RESTRICTION_ZH = {"account_freeze": "已冻结", "asset_seizure": "已查封", "recorded_frozen": "本案已登记冻结"}
@@ -286,14 +287,3 @@ def download_name(fl: dict, ext: str) -> str:
     import re
     safe = re.sub(r'[\\/:*?"<>|\x00-\x1f\s]+', "_", fl["subject_id"]).strip("._") or "subject"
     return f"冻结保全建议清单_{safe[:60]}_{fl['as_of']}_{fl['list_id']}.{ext}"
-
-
-def package_files(graph: Graph, subject_id: str, case_no: str | None, as_of: dt.date,
-                  leads: list[dict] | None = None, recoveries: list[dict] | None = None) -> dict[str, bytes]:
-    """The freeze list as the evidence package includes it: {file name: bytes} for the CSV (BOM) and
-    the one-page PDF, named with the list id; same inputs, same bytes."""
-    from .freeze_pdf import pdf_bytes
-
-    fl = freeze_list(graph, subject_id, case_no, as_of, leads=leads, recoveries=recoveries)
-    return {f"冻结保全建议清单_{fl['list_id']}.csv": to_csv_bytes(fl),
-            f"冻结保全建议清单_{fl['list_id']}.pdf": pdf_bytes(fl)}

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import io
 import logging
+import datetime as dt
 from pathlib import Path
 
+from graph import Graph
 from ingest.parse import format_fen
 
 from .flow import RULE_ZH
-from .freeze import ASSET_KIND_ZH, BASIS_ZH, KIND_ZH, FreezeListError, status_zh
+from .freeze import ASSET_KIND_ZH, BASIS_ZH, KIND_ZH, FreezeListError, freeze_list, status_zh, to_csv_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -126,3 +128,12 @@ def write_pdf(fl: dict, path: Path) -> Path:
     path = Path(path)
     path.write_bytes(pdf_bytes(fl))
     return path
+
+
+def package_files(graph: Graph, subject_id: str, case_no: str | None, as_of: dt.date,
+                  leads: list[dict] | None = None, recoveries: list[dict] | None = None) -> dict[str, bytes]:
+    """The freeze list as the evidence package includes it: {file name: bytes} for the CSV (BOM) and
+    the one-page PDF, named with the list id; same inputs, same bytes."""
+    fl = freeze_list(graph, subject_id, case_no, as_of, leads=leads, recoveries=recoveries)
+    return {f"冻结保全建议清单_{fl['list_id']}.csv": to_csv_bytes(fl),
+            f"冻结保全建议清单_{fl['list_id']}.pdf": pdf_bytes(fl)}
