@@ -11,8 +11,13 @@ from sqlalchemy import func, select
 
 from graph import schema
 
-from . import leadstore, services
+from ingest.loads import list_loads
+from investigations import lookup
+
+from . import leadstore
 from .auth import _safe_next, role_required
+from .domain import investigations_api, load_patterns
+from .graph_access import get_graph
 from .extensions import db
 from .i18n import parse_date, parse_yuan
 from .models import AuditLog, Investigation, ScanRun, User
@@ -23,20 +28,20 @@ logger = logging.getLogger(__name__)
 
 def run_scan(user: User | None, as_of: dt.date | None = None) -> ScanRun:
     """Run `investigations.scan` on the graph and store its leads (keyed by lead_id)."""
-    api = services.investigations_api()
+    api = investigations_api()
     if api is None:
         raise RuntimeError("investigations.scan is not available")
-    graph = services.get_graph()
+    graph = get_graph()
     as_of = as_of or current_app.config.get("SCAN_AS_OF")
     result = api.scan(graph, as_of=as_of)
-    ctx = services.lead_context(graph, result.get("leads") or [])
+    ctx = lookup.lead_context(graph, result.get("leads") or [])
     return leadstore.record_scan(result, user, ctx)
 
 
 @bp.route("/")
 @login_required
 def dashboard():
-    graph = services.get_graph()
+    graph = get_graph()
     counts = graph.counts()
     filters = {k: request.args.get(k) or None for k in ("pattern", "stage", "prison", "court")}
     try:
@@ -47,7 +52,7 @@ def dashboard():
     show_dismissed = request.args.get("dismissed") == "1"
     leads, dismissed = leadstore.current_leads(filters, include_dismissed=show_dismissed, limit=300)
     run = leadstore.last_scan()
-    totals = services.unpaid_totals(graph)
+    totals = lookup.unpaid_totals(graph)
     totals.update(leadstore.lead_totals())
     inv = db.session.execute(select(Investigation.status, func.count(), func.coalesce(func.sum(Investigation.unpaid_fen), 0),
                                     func.coalesce(func.sum(Investigation.recovered_fen), 0))
@@ -57,11 +62,11 @@ def dashboard():
     totals["referred_fen"] = by_status.get("referred", {}).get("unpaid_fen", 0)
     totals["recovered_fen"] = sum(v["recovered_fen"] for v in by_status.values())
     facets = {c: leadstore.facet_values(c) for c in ("pattern", "stage", "prison", "court")}
-    patterns = services.load_patterns()
-    return render_template("dashboard.html", counts=counts, loads=services.loads(graph), leads=leads,
+    patterns = load_patterns()
+    return render_template("dashboard.html", counts=counts, loads=list_loads(graph)[:50], leads=leads,
                            dismissed=dismissed, run=run, totals=totals, facets=facets, filters=filters,
                            min_yuan=request.args.get("min_yuan") or "", show_dismissed=show_dismissed,
-                           patterns=patterns, scan_available=services.investigations_api() is not None,
+                           patterns=patterns, scan_available=investigations_api() is not None,
                            labels=sorted(schema.LABELS), by_status=by_status)
 
 
@@ -100,7 +105,7 @@ def restore_lead(lead_id: str):
 @login_required
 def search():
     q = (request.args.get("q") or "").strip()[:100]
-    results = services.search(services.get_graph(), q) if q else None
+    results = lookup.search(get_graph(), q) if q else None
     return render_template("search.html", q=q, results=results)
 
 

@@ -21,7 +21,9 @@ from sqlalchemy import select
 
 from graph import GraphError, QueryRefused
 
-from . import leadstore, services
+from . import leadstore
+from .domain import load_patterns
+from .graph_access import get_graph
 from .auth import role_required
 from .extensions import db
 from .i18n import current_lang, fmt_date, parse_date, parse_yuan, yuan
@@ -97,14 +99,14 @@ def _builtin_specs(pat: Any) -> list[dict]:
 @bp.route("/patterns")
 @login_required
 def library():
-    pats = services.load_patterns()
+    pats = load_patterns()
     saved = db.session.scalars(select(SavedQuery).order_by(SavedQuery.slug)).all()
     return render_template("patterns.html", patterns=pats, saved=saved, loc=_loc)
 
 
 def _run_builtin(pid: str) -> tuple[Any, list[dict], dict, list[str], Any]:
     """Run a built-in pattern with the form's values (given as typed: money in yuan; the pattern parses)."""
-    pats = services.load_patterns()
+    pats = load_patterns()
     pat = pats.get(pid)
     if pat is None:
         abort(404)
@@ -121,7 +123,7 @@ def _run_builtin(pid: str) -> tuple[Any, list[dict], dict, list[str], Any]:
     if not errors and request.values.get("run"):
         from investigations import run_pattern
         try:
-            result = run_pattern(services.get_graph(), pid, params, as_of=as_of)
+            result = run_pattern(get_graph(), pid, params, as_of=as_of)
         except ValueError as exc:  # PatternError: a parameter that does not parse
             errors.append(str(exc))
     return pat, specs, {"params": params, "as_of": as_of}, errors, result
@@ -201,7 +203,7 @@ def _get_saved(qid: int) -> SavedQuery:
 
 
 def _run_saved(v: SavedQueryVersion, params: dict) -> tuple[list[str], list[dict], bool]:
-    graph = services.get_graph()
+    graph = get_graph()
     graph.ensure_read_only(v.cypher, params)
     limit = int(current_app.config.get("RESULT_ROW_LIMIT", 5000))
     try:
@@ -300,7 +302,7 @@ def edit_saved(qid: int | None = None):
             errors.append(_("Bad parameter line: %(line)s", line=str(exc)))
         if not errors:
             try:
-                services.get_graph().ensure_read_only(form["cypher"], {s["name"]: coerce(s["type"], s.get("default"))
+                get_graph().ensure_read_only(form["cypher"], {s["name"]: coerce(s["type"], s.get("default"))
                                                                       for s in specs})
             except QueryRefused as exc:
                 errors.append(_("Refused: only read queries may be saved (%(why)s).", why=str(exc)))

@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from investigations import subject as subj
 
-from . import leadstore, netview, services
+from . import leadstore, netview
+from .graph_access import get_graph
+from .packages import default_package_as_of, package_response
 from .auth import role_required
 from .charts import timeline_svg
 from .extensions import db
@@ -42,7 +44,7 @@ def _lead_evidence(leads) -> set[str]:
 @bp.route("/subject/<path:subject_id>")
 @login_required
 def subject(subject_id: str):
-    graph = services.get_graph()
+    graph = get_graph()
     prof = subj.profile(graph, subject_id)
     if prof is None:
         abort(404, description=_("No person or company with this id."))
@@ -58,7 +60,7 @@ def subject(subject_id: str):
                            timeline=timeline_svg(tl, evidence), tl=tl, leads=leads, dismissed=dismissed,
                            evidence=evidence, revealed=subject_id in _revealed(),
                            investigations=investigations, more_transfers=len(transfers) >= 1000,
-                           package_as_of=services.default_package_as_of())
+                           package_as_of=default_package_as_of())
 
 
 @bp.route("/subject/<path:subject_id>/reveal", methods=["POST"])
@@ -76,7 +78,7 @@ def reveal(subject_id: str):
 @role_required("investigator")
 def package(subject_id: str):
     """The evidence package of this subject (optional case, as-of), the logged-in user as investigator; audited."""
-    return services.package_response(services.get_graph(), current_user, subject_id, request.form,
+    return package_response(get_graph(), current_user, subject_id, request.form,
                                      back=url_for("subjects.subject", subject_id=subject_id))
 
 
@@ -108,7 +110,7 @@ def _network_args(default_since: dt.date | None) -> dict:
 @bp.route("/subject/<path:subject_id>/network")
 @login_required
 def network(subject_id: str):
-    graph = services.get_graph()
+    graph = get_graph()
     prof = subj.profile(graph, subject_id)
     if prof is None:
         abort(404, description=_("No person or company with this id."))
@@ -135,7 +137,7 @@ def expand():
         min_fen = parse_yuan(request.args.get("min_yuan")) or 0
     except ValueError:
         abort(400)
-    nb = subj.neighbourhood(services.get_graph(), key, depth=1, since=since, min_fen=min_fen,
+    nb = subj.neighbourhood(get_graph(), key, depth=1, since=since, min_fen=min_fen,
                             max_nodes=int(current_app.config.get("NETWORK_EXPAND_NODES", EXPAND_NODES)))
     if nb is None:
         abort(404)
