@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -25,6 +26,10 @@ logger = logging.getLogger(__name__)
 MAX_PATHS_PER_SUBJECT = 200
 #: Most edges pulled for one debtor's path search.
 MAX_EDGES_PER_SUBJECT = 20000
+#: The work and time budget of one pattern's path search (all subjects together): when either runs
+#: out the search stops, the result is marked truncated and a note says where it stopped.
+PATH_SEARCH_STEPS = 2_000_000
+PATH_SEARCH_SECONDS = 20.0
 
 
 @dataclass
@@ -295,7 +300,11 @@ def _path_search(ctx: Context, rows: list[dict], end_test: Callable, hop_ok: Cal
         by_subject[r["subject_id"]].append(r)
     rel = ctx.relatedness(sorted(by_subject))
     found = []
+    budget = {"steps": 0, "deadline": time.monotonic() + PATH_SEARCH_SECONDS, "out": False}
     for sid, srows in by_subject.items():
+        if budget["out"]:
+            ctx.notes.append(f"{sid}: not searched, the path-search budget was used up")
+            continue
         accounts = sorted({a for r in srows for a in r["accounts"]})
         if not accounts:
             continue
@@ -313,7 +322,16 @@ def _path_search(ctx: Context, rows: list[dict], end_test: Callable, hop_ok: Cal
 
         def dfs(path: list[dict], visited: set[str]) -> None:
             nonlocal paths
-            if paths >= MAX_PATHS_PER_SUBJECT:
+            if paths >= MAX_PATHS_PER_SUBJECT or budget["out"]:
+                return
+            budget["steps"] += 1
+            if budget["steps"] > PATH_SEARCH_STEPS or (budget["steps"] % 1000 == 0
+                                                      and time.monotonic() > budget["deadline"]):
+                budget["out"] = True
+                ctx.truncated = True
+                ctx.notes.append(f"{sid}: path search stopped early after {budget['steps'] - 1} steps "
+                                 f"(budget {PATH_SEARCH_STEPS} steps, {PATH_SEARCH_SECONDS:g} s); "
+                                 "results are incomplete")
                 return
             last = path[-1]
             node = last["to_account"]

@@ -1,4 +1,5 @@
-"""Dashboard (what is loaded, ranked leads, totals), search, rescan, lead dismissal, audit log."""
+"""Dashboard (what is loaded, ranked leads, totals), search, rescan (in the background), lead dismissal
+(with a reason) and restore (supervisor), the audit log (supervisor: filters and CSV export)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -14,13 +15,16 @@ from graph import schema
 from ingest.loads import list_loads
 from investigations import lookup
 
-from . import leadstore
+import audittrail
+
+from . import leadstore, scan_jobs
 from .auth import _safe_next, role_required
 from .domain import investigations_api, load_patterns
 from .graph_access import get_graph
 from .extensions import db
 from .i18n import parse_date, parse_yuan
-from .models import AuditLog, Investigation, ScanRun, User
+from .csvout import csv_response
+from .models import AuditLog, Investigation, ScanRun, User, audit
 
 bp = Blueprint("main", __name__)
 logger = logging.getLogger(__name__)
@@ -67,35 +71,46 @@ def dashboard():
                            dismissed=dismissed, run=run, totals=totals, facets=facets, filters=filters,
                            min_yuan=request.args.get("min_yuan") or "", show_dismissed=show_dismissed,
                            patterns=patterns, scan_available=investigations_api() is not None,
-                           labels=sorted(schema.LABELS), by_status=by_status)
+                           labels=sorted(schema.LABELS), by_status=by_status,
+                           scan_job=scan_jobs.status(current_app._get_current_object()))
 
 
 @bp.route("/scan", methods=["POST"])
 @role_required("supervisor")
 def rescan():
+    """Start a scan in the background (one at a time); the dashboard shows when it is done."""
     try:
         as_of = parse_date(request.form.get("as_of"))
     except ValueError:
         abort(400, description=_("Bad date."))
-    try:
-        run = run_scan(current_user, as_of)
-    except RuntimeError:
+    if investigations_api() is None:
         flash(_("The detection engine is not installed."), "danger")
         return redirect(url_for("main.dashboard"))
-    flash(_("Scan finished: %(n)s leads, %(new)s new.", n=run.lead_count, new=run.new_count), "success")
+    started = scan_jobs.start(current_app._get_current_object(), run_scan, current_user.id, current_user.username,
+                              as_of)
+    if started:
+        audit(current_user, "rescan_started", str(as_of or ""))
+        db.session.commit()
+        flash(_("Scan started in the background; reload the dashboard to see when it is done."), "info")
+    else:
+        flash(_("A scan is already running; wait until it is done."), "warning")
     return redirect(url_for("main.dashboard"))
 
 
 @bp.route("/leads/<path:lead_id>/dismiss", methods=["POST"])
 @login_required
 def dismiss_lead(lead_id: str):
-    leadstore.dismiss(lead_id, current_user, (request.form.get("reason") or "").strip() or None)
+    reason = (request.form.get("reason") or "").strip()[:500]
+    if not reason:
+        flash(_("Give a reason to dismiss a lead."), "danger")
+        return redirect(_safe_next(request.form.get("next")))
+    leadstore.dismiss(lead_id, current_user, reason)
     flash(_("Lead dismissed; it stays dismissed after the next scan."), "info")
     return redirect(_safe_next(request.form.get("next")))
 
 
 @bp.route("/leads/<path:lead_id>/restore", methods=["POST"])
-@login_required
+@role_required("supervisor")
 def restore_lead(lead_id: str):
     leadstore.restore(lead_id, current_user)
     return redirect(_safe_next(request.form.get("next")))
@@ -106,11 +121,42 @@ def restore_lead(lead_id: str):
 def search():
     q = (request.args.get("q") or "").strip()[:100]
     results = lookup.search(get_graph(), q) if q else None
+    if q:
+        audit(current_user, "search", None, q=q, hits=sum(len(v) for v in results.values()))
+        db.session.commit()
     return render_template("search.html", q=q, results=results)
 
 
+def _audit_filters() -> dict:
+    f = {k: (request.args.get(k) or "").strip() or None for k in ("user", "action", "subject")}
+    for k in ("since", "until"):
+        try:
+            f[k] = parse_date(request.args.get(k))
+        except ValueError:
+            f[k] = None
+            flash(_("Bad date."), "warning")
+    return f
+
+
 @bp.route("/audit")
-@role_required("admin")
+@role_required("supervisor")
 def audit_log():
-    rows = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(500)).all()
-    return render_template("audit.html", rows=rows)
+    """The audit trail, newest first, filtered by user, action, subject and dates; chain status on top."""
+    f = _audit_filters()
+    with db.engine.connect() as conn:
+        rows = list(audittrail.rows(conn, limit=500, **f))
+        verdict = audittrail.verify(conn)
+        actions = [r[0] for r in conn.execute(select(AuditLog.action).distinct().order_by(AuditLog.action))]
+    return render_template("audit.html", rows=rows, filters=f, actions=actions, verdict=verdict)
+
+
+@bp.route("/audit/export.csv")
+@role_required("supervisor")
+def audit_export():
+    f = _audit_filters()
+    with db.engine.connect() as conn:
+        rows = list(audittrail.rows(conn, limit=None, **f))
+    audit(current_user, "export_audit", None, **{k: v for k, v in f.items() if v}, rows=len(rows))
+    db.session.commit()
+    return csv_response("audit", ["id", "at", "user", "action", "target", "detail", "hash"],
+                        [[r.id, r.at, r.username, r.action, r.target, r.detail_json, r.hash] for r in rows])

@@ -1,4 +1,5 @@
-"""Subject page (profile, cases, transfers, leads, timeline), unmasking (audited), network view and its JSON API."""
+"""Subject page (profile, cases, transfers, leads, timeline), unmasking (supervisor, audited), network view
+and its JSON API. Every subject and network view is audited."""
 from __future__ import annotations
 
 import datetime as dt
@@ -56,6 +57,8 @@ def subject(subject_id: str):
     evidence = _lead_evidence([r for r in leads if r.lead_id not in dismissed])
     investigations = db.session.scalars(select(Investigation).where(Investigation.subject_id == subject_id)
                                         .order_by(Investigation.id.desc())).all()
+    audit(current_user, "view_subject", subject_id, revealed=subject_id in _revealed())
+    db.session.commit()
     return render_template("subject.html", p=prof, transfers=transfers, conveyances=conveyances,
                            timeline=timeline_svg(tl, evidence), tl=tl, leads=leads, dismissed=dismissed,
                            evidence=evidence, revealed=subject_id in _revealed(),
@@ -64,7 +67,7 @@ def subject(subject_id: str):
 
 
 @bp.route("/subject/<path:subject_id>/reveal", methods=["POST"])
-@login_required
+@role_required("supervisor")
 def reveal(subject_id: str):
     """Show the unmasked ID number and phone for this session; audited."""
     revealed = [s for s in _revealed() if s != subject_id][-19:] + [subject_id]
@@ -122,6 +125,9 @@ def network(subject_id: str):
     lead_id = request.args.get("lead")
     chosen = [r for r in leads if r.lead_id == lead_id] if lead_id else [r for r in leads if r.lead_id not in dismissed]
     vis = netview.to_vis(nb, _lead_evidence(chosen))
+    audit(current_user, "view_network", subject_id, depth=args["depth"], since=args["since"],
+          min_fen=args["min_fen"], lead=lead_id)
+    db.session.commit()
     return render_template("network.html", p=prof, vis=vis, args=args, legend=netview.legend(),
                            leads=leads, lead_id=lead_id, max_nodes=max_nodes,
                            expand_nodes=int(current_app.config.get("NETWORK_EXPAND_NODES", EXPAND_NODES)))
@@ -141,4 +147,6 @@ def expand():
                             max_nodes=int(current_app.config.get("NETWORK_EXPAND_NODES", EXPAND_NODES)))
     if nb is None:
         abort(404)
+    audit(current_user, "expand_network", key, since=since, min_fen=min_fen)
+    db.session.commit()
     return jsonify(netview.to_vis(nb, set(), positions={}))
