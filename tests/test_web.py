@@ -267,7 +267,7 @@ def test_investigation_workflow(app, sup, inv):
     assert lead_id in html and "张建国" in html
     post(inv, f"/investigations/{iid}/notes", body="已调取银行流水，待核实。")
     post(inv, f"/investigations/{iid}/pin", kind="transfer", ref_id="T0002")
-    post(inv, f"/investigations/{iid}/update", status="referred", assignee_id="", recovered_yuan="1,000.50")
+    post(inv, f"/investigations/{iid}/update", status="referred", recovered_yuan="1,000.50")
     html = text(inv.get(f"/investigations/{iid}"))
     assert "已调取银行流水，待核实。" in html and "李秀英" in html  # the pinned transfer, from the graph
     with app.app_context():

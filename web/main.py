@@ -156,7 +156,7 @@ def audit_export():
     f = _audit_filters()
     with db.engine.connect() as conn:
         rows = list(audittrail.rows(conn, limit=None, **f))
-    audit(current_user, "export_audit", None, **{k: v for k, v in f.items() if v}, rows=len(rows))
+    audit(current_user, "export_audit", None, filters={k: v for k, v in f.items() if v}, rows=len(rows))
     db.session.commit()
     return csv_response("audit", ["id", "at", "user", "action", "target", "detail", "hash"],
                         [[r.id, r.at, r.username, r.action, r.target, r.detail_json, r.hash] for r in rows])
