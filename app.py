@@ -19,6 +19,7 @@ import secrets
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 from flask import Flask, render_template
 from sqlalchemy import inspect, text
 
@@ -194,7 +195,7 @@ def _register_cli(app: Flask) -> None:
 
     app.cli.add_command(users)
 
-    audit_cli = click.Group("audit", help="Check and export the audit trail.")
+    audit_cli = AppGroup("audit", help="Check and export the audit trail.")
 
     @audit_cli.command("verify")
     def audit_verify() -> None:

@@ -157,12 +157,15 @@ def to_native(value: Any) -> Any:
 class Graph:
     """A driver plus the database name, with read/write helpers that return plain rows."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, max_retry_seconds: float | None = None) -> None:
+        """`max_retry_seconds`: how long the driver retries a transaction that failed for a transient
+        reason (driver default 30 s); a web app sets it low so a stopped database gives a quick 503."""
         self.connection = connection
         self.database = connection.database
         auth = (connection.user, connection.password) if connection.password else None
+        extra = {"max_transaction_retry_time": max_retry_seconds} if max_retry_seconds is not None else {}
         self.driver = GraphDatabase.driver(connection.uri, auth=auth, notifications_min_severity="OFF",
-                                           connection_acquisition_timeout=10.0)
+                                           connection_acquisition_timeout=10.0, **extra)
         self._approved: set[str] = set()
         self._approved_lock = threading.Lock()
         try:
@@ -176,9 +179,9 @@ class Graph:
                              "Check NEO4J_URI, or unset it to use the local server.") from exc
 
     @classmethod
-    def connect(cls, start_local: bool = True) -> "Graph":
+    def connect(cls, start_local: bool = True, max_retry_seconds: float | None = None) -> "Graph":
         """Connect to the configured server, starting the local one if needed."""
-        return cls(resolve_connection(start_local=start_local))
+        return cls(resolve_connection(start_local=start_local), max_retry_seconds=max_retry_seconds)
 
     def close(self) -> None:
         self.driver.close()

@@ -28,7 +28,8 @@ def get_graph() -> Graph:
                 g = current_app.config.get("GRAPH")
                 if g is None:
                     try:
-                        g = Graph.connect(start_local=not has_request_context())
+                        g = Graph.connect(start_local=not has_request_context(),
+                                          max_retry_seconds=float(current_app.config.get("GRAPH_RETRY_SECONDS", 3)))
                     except ServerError as exc:
                         raise GraphUnavailable(f"the evidence database does not run: {exc}") from exc
                 ext["evidence_graph"] = g
