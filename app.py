@@ -65,6 +65,11 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(cfg)
 
+    if os.environ.get("BEHIND_PROXY") == "1" or app.config.get("BEHIND_PROXY"):
+        # A TLS-terminating proxy in front: trust its X-Forwarded-Proto/For (Secure cookies, throttle by address).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+
     compile_translations(ROOT / "translations")
     db.init_app(app)
     login_manager.init_app(app)
@@ -229,4 +234,6 @@ def _register_cli(app: Flask) -> None:
         from web.main import run_scan
         from web.i18n import parse_date
         run = run_scan(None, parse_date(as_of))
+        audittrail.record_cli("scan", str(run.as_of or ""), url=str(db.engine.url.render_as_string(hide_password=False)),
+                              scan_id=run.id, leads=run.lead_count, new=run.new_count)
         click.echo(f"scan {run.id}: {run.lead_count} leads, {run.new_count} new")
