@@ -91,7 +91,8 @@ def detail(iid: int):
                            leads=leads, transfers=transfers, conveyances=conveyances,
                            cases=subject_cases(graph, inv.subject_id),
                            package_case=lead_cases.pop() if len(lead_cases) == 1 else None,
-                           package_as_of=default_package_as_of())
+                           package_as_of=default_package_as_of(),
+                           can_manage=may_manage(current_user, inv))
 
 
 @bp.route("/investigations/<int:iid>/package", methods=["POST"])
