@@ -154,7 +154,7 @@ def main() -> int:
         port = free_port()
         web = serve(conn, work, port)
         locust(port, 5, 15, plan_file, work / "warmup")  # plans and page cache warm
-        for n in [int(x) for x in args.users.split(",")]:
+        for n in [int(x) for x in args.users.split(",") if x.strip()]:
             print(json.dumps(locust(port, n, args.seconds, plan_file, work / f"u{n}"), ensure_ascii=False), flush=True)
         # Outage: stop Neo4j a third of the way in, start it again after --outage-seconds.
         events = {}
@@ -163,8 +163,12 @@ def main() -> int:
             time.sleep(args.seconds / 3)
             events["stopped_at"] = time.monotonic()
             server.stop()
+            events["stop_took_s"] = round(time.monotonic() - events["stopped_at"], 1)
             time.sleep(args.outage_seconds)
-            server.start()
+            try:
+                server.start(timeout=900)
+            except Exception as exc:  # noqa: BLE001 - reported, not raised
+                events["start_error"] = str(exc)[:300]
             events["started_at"] = time.monotonic()
 
         t = threading.Thread(target=outage)
@@ -174,7 +178,8 @@ def main() -> int:
         t.join()
         body = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10).status
         res["outage"] = {"stopped_after_s": round(events["stopped_at"] - t0, 1),
-                         "down_s": round(events["started_at"] - events["stopped_at"], 1)}
+                         "down_s": round(events["started_at"] - events["stopped_at"], 1),
+                         "stop_took_s": events.get("stop_took_s"), "start_error": events.get("start_error")}
         print(json.dumps(res, ensure_ascii=False), flush=True)
         after = locust(port, 5, 15, plan_file, work / "after")
         print(json.dumps({"after_outage": after, "login_page": body}, ensure_ascii=False), flush=True)

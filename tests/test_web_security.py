@@ -424,3 +424,13 @@ def test_rescan_runs_in_the_background_one_at_a_time(app):
     assert scan_jobs.wait(app, 300) and scan_jobs.status(app)["error"] is None
     with app.app_context():
         assert db.session.scalars(select(LeadRecord)).first() is not None
+
+
+def test_path_search_budget_stops_early_and_says_so(app, monkeypatch):
+    import investigations.post as post_processors
+    monkeypatch.setattr(post_processors, "PATH_SEARCH_STEPS", 0)
+    inv = login(app, "inv")
+    r = inv.get("/patterns/layered_chain", query_string={"run": "1", "as_of": "2025-10-31"})
+    html = body(r)
+    assert r.status_code == 200 and 'id="stopped-early"' in html and "stopped early" in html
+    assert actions(app, "run_pattern")[-1].detail["stopped_early"] is True
