@@ -71,9 +71,21 @@ public class LocalNeo4j {
         }, "neo4j-shutdown"));
 
         // The one account's password: set (again) on every start, so the file in var/ is the truth.
-        dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME)
-                .executeTransactionally("ALTER USER neo4j SET PASSWORD $pw CHANGE NOT REQUIRED",
-                        Map.of("pw", password));
+        // Neo4j refuses to "change" a password to the one it already has: that is the usual restart.
+        try {
+            dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME)
+                    .executeTransactionally("ALTER USER neo4j SET PASSWORD $pw CHANGE NOT REQUIRED",
+                            Map.of("pw", password));
+        } catch (RuntimeException e) {
+            String msg = String.valueOf(e.getMessage());
+            Throwable c = e.getCause();
+            while (c != null) { msg += " " + c.getMessage(); c = c.getCause(); }
+            if (!msg.contains("Old password and new password cannot be the same")) {
+                System.err.println("could not set the password of user neo4j: " + msg);
+                dbms.shutdown();
+                System.exit(1);
+            }
+        }
         // Touch the default database so the store exists before we report ready.
         dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME)
                 .executeTransactionally("RETURN 1");
