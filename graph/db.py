@@ -19,7 +19,11 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import neo4j
 from neo4j import GraphDatabase
-from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (ClientError, DatabaseUnavailable, IncompleteCommit, Neo4jError, ServiceUnavailable,
+                              SessionExpired, TransientError)
+
+#: What a stopped, stopping or restarting server raises: shown as 503, never as 500.
+_DOWN = (ServiceUnavailable, SessionExpired, DatabaseUnavailable, TransientError, IncompleteCommit, OSError)
 
 from . import schema
 from .server import AUTH_USER, LocalServer, ServerError, free_port
@@ -250,7 +254,7 @@ class Graph:
                 if mode == "read":
                     return session.execute_read(work)
                 return session.execute_write(work)
-        except (ServiceUnavailable, SessionExpired, OSError) as exc:
+        except _DOWN as exc:
             raise GraphUnavailable(f"the evidence database (Neo4j at {self.connection.uri}) does not answer; "
                                    "try again in a moment, or ask the administrator to start it "
                                    "(`python -m graph start`)") from exc
@@ -266,7 +270,7 @@ class Graph:
         try:
             with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as s:
                 summary = s.run("EXPLAIN " + cypher, params or {}).consume()
-        except (ServiceUnavailable, SessionExpired, OSError) as exc:
+        except _DOWN as exc:
             raise GraphUnavailable(f"the evidence database (Neo4j at {self.connection.uri}) does not answer; "
                                    "try again in a moment") from exc
         except ClientError as exc:
