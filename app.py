@@ -1,12 +1,14 @@
 """Flask app factory for the investigator's web UI.
 
 `create_app(config)` binds the app's own store (SQLAlchemy; SQLite under var/ by default),
-login, Babel (Chinese by default, English on a switch), a small CSRF guard and the
-blueprints in `web/`. The evidence graph is a `graph.Graph` passed as GRAPH (tests) or
+login, Babel (Chinese by default, English on a switch), Flask-WTF CSRF and the session rules of
+`web.security`, and the blueprints in `web/`. The evidence graph is a `graph.Graph` passed as GRAPH (tests) or
 connected on first use, one driver per app, closed at exit.
 
 CLI: `flask --app app users create NAME --role ROLE [--password P]`,
-`flask --app app users create-demo`, `flask --app app scan [--as-of DATE]`.
+`flask --app app users create-demo`, `flask --app app scan [--as-of DATE]`,
+`flask --app app audit verify`, `flask --app app audit export FILE.csv`.
+Served in production by waitress: `waitress-serve --call app:create_app` (what `make demo` does).
 """
 from __future__ import annotations
 
@@ -17,7 +19,11 @@ import secrets
 from pathlib import Path
 
 import click
-from flask import Flask, abort, render_template, request, session
+from flask.cli import AppGroup
+from flask import Flask, render_template
+from sqlalchemy import inspect, text
+
+import audittrail
 
 from web.extensions import babel, db, login_manager
 from web.i18n import compile_translations, select_locale, template_helpers
@@ -47,7 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     cfg = dict(config or {})
     if "SQLALCHEMY_DATABASE_URI" not in cfg:
         VAR.mkdir(parents=True, exist_ok=True)
-        cfg["SQLALCHEMY_DATABASE_URI"] = os.environ.get("APP_DATABASE_URL") or f"sqlite:///{VAR / 'app.db'}"
+        cfg["SQLALCHEMY_DATABASE_URI"] = audittrail.default_url()
     app.config.update(
         SECRET_KEY=cfg.pop("SECRET_KEY", None) or _secret_key(),
         BABEL_DEFAULT_LOCALE="zh",
@@ -59,6 +65,11 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(cfg)
 
+    if os.environ.get("BEHIND_PROXY") == "1" or app.config.get("BEHIND_PROXY"):
+        # A TLS-terminating proxy in front: trust its X-Forwarded-Proto/For (Secure cookies, throttle by address).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+
     compile_translations(ROOT / "translations")
     db.init_app(app)
     login_manager.init_app(app)
@@ -66,35 +77,24 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
 
     from web import models  # noqa: F401  (tables)
+    from web import security
+    security.init_app(app)
     from web.auth import bp as auth_bp
-    from web.cases import bp as cases_bp
+    from web.investigation_views import bp as investigation_views_bp
     from web.main import bp as main_bp
     from web.patterns import bp as patterns_bp
     from web.recovery import bp as recovery_bp
     from web.subjects import bp as subjects_bp
-    for bp in (auth_bp, main_bp, subjects_bp, patterns_bp, cases_bp, recovery_bp):
+    for bp in (auth_bp, main_bp, subjects_bp, patterns_bp, investigation_views_bp, recovery_bp):
         app.register_blueprint(bp)
 
     @login_manager.user_loader
     def load_user(user_id: str):
         return db.session.get(models.User, int(user_id))
 
-    @app.before_request
-    def csrf_protect() -> None:
-        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-            token = session.get("csrf_token")
-            sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
-            if not token or not sent or not secrets.compare_digest(token, sent):
-                abort(400, description="CSRF token missing or wrong; reload the page.")
-
-    def csrf_token() -> str:
-        if "csrf_token" not in session:
-            session["csrf_token"] = secrets.token_urlsafe(32)
-        return session["csrf_token"]
-
     def pattern_title(pid: str) -> str:
         from web.i18n import current_lang
-        from web.services import load_patterns
+        from web.domain import load_patterns
         pats = app.extensions.get("patterns")
         if pats is None:
             pats = app.extensions["patterns"] = load_patterns()
@@ -105,7 +105,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.context_processor
     def helpers() -> dict:
-        return {**template_helpers(), "csrf_token": csrf_token, "pattern_title": pattern_title}
+        return {**template_helpers(), "pattern_title": pattern_title}
 
     @app.after_request
     def security_headers(resp):
@@ -134,6 +134,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     with app.app_context():
         db.create_all()
+        _upgrade_store(db.engine)
 
     def close_graph() -> None:
         gr = app.extensions.pop("evidence_graph", None)
@@ -144,6 +145,19 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["close_graph"] = close_graph
     _register_cli(app)
     return app
+
+
+def _upgrade_store(engine) -> None:
+    """Bring a store made by an older version up to date: the audit chain's table and column, the
+    session and throttle columns of `users`; seal audit entries written before the chain existed."""
+    audittrail.ensure_table(engine)
+    cols = {c["name"] for c in inspect(engine).get_columns("users")}
+    with engine.begin() as conn:
+        for name, ddl in (("session_epoch", "INTEGER NOT NULL DEFAULT 0"), ("failed_logins", "INTEGER NOT NULL DEFAULT 0"),
+                          ("locked_until", "DATETIME")):
+            if name not in cols:
+                conn.execute(text(f"ALTER TABLE users ADD COLUMN {name} {ddl}"))
+        audittrail.seal(conn)
 
 
 def _register_cli(app: Flask) -> None:
@@ -187,6 +201,33 @@ def _register_cli(app: Flask) -> None:
 
     app.cli.add_command(users)
 
+    audit_cli = AppGroup("audit", help="Check and export the audit trail.")
+
+    @audit_cli.command("verify")
+    def audit_verify() -> None:
+        """Recompute the hash chain; name the first broken entry (exit 1) or say all are intact."""
+        with db.engine.connect() as conn:
+            v = audittrail.verify(conn)
+        if v.ok:
+            click.echo(f"audit trail intact: {v.checked} entries, every link checks")
+            return
+        click.echo(f"audit trail BROKEN at entry {v.first_broken_id} ({v.checked} checked): {v.reason}", err=True)
+        raise SystemExit(1)
+
+    @audit_cli.command("export")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    def audit_export(path: str) -> None:
+        """Write every entry, oldest first, as CSV (cells neutralised against spreadsheet formulas)."""
+        from web.csvout import write_rows
+        with db.engine.connect() as conn:
+            rows = list(reversed(list(audittrail.rows(conn, limit=None))))
+        with open(path, "w", encoding="utf-8-sig", newline="") as f:
+            write_rows(f, ["id", "at", "user", "action", "target", "detail", "hash"],
+                       [[r.id, r.at, r.username, r.action, r.target, r.detail_json, r.hash] for r in rows])
+        click.echo(f"{len(rows)} entries written to {path}")
+
+    app.cli.add_command(audit_cli)
+
     @app.cli.command("scan")
     @click.option("--as-of", default=None, help="YYYY-MM-DD (default today)")
     def scan_cmd(as_of: str | None) -> None:
@@ -194,4 +235,6 @@ def _register_cli(app: Flask) -> None:
         from web.main import run_scan
         from web.i18n import parse_date
         run = run_scan(None, parse_date(as_of))
+        audittrail.record_cli("scan", str(run.as_of or ""), url=str(db.engine.url.render_as_string(hide_password=False)),
+                              scan_id=run.id, leads=run.lead_count, new=run.new_count)
         click.echo(f"scan {run.id}: {run.lead_count} leads, {run.new_count} new")

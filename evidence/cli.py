@@ -33,6 +33,8 @@ def cli_audit(path: Path = CLI_AUDIT_LOG) -> AuditFn:
                  "os_user": user, "via": "cli", **details}
         with open(path, "a", encoding="utf-8") as f:
             f.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+        from audittrail import record_cli  # the chained trail the app shows, with the OS user
+        record_cli(action, details.get("subject_id"), **details)
     return log
 
 

@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
             with Graph(conn) as g:
                 g.wipe()
                 g.ensure_schema()
+            from audittrail import record_cli
+            record_cli("reset", conn.uri, remote=remote)
             print(f"emptied {conn.uri}")
     except (ServerError, GraphError) as exc:
         print(f"error: {exc}", file=sys.stderr)

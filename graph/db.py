@@ -12,15 +12,21 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
 
 import neo4j
 from neo4j import GraphDatabase
-from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import (ClientError, DatabaseUnavailable, IncompleteCommit, Neo4jError, ServiceUnavailable,
+                              SessionExpired, TransientError)
+
+#: What a stopped, stopping or restarting server raises: shown as 503, never as 500.
+_DOWN = (ServiceUnavailable, SessionExpired, DatabaseUnavailable, TransientError, IncompleteCommit, OSError)
 
 from . import schema
-from .server import LocalServer, ServerError, free_port
+from .server import AUTH_USER, LocalServer, ServerError, free_port
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +47,41 @@ class QueryTimeout(GraphError):
     """A read that ran past its time limit."""
 
     http_status = 504
+
+
+class GraphUnavailable(GraphError):
+    """Neo4j does not answer (stopped, restarting): the page says so and works again once it is back."""
+
+    http_status = 503
+
+
+#: Procedures a user-supplied read (saved query, ad-hoc query, pattern file) may call.
+ALLOWED_PROCEDURES = frozenset({"db.labels", "db.relationshipTypes", "db.propertyKeys"})
+#: Plan operators that reach outside the graph or the database's own state.
+_REFUSED_OPERATORS = ("LoadCSV", "AdministrationCommand", "SystemProcedureCall")
+_PROC_NAME = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*\(")
+
+
+def plan_violations(plan: dict | None) -> list[str]:
+    """What in an EXPLAIN plan a read guard must refuse: LOAD CSV, procedures outside the
+    allow-list, SHOW/administration commands. Empty when the plan only reads the graph."""
+    found: list[str] = []
+    stack = [plan] if plan else []
+    while stack:
+        op = stack.pop()
+        kind = str(op.get("operatorType") or "").split("@")[0]
+        details = str((op.get("args") or {}).get("Details") or "")
+        if kind.startswith("LoadCSV"):
+            found.append("LOAD CSV (reading files or URLs) is not allowed")
+        elif kind == "ProcedureCall" or kind.endswith("ProcedureCall"):
+            m = _PROC_NAME.match(details)
+            name = m.group(1) if m else details
+            if name not in ALLOWED_PROCEDURES:
+                found.append(f"procedure {name} is not allowed (allowed: {', '.join(sorted(ALLOWED_PROCEDURES))})")
+        elif kind.startswith("Show") or kind in _REFUSED_OPERATORS or kind.startswith("Administration"):
+            found.append(f"{kind} commands are not allowed")
+        stack.extend(op.get("children") or [])
+    return found
 
 
 @dataclass(frozen=True)
@@ -69,7 +110,7 @@ def resolve_connection(start_local: bool = True, server: LocalServer | None = No
         state = server.state()
         if state is None:
             raise ServerError("the local Neo4j is not running: `python -m graph start`.")
-    return Connection(state.uri, None, None, database, local=True)
+    return Connection(state.uri, AUTH_USER, server.password(), database, local=True)
 
 
 @contextlib.contextmanager
@@ -86,7 +127,7 @@ def scratch_connection(work_dir: str | os.PathLike, heap: str = "1g",
     server = LocalServer(work_dir, free_port(), heap=heap, pagecache_mb=pagecache_mb)
     state = server.start()
     try:
-        yield Connection(state.uri, None, None, "neo4j", local=True)
+        yield Connection(state.uri, AUTH_USER, server.password(), "neo4j", local=True)
     finally:
         server.stop()
 
@@ -120,22 +161,31 @@ def to_native(value: Any) -> Any:
 class Graph:
     """A driver plus the database name, with read/write helpers that return plain rows."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, max_retry_seconds: float | None = None) -> None:
+        """`max_retry_seconds`: how long the driver retries a transaction that failed for a transient
+        reason (driver default 30 s); a web app sets it low so a stopped database gives a quick 503."""
         self.connection = connection
         self.database = connection.database
         auth = (connection.user, connection.password) if connection.password else None
-        self.driver = GraphDatabase.driver(connection.uri, auth=auth, notifications_min_severity="OFF")
+        extra = {"max_transaction_retry_time": max_retry_seconds} if max_retry_seconds is not None else {}
+        self.driver = GraphDatabase.driver(connection.uri, auth=auth, notifications_min_severity="OFF",
+                                           connection_acquisition_timeout=10.0, **extra)
+        self._approved: set[str] = set()
+        self._approved_lock = threading.Lock()
         try:
             self.driver.verify_connectivity()
         except (ServiceUnavailable, OSError, Neo4jError) as exc:
             self.driver.close()
-            raise GraphError(f"cannot reach Neo4j at {connection.uri}: {exc}. "
+            if isinstance(exc, Neo4jError) and not isinstance(exc, (ServiceUnavailable, SessionExpired)):
+                raise GraphError(f"Neo4j at {connection.uri} refused the connection: {exc}. "
+                                 "Check NEO4J_USER / NEO4J_PASSWORD (or the local server's var/neo4j/password).") from exc
+            raise GraphUnavailable(f"cannot reach Neo4j at {connection.uri}: {exc}. "
                              "Check NEO4J_URI, or unset it to use the local server.") from exc
 
     @classmethod
-    def connect(cls, start_local: bool = True) -> "Graph":
+    def connect(cls, start_local: bool = True, max_retry_seconds: float | None = None) -> "Graph":
         """Connect to the configured server, starting the local one if needed."""
-        return cls(resolve_connection(start_local=start_local))
+        return cls(resolve_connection(start_local=start_local), max_retry_seconds=max_retry_seconds)
 
     def close(self) -> None:
         self.driver.close()
@@ -204,6 +254,10 @@ class Graph:
                 if mode == "read":
                     return session.execute_read(work)
                 return session.execute_write(work)
+        except _DOWN as exc:
+            raise GraphUnavailable(f"the evidence database (Neo4j at {self.connection.uri}) does not answer; "
+                                   "try again in a moment, or ask the administrator to start it "
+                                   "(`python -m graph start`)") from exc
         except ClientError as exc:
             code = exc.code or ""
             if "TransactionTimedOut" in code or "Terminated" in code:
@@ -211,20 +265,73 @@ class Graph:
             raise GraphError(f"{code}: {exc.message}") from exc
 
     # -- user queries ------------------------------------------------------------
-    def query_type(self, cypher: str, params: dict | None = None) -> str:
-        """EXPLAIN a query and return Neo4j's query type: 'r', 'rw', 'w' or 's'."""
+    def explain(self, cypher: str, params: dict | None = None) -> tuple[str, dict | None]:
+        """EXPLAIN a query in a READ session: Neo4j's query type ('r', 'rw', 'w', 's') and its plan."""
         try:
             with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as s:
                 summary = s.run("EXPLAIN " + cypher, params or {}).consume()
+        except _DOWN as exc:
+            raise GraphUnavailable(f"the evidence database (Neo4j at {self.connection.uri}) does not answer; "
+                                   "try again in a moment") from exc
         except ClientError as exc:
+            if "ProcedureNotFound" in (exc.code or ""):
+                raise QueryRefused(f"refused: {exc.message} Only these procedures may be called: "
+                                   f"{', '.join(sorted(ALLOWED_PROCEDURES))}.") from exc
             raise QueryRefused(f"the query does not parse: {exc.message}") from exc
-        return summary.query_type or ""
+        return summary.query_type or "", summary.plan
+
+    def query_type(self, cypher: str, params: dict | None = None) -> str:
+        """EXPLAIN a query and return Neo4j's query type: 'r', 'rw', 'w' or 's'."""
+        return self.explain(cypher, params)[0]
 
     def ensure_read_only(self, cypher: str, params: dict | None = None) -> None:
-        """Refuse any query that EXPLAIN does not report as a pure read."""
-        qtype = self.query_type(cypher, params)
+        """Refuse a query unless EXPLAIN calls it a pure read AND its plan holds no LOAD CSV, no
+        procedure outside `ALLOWED_PROCEDURES` and no SHOW/administration command.
+
+        EXPLAIN alone is not enough: it calls `LOAD CSV FROM 'file:///...'` a read.
+        A query once approved is remembered by its text (plans do not depend on values).
+        """
+        if cypher in self._approved:
+            return
+        qtype, plan = self.explain(cypher, params)
+        bad = plan_violations(plan)
+        if bad:
+            raise QueryRefused("refused: " + "; ".join(dict.fromkeys(bad)))
         if qtype != "r":
-            raise QueryRefused(f"only read queries may be saved or run here (EXPLAIN reports '{qtype}')")
+            what = "a schema or system command" if qtype == "s" else "the query writes"
+            raise QueryRefused(f"refused: only read queries may be saved or run here (EXPLAIN reports "
+                               f"'{qtype}': {what})")
+        with self._approved_lock:
+            if len(self._approved) > 1000:
+                self._approved.clear()
+            self._approved.add(cypher)
+
+    def read_guarded(self, cypher: str, params: dict | None = None, timeout: float = 30.0,
+                     row_limit: int = 5000) -> tuple[list[dict], bool]:
+        """A user-supplied read: guarded (`ensure_read_only`), READ mode, a timeout and a row cap
+        enforced by the database; returns (at most `row_limit` rows, whether more existed)."""
+        params = dict(params or {})
+        self.ensure_read_only(cypher, params)
+        wrapped = "CALL () {\n%s\n}\nRETURN * LIMIT $__row_limit" % cypher
+        try:
+            self.ensure_read_only(wrapped, {**params, "__row_limit": row_limit + 1})
+            rows = self.read(wrapped, {**params, "__row_limit": row_limit + 1}, timeout=timeout)
+        except QueryRefused:
+            # Some reads cannot be wrapped (unaliased RETURN expressions): run as written, stream the cap.
+            rows = self._read_capped(cypher, params, timeout, row_limit + 1)
+        return rows[:row_limit], len(rows) > row_limit
+
+    def _read_capped(self, cypher: str, params: dict, timeout: float, cap: int) -> list[dict]:
+        @neo4j.unit_of_work(timeout=timeout)
+        def work(tx: neo4j.ManagedTransaction) -> list[dict]:
+            out = []
+            for rec in tx.run(cypher, params):
+                out.append({k: to_native(v) for k, v in rec.items()})
+                if len(out) >= cap:
+                    break
+            return out
+
+        return self._run("read", work)
 
     # -- schema ------------------------------------------------------------------
     def ensure_schema(self) -> None:

@@ -2,7 +2,10 @@
 
 `neo4j/pom.xml` fetches `org.neo4j:neo4j` and its runtime jars into `neo4j/lib`;
 `neo4j/LocalNeo4j.java` is a single-file launcher that embeds the DBMS with Bolt on
-127.0.0.1. This module starts it in the background, records its pid and port in a
+127.0.0.1, authentication on and LOAD CSV barred from local files. The password of its one
+account (`neo4j`) is generated on first start into `<data>/password` (mode 0600; for the demo
+server that is `var/neo4j/password`) and handed to the JVM through its environment, never its
+command line. This module starts it in the background, records its pid and port in a
 state file beside its data, waits for the ready line, and stops it with SIGTERM so
 the store shuts down cleanly. Every failure is an error that says what to do.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -29,6 +33,7 @@ LAUNCHER = NEO4J_DIR / "LocalNeo4j.java"
 DEFAULT_DATA = ROOT / "var" / "neo4j"
 DEFAULT_PORT = 17687
 READY_MARK = "NEO4J READY "
+AUTH_USER = "neo4j"
 JVM_FLAGS = (
     "--add-opens=java.base/java.nio=ALL-UNNAMED",
     "--add-opens=java.base/java.io=ALL-UNNAMED",
@@ -98,6 +103,25 @@ class LocalServer:
         self.pagecache_mb = int(pagecache_mb or os.environ.get("NEO4J_LOCAL_PAGECACHE_MB", "1024"))
         self.state_file = self.data_dir / "server.json"
         self.log_file = self.data_dir / "neo4j.log"
+        self.password_file = self.data_dir / "password"
+
+    def password(self, create: bool = True) -> str | None:
+        """The local server's password: read from its file, generated (0600) on first use."""
+        try:
+            pw = self.password_file.read_text().strip()
+            if pw:
+                return pw
+        except OSError:
+            pass
+        if not create:
+            return None
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        pw = secrets.token_urlsafe(24)
+        fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(pw + "\n")
+        logger.info("generated the local Neo4j password into %s", self.password_file)
+        return pw
 
     # -- state -------------------------------------------------------------------
     def state(self) -> ServerState | None:
@@ -149,8 +173,9 @@ class LocalServer:
         log.write(f"\n--- start {time.strftime('%Y-%m-%d %H:%M:%S')} port {self.port}\n".encode())
         log.flush()
         offset = self.log_file.stat().st_size
+        env = {**os.environ, "NEO4J_LOCAL_AUTH_PASSWORD": self.password() or ""}
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, cwd=str(ROOT))
+                                start_new_session=True, cwd=str(ROOT), env=env)
         log.close()
         st = ServerState(proc.pid, self.port, str(self.data_dir), time.time())
         self.state_file.write_text(json.dumps(st.__dict__))

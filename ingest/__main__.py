@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from audittrail import record_cli
 from graph import Graph, GraphError, ServerError
 
 from .loader import load_dir
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
                 _print_summary(result)
                 if args.summary_json:
                     args.summary_json.write_text(json.dumps(result.summary(), ensure_ascii=False, indent=2))
+                record_cli("load", result.load_id, source_dir=str(result.source_dir), tables=result.tables,
+                           rejected=result.rejected)
             elif args.cmd == "loads":
                 rows = list_loads(g)
                 if not rows:
@@ -64,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                           f"loaded {total['loaded']}, rejected {total['rejected']}  {r['source_dir']}")
             elif args.cmd == "unload":
                 removed = unload(g, args.load_id)
+                record_cli("unload", args.load_id, removed=removed)
                 print(f"unloaded {args.load_id}: " + (", ".join(f"{k} {v}" for k, v in removed.items()) or "nothing"))
     except (InputError, UnknownLoad) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from audittrail import record_cli
 from graph import Graph, GraphError
 
 from .analysis import trace
@@ -103,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         with Graph.connect() as g:
             if a.cmd == "run":
                 res = run_pattern(g, a.pattern, _kv(a.param), a.as_of)
+                record_cli("run_pattern", f"pattern:{a.pattern}", params=res.params, hits=len(res.hits))
                 if a.format == "json":
                     json.dump({"pattern": res.pattern_id, "params": res.params, "hits": res.hits,
                                "excluded_non_cny": res.excluded_non_cny, "truncated": res.truncated,
@@ -129,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                     pid, _, name = k.partition(".")
                     params.setdefault(pid, {})[name] = v
                 out = scan(g, a.as_of, params)
+                record_cli("scan", str(a.as_of or ""), params=params, leads=len(out["leads"]), out=str(a.out))
                 a.out.write_text(json.dumps(out, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
                 by = {}
                 for lead in out["leads"]:
@@ -151,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"{yuan(fl['unpaid_fen'])} (list {fl['list_id']}, as of {fl['as_of']}) -> {a.out}")
             else:
                 res = trace(g, a.subject_id, a.since, a.max_hops, a.max_edges)
+                record_cli("trace", a.subject_id, since=a.since, max_hops=a.max_hops)
                 if a.format == "json":
                     json.dump(res, sys.stdout, ensure_ascii=False, indent=1, default=str)
                     print()

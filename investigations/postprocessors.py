@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -26,6 +27,11 @@ logger = logging.getLogger(__name__)
 MAX_PATHS_PER_SUBJECT = 200
 #: Most edges pulled for one debtor's path search.
 MAX_EDGES_PER_SUBJECT = 20000
+#: The work and time budget of one pattern's path search (all subjects together; the time counts the
+#: search itself, not fetching the subgraphs): when either runs out the search stops, the result is
+#: marked truncated and a note says where it stopped.
+PATH_SEARCH_STEPS = 2_000_000
+PATH_SEARCH_SECONDS = 30.0
 
 
 @dataclass
@@ -293,7 +299,11 @@ def _path_search(ctx: Context, rows: list[dict], end_test: Callable, hop_ok: Cal
         by_subject[r["subject_id"]].append(r)
     rel = ctx.relatedness(sorted(by_subject))
     found = []
+    budget = {"steps": 0, "spent": 0.0, "t0": 0.0, "out": False}   # spent: seconds in the search itself
     for sid, srows in by_subject.items():
+        if budget["out"]:
+            ctx.notes.append(f"{sid}: not searched, the path-search budget was used up")
+            continue
         accounts = sorted({a for r in srows for a in r["accounts"]})
         if not accounts:
             continue
@@ -311,7 +321,17 @@ def _path_search(ctx: Context, rows: list[dict], end_test: Callable, hop_ok: Cal
 
         def dfs(path: list[dict], visited: set[str]) -> None:
             nonlocal paths
-            if paths >= MAX_PATHS_PER_SUBJECT:
+            if paths >= MAX_PATHS_PER_SUBJECT or budget["out"]:
+                return
+            budget["steps"] += 1
+            if budget["steps"] > PATH_SEARCH_STEPS or (
+                    budget["steps"] % 1000 == 0
+                    and budget["spent"] + time.monotonic() - budget["t0"] > PATH_SEARCH_SECONDS):
+                budget["out"] = True
+                ctx.truncated = True
+                ctx.notes.append(f"{sid}: path search stopped early after {budget['steps'] - 1} steps "
+                                 f"(budget {PATH_SEARCH_STEPS} steps, {PATH_SEARCH_SECONDS:g} s); "
+                                 "results are incomplete")
                 return
             last = path[-1]
             node = last["to_account"]
@@ -338,11 +358,13 @@ def _path_search(ctx: Context, rows: list[dict], end_test: Callable, hop_ok: Cal
                 path.pop()
                 visited.discard(e["to_account"])
 
+        budget["t0"] = time.monotonic()
         for a in accounts:
             for e in _edges_out(G, a):
                 if e["on"] < since or e["amount_fen"] < q["min_amount_fen"] or e["to_account"] in own:
                     continue
                 dfs([e], {a, e["to_account"]})
+        budget["spent"] += time.monotonic() - budget["t0"]
         if paths >= MAX_PATHS_PER_SUBJECT:
             ctx.truncated = True
             ctx.notes.append(f"{sid}: stopped at {MAX_PATHS_PER_SUBJECT} paths")

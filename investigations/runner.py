@@ -124,6 +124,8 @@ def run_pattern(graph: Graph, pattern_id: str, params: dict | None = None, as_of
     q = query_params(pattern, eff, as_of)
     q["subject_id"] = subject_id
     t = timeout or pattern.timeout
+    # Pattern files pass the same guard as saved queries: a pure read, no LOAD CSV, allowed procedures only.
+    graph.ensure_read_only(pattern.cypher, q)
     rows = graph.read(pattern.cypher, q, timeout=t)
     ctx = Context(graph, pattern.id, eff, q, as_of, timeout=t)
     if pattern.post:

@@ -7,9 +7,15 @@
 // Prints "NEO4J READY bolt://127.0.0.1:PORT" once Bolt accepts connections, and shuts
 // the DBMS down cleanly on SIGTERM/SIGINT (shutdown hook), so the store is never left
 // needing recovery.
+//
+// Security: authentication is on (the password of user `neo4j` is taken from the
+// environment variable NEO4J_LOCAL_AUTH_PASSWORD, never from the command line, and set on
+// every start through the system database), LOAD CSV may not read file:/// URLs and there
+// is no import directory.
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 import org.neo4j.configuration.GraphDatabaseSettings;
@@ -31,6 +37,12 @@ public class LocalNeo4j {
         int port = Integer.parseInt(args[1]);
         long pageCacheMb = args.length > 2 ? Long.parseLong(args[2]) : 512;
         Files.createDirectories(home);
+        String password = System.getenv("NEO4J_LOCAL_AUTH_PASSWORD");
+        if (password == null || password.length() < 8) {
+            System.err.println("NEO4J_LOCAL_AUTH_PASSWORD must hold the password (8+ characters)");
+            System.exit(2);
+        }
+        Path noImport = home.resolve("no-import");
 
         DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
                 .setConfig(BoltConnector.enabled, true)
@@ -40,7 +52,9 @@ public class LocalNeo4j {
                 .setConfig(HttpConnector.enabled, false)
                 .setConfig(HttpsConnector.enabled, false)
                 .setConfig(GraphDatabaseSettings.routing_enabled, false)
-                .setConfig(GraphDatabaseSettings.auth_enabled, false)
+                .setConfig(GraphDatabaseSettings.auth_enabled, true)
+                .setConfig(GraphDatabaseSettings.allow_file_urls, false)
+                .setConfig(GraphDatabaseSettings.load_csv_file_url_root, noImport)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(pageCacheMb))
                 .setConfig(GraphDatabaseSettings.udc_enabled, false)
                 .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofMinutes(10))
@@ -56,6 +70,22 @@ public class LocalNeo4j {
             stopped.countDown();
         }, "neo4j-shutdown"));
 
+        // The one account's password: set (again) on every start, so the file in var/ is the truth.
+        // Neo4j refuses to "change" a password to the one it already has: that is the usual restart.
+        try {
+            dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME)
+                    .executeTransactionally("ALTER USER neo4j SET PASSWORD $pw CHANGE NOT REQUIRED",
+                            Map.of("pw", password));
+        } catch (RuntimeException e) {
+            String msg = String.valueOf(e.getMessage());
+            Throwable c = e.getCause();
+            while (c != null) { msg += " " + c.getMessage(); c = c.getCause(); }
+            if (!msg.contains("Old password and new password cannot be the same")) {
+                System.err.println("could not set the password of user neo4j: " + msg);
+                dbms.shutdown();
+                System.exit(1);
+            }
+        }
         // Touch the default database so the store exists before we report ready.
         dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME)
                 .executeTransactionally("RETURN 1");

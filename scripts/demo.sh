@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make demo`: start the local Neo4j, generate and load the demo data (once), scan it,
-# create the demo login and serve the app on http://$HOST:$PORT.
+# create the demo login and serve the app through waitress on http://$HOST:$PORT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -27,4 +27,5 @@ $PY -m flask --app app scan --as-of "$AS_OF"
 $PY -m flask --app app users create-demo
 echo
 echo "Open http://$HOST:$PORT in a browser (stop with Ctrl-C; 'make neo4j-stop' stops the database)."
-exec $PY -m flask --app app run --host "$HOST" --port "$PORT"
+# Served by waitress, a production WSGI server (never Flask's development server).
+exec $PY -m waitress --host "$HOST" --port "$PORT" --threads "${THREADS:-8}" --call app:create_app

@@ -20,6 +20,19 @@ FIXTURES = ROOT / "tests" / "fixtures"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_app_store(tmp_path_factory):
+    """CLI runs in tests write their audit entries to a throw-away store, never var/app.db."""
+    if os.environ.get("APP_DATABASE_URL"):
+        yield
+        return
+    os.environ["APP_DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('appstore') / 'app.db'}"
+    try:
+        yield
+    finally:
+        os.environ.pop("APP_DATABASE_URL", None)
+
+
 @pytest.fixture(scope="session")
 def neo4j_connection():
     """A Connection to a real Neo4j: NEO4J_URI, or a fresh local server for this session."""

@@ -194,7 +194,7 @@ def test_investigator_journey(server, browser, artifacts_dir, tmp_path):
 
     # evidence package of the investigation (its note included): the button downloads a ZIP
     with page.expect_download(timeout=120000) as dl:
-        page.click("#generate-package")
+        page.click("#generate-package", timeout=120000)  # a PDF build; slow when the machine is busy
     assert dl.value.suggested_filename.startswith("证据材料包_P001_EP-")
     zpath = tmp_path / "package.zip"
     dl.value.save_as(zpath)

@@ -148,7 +148,9 @@ def test_recovery_records_settle_case_and_feed_dashboard(app, loaded):
     html = c.get(f"/investigations/{iid}/recovery").get_data(as_text=True)
     assert "badge bg-success" in html
     s = login(app, "sup")
-    post(s, "/scan", as_of="2025-10-31")
+    from web import scan_jobs
+    post(s, "/scan", as_of="2025-10-31")   # runs in the background
+    assert scan_jobs.wait(app, 300) and scan_jobs.status(app)["error"] is None
     with app.app_context():
         from web.leadstore import current_leads, last_scan
         leads, _ = current_leads({"subject_id": "P001"})

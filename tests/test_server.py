@@ -22,7 +22,7 @@ def test_start_serve_stop(tmp_path):
         assert server.is_running()
         # A second start on the same data directory reuses the running server.
         assert server.start().pid == st.pid
-        with Graph(Connection(st.uri, None, None, "neo4j", True)) as g:
+        with Graph(Connection(st.uri, "neo4j", server.password(), "neo4j", True)) as g:
             assert g.read_one("RETURN 1 + 1 AS two")["two"] == 2
             row = g.read_one("CALL dbms.components() YIELD versions, edition RETURN versions[0] AS v, edition")
             assert row["v"].startswith("5.26.") and row["edition"] == "community"

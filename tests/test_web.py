@@ -100,22 +100,24 @@ def test_search(inv):
     assert "没有找到" in text(inv.get("/search", query_string={"q": "不存在的人"}))
 
 
-def test_subject_page_masks_until_revealed_and_audits(app, inv):
+def test_subject_page_masks_until_revealed_and_audits(app, inv, sup):
     html = text(inv.get("/subject/P001"))
     assert "张建国" in html and "(2024)京0105刑初123号" in html
     assert FULL_ID not in html and "13812345678" not in html
     assert "110101********001X" in html and "138****5678" in html
     assert "T0002" in html and "李秀英" in html and "前配偶" in html  # transfer, counterparty, relation
     assert "<svg" in html and "timeline" in html
-    r = post(inv, "/subject/P001/reveal")
+    assert 'id="reveal"' not in html  # revealing is a supervisor's
+    assert post(inv, "/subject/P001/reveal").status_code == 403
+    r = post(sup, "/subject/P001/reveal")
     assert r.status_code == 302
-    html = text(inv.get("/subject/P001"))
+    html = text(sup.get("/subject/P001"))
     assert FULL_ID in html and "13812345678" in html
     with app.app_context():
         row = db.session.scalar(select(AuditLog).where(AuditLog.action == "reveal"))
-        assert row.target == "P001" and row.username == "inv"
-    post(inv, "/subject/P001/mask")
-    assert FULL_ID not in text(inv.get("/subject/P001"))
+        assert row.target == "P001" and row.username == "sup"
+    post(sup, "/subject/P001/mask")
+    assert FULL_ID not in text(sup.get("/subject/P001"))
     assert inv.get("/subject/NOPE").status_code == 404
 
 
@@ -164,8 +166,11 @@ def test_expand_api(inv):
 
 
 def _scan(client):
+    from web import scan_jobs
     r = post(client, "/scan", as_of=AS_OF)
     assert r.status_code == 302
+    assert scan_jobs.wait(client.application, 300)
+    assert scan_jobs.status(client.application)["error"] is None
 
 
 def test_scan_leads_new_and_dismissals_survive_rescan(app, sup, inv):
@@ -262,7 +267,7 @@ def test_investigation_workflow(app, sup, inv):
     assert lead_id in html and "张建国" in html
     post(inv, f"/investigations/{iid}/notes", body="已调取银行流水，待核实。")
     post(inv, f"/investigations/{iid}/pin", kind="transfer", ref_id="T0002")
-    post(inv, f"/investigations/{iid}/update", status="referred", assignee_id="", recovered_yuan="1,000.50")
+    post(inv, f"/investigations/{iid}/update", status="referred", recovered_yuan="1,000.50")
     html = text(inv.get(f"/investigations/{iid}"))
     assert "已调取银行流水，待核实。" in html and "李秀英" in html  # the pinned transfer, from the graph
     with app.app_context():

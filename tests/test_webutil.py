@@ -36,5 +36,5 @@ def login(app, name: str):
     token = csrf(c)
     r = c.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
     assert r.status_code == 302, r.get_data(as_text=True)[:500]
-    c.token = token
+    c.token = csrf(c, "/account")  # the session (and its CSRF token) is new after login
     return c

@@ -11,9 +11,12 @@ import json
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint,
+                        event)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from audittrail import AUDIT_TABLE, seal
 
 from .extensions import db
 
@@ -34,9 +37,19 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), nullable=False, default="investigator")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Bumped by a password change, a role change or disabling: every older session of this user ends.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Login throttle: failures in a row, and until when the account refuses logins.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Make every session opened before now invalid (checked on each request)."""
+        self.session_epoch = (self.session_epoch or 0) + 1
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -189,15 +202,9 @@ class SavedQueryVersion(db.Model):
 
 
 class AuditLog(db.Model):
-    """Who saw which subject's unmasked data, who exported what, who changed what."""
-    __tablename__ = "audit_log"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    username: Mapped[str | None] = mapped_column(String(80))
-    action: Mapped[str] = mapped_column(String(40), index=True)
-    target: Mapped[str | None] = mapped_column(String(255))
-    detail_json: Mapped[str | None] = mapped_column(Text)
+    """Who saw, searched, ran, revealed, exported, changed what: the chained table of `audittrail`
+    (shared with the CLIs; columns id, at, user_id, username, action, target, detail_json, hash)."""
+    __table__ = AUDIT_TABLE
 
     @property
     def detail(self) -> Any:
@@ -206,11 +213,20 @@ class AuditLog(db.Model):
 
 def audit(user: User | None, action: str, target: str | None = None, **detail: Any) -> AuditLog:
     """Add an audit row to the session (committed with the request's change, or by the caller)."""
-    row = AuditLog(user_id=getattr(user, "id", None), username=getattr(user, "username", None),
-                   action=action, target=target,
+    row = AuditLog(at=utcnow(), user_id=getattr(user, "id", None), username=getattr(user, "username", None),
+                   action=action[:40], target=(target[:255] if target else target),
                    detail_json=json.dumps(detail, ensure_ascii=False, default=str) if detail else None)
     db.session.add(row)
+    db.session.info["audit_pending"] = True
     return row
+
+
+@event.listens_for(Session, "before_commit")
+def _seal_audit(session: Session) -> None:
+    """Chain the audit rows of this transaction (hash of the previous entry + this one) before commit."""
+    if session.info.pop("audit_pending", False):
+        session.flush()
+        seal(session.connection())
 
 
 # --- recovery records (issue 15): what an investigation got frozen, deducted (扣划) or paid ------------

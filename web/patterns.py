@@ -6,24 +6,26 @@ that EXPLAIN does not report as a pure read is refused.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import logging
+import math
 import re
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from graph import GraphError, QueryRefused
 
-from . import leadstore, services
+from . import leadstore
 from .auth import role_required
+from .csvout import csv_response
+from .domain import load_patterns
 from .extensions import db
+from .graph_access import get_graph
 from .i18n import current_lang, fmt_date, parse_date, parse_yuan, yuan
 from .models import SavedQuery, SavedQueryVersion, audit
 
@@ -33,8 +35,6 @@ logger = logging.getLogger(__name__)
 PARAM_TYPES = ("str", "int", "float", "yuan", "date")
 _PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
 QUERY_TIMEOUT = 30.0
-# A user query wrapped so the row cap is enforced by the database.
-_WRAP = "CALL () {\n%s\n}\nRETURN * LIMIT $__row_limit"
 
 
 def _loc(obj: Any, field: str) -> str:
@@ -66,7 +66,10 @@ def coerce(ptype: str, raw: str | None) -> Any:
     if ptype == "int":
         return int(raw)
     if ptype == "float":
-        return float(raw)
+        v = float(raw)
+        if not math.isfinite(v):
+            raise ValueError("not a finite number")
+        return v
     if ptype == "yuan":  # entered in yuan, passed to the query as integer fen
         return parse_yuan(raw)
     if ptype == "date":
@@ -97,14 +100,14 @@ def _builtin_specs(pat: Any) -> list[dict]:
 @bp.route("/patterns")
 @login_required
 def library():
-    pats = services.load_patterns()
+    pats = load_patterns()
     saved = db.session.scalars(select(SavedQuery).order_by(SavedQuery.slug)).all()
     return render_template("patterns.html", patterns=pats, saved=saved, loc=_loc)
 
 
 def _run_builtin(pid: str) -> tuple[Any, list[dict], dict, list[str], Any]:
     """Run a built-in pattern with the form's values (given as typed: money in yuan; the pattern parses)."""
-    pats = services.load_patterns()
+    pats = load_patterns()
     pat = pats.get(pid)
     if pat is None:
         abort(404)
@@ -121,9 +124,13 @@ def _run_builtin(pid: str) -> tuple[Any, list[dict], dict, list[str], Any]:
     if not errors and request.values.get("run"):
         from investigations import run_pattern
         try:
-            result = run_pattern(services.get_graph(), pid, params, as_of=as_of)
-        except ValueError as exc:  # PatternError: a parameter that does not parse
+            result = run_pattern(get_graph(), pid, params, as_of=as_of)
+        except ValueError as exc:  # PatternError: a parameter that does not parse or is out of bounds
             errors.append(str(exc))
+        audit(current_user, "run_pattern", f"pattern:{pid}", params=params, as_of=as_of,
+              hits=None if result is None else len(result.hits), refused="; ".join(errors) or None,
+              stopped_early=bool(result is not None and result.truncated))
+        db.session.commit()
     return pat, specs, {"params": params, "as_of": as_of}, errors, result
 
 
@@ -135,19 +142,6 @@ def run_builtin(pid: str):
         flash(e, "warning")
     return render_template("pattern_run.html", pat=pat, pid=pid, specs=specs, given=given, result=result,
                            loc=_loc, saved=None)
-
-
-def _csv_response(name: str, header: list[str], rows: list[list[Any]]) -> Response:
-    buf = io.StringIO()
-    buf.write("\ufeff")  # BOM: Excel opens UTF-8 with Chinese correctly
-    w = csv.writer(buf)
-    w.writerow(header)
-    for r in rows:
-        w.writerow(["" if v is None else v for v in r])
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
-    return Response(buf.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{safe}-{stamp}.csv"'})
 
 
 HIT_COLUMNS = ("lead_id", "pattern", "subject_id", "subject_name", "case_no", "stage", "score", "amount_fen",
@@ -189,7 +183,7 @@ def export_builtin(pid: str):
     audit(current_user, "export_csv", f"pattern:{pid}", params=given["params"], as_of=given["as_of"],
           rows=len(rows))
     db.session.commit()
-    return _csv_response(pid, header, rows)
+    return csv_response(pid, header, rows)
 
 
 # --- saved queries ----------------------------------------------------------------------------
@@ -201,22 +195,15 @@ def _get_saved(qid: int) -> SavedQuery:
 
 
 def _run_saved(v: SavedQueryVersion, params: dict) -> tuple[list[str], list[dict], bool]:
-    graph = services.get_graph()
-    graph.ensure_read_only(v.cypher, params)
+    """Guarded (no LOAD CSV, allowed procedures only, pure read), READ mode, timeout, row cap."""
     limit = int(current_app.config.get("RESULT_ROW_LIMIT", 5000))
-    try:
-        rows = graph.read(_WRAP % v.cypher, {**params, "__row_limit": limit + 1}, timeout=QUERY_TIMEOUT)
-    except QueryRefused:
-        raise
-    except GraphError:
-        # Some reads cannot be wrapped (unaliased RETURN expressions): run as written, cap in Python.
-        rows = graph.read(v.cypher, params, timeout=QUERY_TIMEOUT)
+    rows, capped = get_graph().read_guarded(v.cypher, params, timeout=QUERY_TIMEOUT, row_limit=limit)
     cols: list[str] = []
     for r in rows[:50]:
         for k in r:
             if k not in cols:
                 cols.append(k)
-    return cols, rows[:limit], len(rows) > limit
+    return cols, rows, capped
 
 
 @bp.route("/queries/<int:qid>")
@@ -236,6 +223,9 @@ def run_saved(qid: int):
         except GraphError as exc:
             err = str(exc)
             ran = False
+        audit(current_user, "run_query", f"query:{q.slug}@{v.version}", params=params,
+              rows=len(rows), refused=err)
+        db.session.commit()
     return render_template("query_run.html", q=q, v=v, specs=specs, params=params, cols=cols, rows=rows,
                            capped=capped, ran=ran, error=err, show=_show)
 
@@ -251,7 +241,7 @@ def export_saved(qid: int):
     cols, rows, capped = _run_saved(v, params)
     audit(current_user, "export_csv", f"query:{q.slug}@{v.version}", params=params, rows=len(rows))
     db.session.commit()
-    return _csv_response(q.slug, cols, [[_cell(r.get(c)) for c in cols] for r in rows])
+    return csv_response(q.slug, cols, [[_cell(r.get(c)) for c in cols] for r in rows])
 
 
 def _parse_param_specs(text: str) -> list[dict]:
@@ -300,7 +290,7 @@ def edit_saved(qid: int | None = None):
             errors.append(_("Bad parameter line: %(line)s", line=str(exc)))
         if not errors:
             try:
-                services.get_graph().ensure_read_only(form["cypher"], {s["name"]: coerce(s["type"], s.get("default"))
+                get_graph().ensure_read_only(form["cypher"], {s["name"]: coerce(s["type"], s.get("default"))
                                                                       for s in specs})
             except QueryRefused as exc:
                 errors.append(_("Refused: only read queries may be saved (%(why)s).", why=str(exc)))

@@ -20,8 +20,12 @@ from sqlalchemy import select
 from investigations.flow import MAX_LINKS, flow
 from investigations.freeze import FreezeListError, download_name, freeze_list, to_csv_bytes
 
-from . import leadstore, recoverystore, services
+from . import leadstore, recoverystore
+from .domain import today
+from .graph_access import get_graph
+from .packages import default_package_as_of, subject_cases
 from .auth import role_required
+from .investigation_views import may_manage
 from .extensions import db
 from .i18n import parse_date, parse_yuan
 from .models import RECOVERY_KINDS, RECOVERY_TARGET_KINDS, Investigation, LeadRecord, audit
@@ -60,7 +64,7 @@ def _date_arg(name: str, default: dt.date | None) -> dt.date | None:
 @login_required
 def flow_view(subject_id: str):
     """The trace since litigation start (or ?since=), up to ?as_of=, optionally around one lead."""
-    graph = services.get_graph()
+    graph = get_graph()
     lead = None
     lead_id = request.args.get("lead")
     if lead_id:
@@ -70,7 +74,7 @@ def flow_view(subject_id: str):
     lead_data = lead.data if lead else {}
     default_since = parse_date(str(lead_data.get("litigation_start"))[:10]) if lead_data.get("litigation_start") else None
     since = _date_arg("since", default_since)
-    as_of = _date_arg("as_of", services.default_package_as_of())
+    as_of = _date_arg("as_of", default_package_as_of())
     try:
         hops = int(request.args.get("max_hops", 4))
     except ValueError:
@@ -83,9 +87,12 @@ def flow_view(subject_id: str):
         abort(404, description=_("No person or company with this id."))
     invs = db.session.scalars(select(Investigation).where(Investigation.subject_id == subject_id)
                               .order_by(Investigation.id.desc())).all()
+    audit(current_user, "view_flow", subject_id, lead=lead_id, since=since.isoformat() if since else None,
+          as_of=as_of.isoformat(), max_hops=hops)
+    db.session.commit()
     return render_template("flow.html", fl=fl, lead=lead, hops=hops, hop_choices=HOP_CHOICES,
                            since_arg=request.args.get("since") or "", max_links=MAX_LINKS,
-                           cases=services.subject_cases(graph, subject_id), investigations=invs,
+                           cases=subject_cases(graph, subject_id), investigations=invs,
                            freeze_action=url_for("recovery.subject_freeze_list", subject_id=subject_id))
 
 
@@ -97,7 +104,7 @@ def _freeze_response(subject_id: str, records: list, back: str, investigation_id
     if fmt not in ("csv", "pdf"):
         abort(400)
     try:
-        as_of = parse_date(form.get("as_of")) or services.default_package_as_of()
+        as_of = parse_date(form.get("as_of")) or default_package_as_of()
     except ValueError:
         flash(_("Bad date."), "danger")
         return redirect(back)
@@ -107,7 +114,7 @@ def _freeze_response(subject_id: str, records: list, back: str, investigation_id
         leads = [r.data for r in db.session.scalars(select(LeadRecord).where(
             LeadRecord.last_scan_id == run.id, LeadRecord.subject_id == subject_id))]
     try:
-        fl = freeze_list(services.get_graph(), subject_id, case_no, as_of, leads=leads,
+        fl = freeze_list(get_graph(), subject_id, case_no, as_of, leads=leads,
                          recoveries=recoverystore.as_dicts(records))
     except FreezeListError as exc:
         flash(_("The freeze list could not be made: %(reason)s", reason=str(exc)), "danger")
@@ -152,12 +159,12 @@ def investigation_freeze_list(iid: int):
 @login_required
 def investigation_recovery(iid: int):
     inv = _inv(iid)
-    graph = services.get_graph()
-    cases = services.subject_cases(graph, inv.subject_id)
+    graph = get_graph()
+    cases = subject_cases(graph, inv.subject_id)
     balances = recoverystore.case_balances(graph, [c["case_no"] for c in cases])
     return render_template("recovery_investigation.html", inv=inv, records=recoverystore.records_of_investigation(iid),
                            cases=cases, balances=balances, kinds=RECOVERY_KINDS, target_kinds=RECOVERY_TARGET_KINDS,
-                           as_of=services.default_package_as_of(), today=services.today(),
+                           as_of=default_package_as_of(), today=today(),
                            freeze_action=url_for("recovery.investigation_freeze_list", iid=iid))
 
 
@@ -165,6 +172,8 @@ def investigation_recovery(iid: int):
 @role_required("investigator")
 def add_recovery(iid: int):
     inv = _inv(iid)
+    if not may_manage(current_user, inv):
+        abort(403, description=_("Only the assignee or a supervisor may record recoveries."))
     f = request.form
     back = url_for("recovery.investigation_recovery", iid=iid)
     try:
@@ -177,7 +186,7 @@ def add_recovery(iid: int):
         flash(_("Date and amount are required."), "danger")
         return redirect(back)
     try:
-        recoverystore.add_record(services.get_graph(), inv, current_user, kind=f.get("kind") or "",
+        recoverystore.add_record(get_graph(), inv, current_user, kind=f.get("kind") or "",
                                  target_kind=f.get("target_kind") or "account",
                                  target=(f.get("target") or "").strip()[:255] or None,
                                  case_no=(f.get("case_no") or "").strip() or None, on=on, amount_fen=amount,

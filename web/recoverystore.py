@@ -15,6 +15,7 @@ from collections import defaultdict
 from sqlalchemy import func, select
 
 from graph import Graph
+from investigations import lookup
 
 from .extensions import db
 from .models import RECOVERY_KINDS, RECOVERY_TARGET_KINDS, Investigation, RecoveryRecord, User, audit
@@ -22,22 +23,6 @@ from .models import RECOVERY_KINDS, RECOVERY_TARGET_KINDS, Investigation, Recove
 logger = logging.getLogger(__name__)
 
 RECOVERED_KINDS = ("deducted", "paid")
-
-Q_CASE_CONTEXT = """
-MATCH (k:Case {case_no: $case_no})
-OPTIONAL MATCH (p:Person {person_id: k.debtor_id})
-RETURN k.debtor_id AS debtor_id, k.court AS court, p.prison AS prison, k.unpaid_fen AS unpaid_fen
-"""
-Q_UNPAID_CASES = """
-UNWIND $case_nos AS cn
-MATCH (k:Case {case_no: cn})
-RETURN k.case_no AS case_no, k.unpaid_fen AS unpaid_fen, k.court AS court, k.debtor_id AS debtor_id
-"""
-Q_SUBJECT_PRISON = """
-OPTIONAL MATCH (p:Person {person_id: $id})
-RETURN p.prison AS prison
-"""
-
 
 class RecordError(ValueError):
     """A recovery record that breaks a rule (kind, amount, case of another subject)."""
@@ -59,12 +44,12 @@ def add_record(graph: Graph, inv: Investigation, user: User, *, kind: str, targe
         raise RecordError("name the account or asset")
     court = prison = None
     if case_no:
-        ctx = graph.read_one(Q_CASE_CONTEXT, {"case_no": case_no})
+        ctx = lookup.case_context(graph, case_no)
         if ctx is None or ctx["debtor_id"] != inv.subject_id:
             raise RecordError(f"case {case_no} is not a case of {inv.subject_id}")
         court, prison = ctx["court"], ctx["prison"]
     else:
-        prison = (graph.read_one(Q_SUBJECT_PRISON, {"id": inv.subject_id}) or {}).get("prison")
+        prison = lookup.prison_of(graph, inv.subject_id)
     rec = RecoveryRecord(investigation_id=inv.id, subject_id=inv.subject_id, case_no=case_no or None, kind=kind,
                          target_kind=target_kind, target=(target or None), on=on, amount_fen=int(amount_fen),
                          document_no=document_no[:255], court=court, prison=prison, note=note or None,
@@ -129,7 +114,7 @@ def case_balances(graph: Graph, case_nos: list[str] | None = None) -> dict[str, 
     if not wanted:
         return {}
     out = {}
-    for r in graph.read(Q_UNPAID_CASES, {"case_nos": wanted}):
+    for r in lookup.cases_unpaid(graph, wanted):
         g = int(r["unpaid_fen"] or 0)
         s = settled.get(r["case_no"], 0)
         out[r["case_no"]] = {"case_no": r["case_no"], "court": r["court"], "debtor_id": r["debtor_id"],

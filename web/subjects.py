@@ -1,4 +1,5 @@
-"""Subject page (profile, cases, transfers, leads, timeline), unmasking (audited), network view and its JSON API."""
+"""Subject page (profile, cases, transfers, leads, timeline), unmasking (supervisor, audited), network view
+and its JSON API. Every subject and network view is audited."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +13,9 @@ from sqlalchemy import select
 from investigations import subject as subj
 from investigations.network import ALLOWED_DEPTHS, neighbourhood
 
-from . import leadstore, netview, services
+from . import leadstore, netview
+from .graph_access import get_graph
+from .packages import default_package_as_of, package_response
 from .auth import role_required
 from .charts import timeline_svg
 from .extensions import db
@@ -43,7 +46,7 @@ def _lead_evidence(leads) -> set[str]:
 @bp.route("/subject/<path:subject_id>")
 @login_required
 def subject(subject_id: str):
-    graph = services.get_graph()
+    graph = get_graph()
     prof = subj.profile(graph, subject_id)
     if prof is None:
         abort(404, description=_("No person or company with this id."))
@@ -55,15 +58,17 @@ def subject(subject_id: str):
     evidence = _lead_evidence([r for r in leads if r.lead_id not in dismissed])
     investigations = db.session.scalars(select(Investigation).where(Investigation.subject_id == subject_id)
                                         .order_by(Investigation.id.desc())).all()
+    audit(current_user, "view_subject", subject_id, revealed=subject_id in _revealed())
+    db.session.commit()
     return render_template("subject.html", p=prof, transfers=transfers, conveyances=conveyances,
                            timeline=timeline_svg(tl, evidence), tl=tl, leads=leads, dismissed=dismissed,
                            evidence=evidence, revealed=subject_id in _revealed(),
                            investigations=investigations, more_transfers=len(transfers) >= 1000,
-                           package_as_of=services.default_package_as_of())
+                           package_as_of=default_package_as_of())
 
 
 @bp.route("/subject/<path:subject_id>/reveal", methods=["POST"])
-@login_required
+@role_required("supervisor")
 def reveal(subject_id: str):
     """Show the unmasked ID number and phone for this session; audited."""
     revealed = [s for s in _revealed() if s != subject_id][-19:] + [subject_id]
@@ -77,7 +82,7 @@ def reveal(subject_id: str):
 @role_required("investigator")
 def package(subject_id: str):
     """The evidence package of this subject (optional case, as-of), the logged-in user as investigator; audited."""
-    return services.package_response(services.get_graph(), current_user, subject_id, request.form,
+    return package_response(get_graph(), current_user, subject_id, request.form,
                                      back=url_for("subjects.subject", subject_id=subject_id))
 
 
@@ -109,7 +114,7 @@ def _network_args(default_since: dt.date | None) -> dict:
 @bp.route("/subject/<path:subject_id>/network")
 @login_required
 def network(subject_id: str):
-    graph = services.get_graph()
+    graph = get_graph()
     prof = subj.profile(graph, subject_id)
     if prof is None:
         abort(404, description=_("No person or company with this id."))
@@ -121,6 +126,9 @@ def network(subject_id: str):
     lead_id = request.args.get("lead")
     chosen = [r for r in leads if r.lead_id == lead_id] if lead_id else [r for r in leads if r.lead_id not in dismissed]
     vis = netview.to_vis(nb, _lead_evidence(chosen))
+    audit(current_user, "view_network", subject_id, depth=args["depth"], since=args["since"],
+          min_fen=args["min_fen"], lead=lead_id)
+    db.session.commit()
     return render_template("network.html", p=prof, vis=vis, args=args, legend=netview.legend(),
                            leads=leads, lead_id=lead_id, max_nodes=max_nodes,
                            expand_nodes=int(current_app.config.get("NETWORK_EXPAND_NODES", EXPAND_NODES)))
@@ -136,8 +144,10 @@ def expand():
         min_fen = parse_yuan(request.args.get("min_yuan")) or 0
     except ValueError:
         abort(400)
-    nb = neighbourhood(services.get_graph(), key, depth=1, since=since, min_fen=min_fen,
+    nb = neighbourhood(get_graph(), key, depth=1, since=since, min_fen=min_fen,
                             max_nodes=int(current_app.config.get("NETWORK_EXPAND_NODES", EXPAND_NODES)))
     if nb is None:
         abort(404)
+    audit(current_user, "expand_network", key, since=since, min_fen=min_fen)
+    db.session.commit()
     return jsonify(netview.to_vis(nb, set(), positions={}))

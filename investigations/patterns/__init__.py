@@ -2,7 +2,7 @@
 
 Each file starts with a block of `//` comment lines between two `// ---` lines that
 holds JSON: id, titles, descriptions, legal basis, parameters (name, type, default,
-unit, descriptions) and, when the pattern needs one, the Python post-processor
+min, max, unit, descriptions; every non-date parameter must have bounds) and, when the pattern needs one, the Python post-processor
 (`"post": "function_name"` in `investigations.postprocessors`). The rest of the file is the
 Cypher. Values reach the query only as `$params`; every query is run read-only with
 a timeout by `investigations.runner`.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -49,9 +50,21 @@ class Param:
     unit: str = ""
     description_zh: str = ""
     description_en: str = ""
+    min: float | None = None   # bounds from the metadata: a value outside is refused, so no request
+    max: float | None = None   # can make a pattern search without end
+
+    def _bounded(self, v: Any) -> Any:
+        if self.min is not None and v < self.min:
+            raise PatternError(f"{self.name}: {v} is below the minimum {self.min:g}")
+        if self.max is not None and v > self.max:
+            raise PatternError(f"{self.name}: {v} is above the maximum {self.max:g}")
+        return v
 
     def parse(self, value: Any) -> Any:
-        """A CLI / UI value of this parameter as a Python value (money stays in yuan, as Decimal)."""
+        """A CLI / UI value of this parameter as a Python value (money stays in yuan, as Decimal).
+
+        NaN, ±Infinity, negatives and values outside the metadata's min/max are refused with a
+        PatternError naming the parameter."""
         if value is None:
             return None
         try:
@@ -59,19 +72,21 @@ class Param:
                 if isinstance(value, Decimal):
                     value = str(value)
                 try:  # the one money rule: exact, sub-fen and negative amounts refused
-                    return Decimal(parse_money_fen(str(value))) / 100
+                    return self._bounded(Decimal(parse_money_fen(str(value))) / 100)
                 except ValueError as exc:
                     raise PatternError(f"{self.name}: {exc}") from None
             if self.type in ("ratio", "pct"):
                 f = float(value)
+                if not math.isfinite(f):
+                    raise PatternError(f"{self.name}: {value!r} is not a finite number")
                 if f < 0:
                     raise PatternError(f"{self.name}: must not be negative")
-                return f
+                return self._bounded(f)
             if self.type in ("int", "days"):
                 i = int(str(value))
                 if i < 0:
                     raise PatternError(f"{self.name}: must not be negative")
-                return i
+                return self._bounded(i)
             if self.type == "date":
                 return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
         except (InvalidOperation, ValueError) as exc:
@@ -129,11 +144,13 @@ def parse_file(path: Path) -> Pattern:
     except json.JSONDecodeError as exc:
         raise PatternError(f"{path.name}: metadata is not valid JSON: {exc}") from exc
     params = [Param(p["name"], p["type"], p.get("default"), p.get("unit", ""),
-                    p.get("description_zh", ""), p.get("description_en", ""))
+                    p.get("description_zh", ""), p.get("description_en", ""), p.get("min"), p.get("max"))
               for p in meta.get("params", [])]
     for p in params:
         if p.type not in PARAM_TYPES:
             raise PatternError(f"{path.name}: parameter {p.name} has unknown type {p.type}")
+        if p.type != "date" and (p.min is None or p.max is None or p.min > p.max):
+            raise PatternError(f"{path.name}: parameter {p.name} needs bounds: \"min\" and \"max\" (min <= max)")
     cypher = "\n".join(lines[end + 1:]).strip()
     if meta.get("id") != path.stem:
         raise PatternError(f"{path.name}: metadata id {meta.get('id')!r} differs from the file name")

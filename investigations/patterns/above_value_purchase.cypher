@@ -8,7 +8,7 @@
 //  "post": "conveyance",
 //  "kind": "asset",
 //  "params": [
-//   {"name": "ratio", "type": "ratio", "default": 1.3, "unit": "",
+//   {"name": "ratio", "type": "ratio", "default": 1.3, "min": 1, "max": 100, "unit": "",
 //    "description_zh": "对价高于评估价值的比例", "description_en": "price above this multiple of the appraised value"}
 //  ]}
 // ---

@@ -8,7 +8,7 @@
 //  "post": "conveyance",
 //  "kind": "asset",
 //  "params": [
-//   {"name": "ratio", "type": "ratio", "default": 0.7, "unit": "",
+//   {"name": "ratio", "type": "ratio", "default": 0.7, "min": 0, "max": 1, "unit": "",
 //    "description_zh": "对价低于评估价值的比例", "description_en": "price below this fraction of the appraised value"}
 //  ]}
 // ---

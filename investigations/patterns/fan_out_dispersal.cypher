@@ -8,11 +8,11 @@
 //  "post": "fan_out_dispersal",
 //  "kind": "money",
 //  "params": [
-//   {"name": "window_days", "type": "days", "default": 30, "unit": "days",
+//   {"name": "window_days", "type": "days", "default": 30, "min": 1, "max": 3660, "unit": "days",
 //    "description_zh": "窗口天数", "description_en": "window length in days"},
-//   {"name": "min_recipients", "type": "int", "default": 5, "unit": "",
+//   {"name": "min_recipients", "type": "int", "default": 5, "min": 2, "max": 1000, "unit": "",
 //    "description_zh": "最少收款人数", "description_en": "minimum number of distinct recipients"},
-//   {"name": "min_each", "type": "money", "default": "10000", "unit": "yuan",
+//   {"name": "min_each", "type": "money", "default": "10000", "min": 0, "max": 10000000000, "unit": "yuan",
 //    "description_zh": "每个收款人窗口内最低合计（元）", "description_en": "minimum total per recipient in the window (yuan)"}
 //  ]}
 // ---

@@ -8,19 +8,19 @@
 //  "post": "layered_chain",
 //  "kind": "money",
 //  "params": [
-//   {"name": "max_intermediates", "type": "int", "default": 4, "unit": "",
+//   {"name": "max_intermediates", "type": "int", "default": 4, "min": 1, "max": 6, "unit": "",
 //    "description_zh": "最多中间账户数", "description_en": "maximum number of intermediary accounts"},
-//   {"name": "max_gap_days", "type": "days", "default": 7, "unit": "days",
+//   {"name": "max_gap_days", "type": "days", "default": 7, "min": 0, "max": 366, "unit": "days",
 //    "description_zh": "相邻两跳最大间隔天数", "description_en": "maximum days between consecutive hops"},
-//   {"name": "min_ratio", "type": "ratio", "default": 0.5, "unit": "",
+//   {"name": "min_ratio", "type": "ratio", "default": 0.5, "min": 0.1, "max": 1, "unit": "",
 //    "description_zh": "每跳金额不低于上一跳的比例", "description_en": "each hop at least this fraction of the one before"},
-//   {"name": "max_ratio", "type": "ratio", "default": 1.05, "unit": "",
+//   {"name": "max_ratio", "type": "ratio", "default": 1.05, "min": 1, "max": 10, "unit": "",
 //    "description_zh": "每跳金额不高于上一跳的比例", "description_en": "each hop at most this multiple of the one before"},
-//   {"name": "max_degree", "type": "int", "default": 200, "unit": "",
+//   {"name": "max_degree", "type": "int", "default": 200, "min": 1, "max": 5000, "unit": "",
 //    "description_zh": "中间账户最多交易笔数（超过则不继续追踪）", "description_en": "intermediaries with more transfers than this are not followed"},
-//   {"name": "min_amount", "type": "money", "default": "10000", "unit": "yuan",
+//   {"name": "min_amount", "type": "money", "default": "10000", "min": 0, "max": 10000000000, "unit": "yuan",
 //    "description_zh": "首跳最低金额（元）", "description_en": "minimum first hop (yuan)"},
-//   {"name": "min_share_pct", "type": "pct", "default": 5, "unit": "%",
+//   {"name": "min_share_pct", "type": "pct", "default": 5, "min": 0, "max": 100, "unit": "%",
 //    "description_zh": "股东关联的最低持股比例", "description_en": "minimum shareholding for a shareholder tie"}
 //  ]}
 // ---

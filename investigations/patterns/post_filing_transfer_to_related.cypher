@@ -8,7 +8,7 @@
 //  "post": "post_filing_transfer_to_related",
 //  "kind": "money",
 //  "params": [
-//   {"name": "min_total", "type": "money", "default": "10000", "unit": "yuan",
+//   {"name": "min_total", "type": "money", "default": "10000", "min": 0, "max": 10000000000, "unit": "yuan",
 //    "description_zh": "每个收款人的最低合计金额（元）", "description_en": "minimum total per recipient (yuan)"}
 //  ]}
 // ---

@@ -8,11 +8,11 @@
 //  "post": "sham_divorce",
 //  "kind": "money",
 //  "params": [
-//   {"name": "before_days", "type": "days", "default": 90, "unit": "days",
+//   {"name": "before_days", "type": "days", "default": 90, "min": 0, "max": 3660, "unit": "days",
 //    "description_zh": "离婚日可早于诉讼开始的天数", "description_en": "how many days before litigation start the divorce may be"},
-//   {"name": "window_days", "type": "days", "default": 180, "unit": "days",
+//   {"name": "window_days", "type": "days", "default": 180, "min": 1, "max": 3660, "unit": "days",
 //    "description_zh": "离婚日前后的天数", "description_en": "days either side of the divorce day"},
-//   {"name": "min_total", "type": "money", "default": "10000", "unit": "yuan",
+//   {"name": "min_total", "type": "money", "default": "10000", "min": 0, "max": 10000000000, "unit": "yuan",
 //    "description_zh": "向前配偶转款最低合计（元）", "description_en": "minimum total of money to the former spouse (yuan)"}
 //  ]}
 // ---

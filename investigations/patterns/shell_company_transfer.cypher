@@ -8,9 +8,9 @@
 //  "post": "shell_company_transfer",
 //  "kind": "money",
 //  "params": [
-//   {"name": "min_total", "type": "money", "default": "10000", "unit": "yuan",
+//   {"name": "min_total", "type": "money", "default": "10000", "min": 0, "max": 10000000000, "unit": "yuan",
 //    "description_zh": "每个企业的最低合计金额（元）", "description_en": "minimum total per company (yuan)"},
-//   {"name": "min_share_pct", "type": "pct", "default": 5, "unit": "%",
+//   {"name": "min_share_pct", "type": "pct", "default": 5, "min": 0, "max": 100, "unit": "%",
 //    "description_zh": "股东关联的最低持股比例", "description_en": "minimum shareholding for a shareholder tie"}
 //  ]}
 // ---

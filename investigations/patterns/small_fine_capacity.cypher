@@ -8,13 +8,13 @@
 //  "post": "small_fine_capacity",
 //  "kind": "capacity",
 //  "params": [
-//   {"name": "lenient", "type": "money", "default": "800", "unit": "yuan/month",
+//   {"name": "lenient", "type": "money", "default": "800", "min": 0, "max": 100000, "unit": "yuan/month",
 //    "description_zh": "宽管级月消费标准（元）", "description_en": "monthly standard, lenient level (yuan)"},
-//   {"name": "ordinary", "type": "money", "default": "600", "unit": "yuan/month",
+//   {"name": "ordinary", "type": "money", "default": "600", "min": 0, "max": 100000, "unit": "yuan/month",
 //    "description_zh": "普管级月消费标准（元）", "description_en": "monthly standard, ordinary level (yuan)"},
-//   {"name": "probation", "type": "money", "default": "400", "unit": "yuan/month",
+//   {"name": "probation", "type": "money", "default": "400", "min": 0, "max": 100000, "unit": "yuan/month",
 //    "description_zh": "考察级月消费标准（元）", "description_en": "monthly standard, probation level (yuan)"},
-//   {"name": "strict", "type": "money", "default": "300", "unit": "yuan/month",
+//   {"name": "strict", "type": "money", "default": "300", "min": 0, "max": 100000, "unit": "yuan/month",
 //    "description_zh": "严管级月消费标准（元）", "description_en": "monthly standard, strict level (yuan)"}
 //  ]}
 // ---

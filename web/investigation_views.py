@@ -1,5 +1,10 @@
-"""Investigations (alert-to-case workflow): open one for a subject from a lead, status, assignee, notes,
-pinned evidence (transfers, conveyances, leads), recovered amount."""
+"""Investigation pages (alert-to-case workflow; not the graph's `Case` nodes): open one for a subject from
+a lead, status, assignee, notes, pinned evidence (transfers, conveyances, leads), recovered amount.
+
+The blueprint keeps its endpoint name `cases` so every `url_for('cases.…')` keeps working.
+Who may change what: any investigator opens one, adds notes and pins; its assignee (or a supervisor)
+changes its status, closes it and records recoveries; only a supervisor reassigns it.
+"""
 from __future__ import annotations
 
 import logging
@@ -11,8 +16,9 @@ from sqlalchemy import select
 
 from investigations import subject as subj
 
-from . import services
 from .auth import _safe_next, role_required
+from .graph_access import get_graph
+from .packages import default_package_as_of, notes_for_package, package_response, subject_cases
 from .extensions import db
 from .i18n import parse_yuan
 from .models import PIN_KINDS, STATUSES, Investigation, LeadRecord, Note, PinnedEvidence, User, audit
@@ -45,7 +51,7 @@ def index():
 @login_required
 def open_investigation():
     subject_id = (request.form.get("subject_id") or "").strip()
-    prof = subj.profile(services.get_graph(), subject_id)
+    prof = subj.profile(get_graph(), subject_id)
     if prof is None:
         abort(404, description=_("No person or company with this id."))
     inv = Investigation(subject_id=subject_id, subject_name=prof.get("name"), status="open",
@@ -73,7 +79,7 @@ def detail(iid: int):
     leads = {r.lead_id: r for r in db.session.scalars(select(LeadRecord).where(LeadRecord.lead_id.in_(lead_ids)))} \
         if lead_ids else {}
     # Pinned transfers / conveyances shown with their current graph rows (the graph is the evidence).
-    graph = services.get_graph()
+    graph = get_graph()
     tr_ids = {p.ref_id for p in inv.pins if p.kind == "transfer"}
     cv_ids = {p.ref_id for p in inv.pins if p.kind == "conveyance"}
     transfers = {t["transfer_id"]: t for t in subj.transfers(graph, inv.subject_id)
@@ -83,9 +89,10 @@ def detail(iid: int):
     lead_cases = {r.case_no for r in leads.values() if r.case_no}
     return render_template("investigation.html", inv=inv, users=users, statuses=STATUSES, pin_kinds=PIN_KINDS,
                            leads=leads, transfers=transfers, conveyances=conveyances,
-                           cases=services.subject_cases(graph, inv.subject_id),
+                           cases=subject_cases(graph, inv.subject_id),
                            package_case=lead_cases.pop() if len(lead_cases) == 1 else None,
-                           package_as_of=services.default_package_as_of())
+                           package_as_of=default_package_as_of(),
+                           can_manage=may_manage(current_user, inv))
 
 
 @bp.route("/investigations/<int:iid>/package", methods=["POST"])
@@ -93,9 +100,14 @@ def detail(iid: int):
 def package(iid: int):
     """The evidence package of the investigation's subject with its notes; the logged-in user as investigator."""
     inv = _get(iid)
-    return services.package_response(services.get_graph(), current_user, inv.subject_id, request.form,
+    return package_response(get_graph(), current_user, inv.subject_id, request.form,
                                      back=url_for("cases.detail", iid=iid),
-                                     notes=services.notes_for_package(inv.notes), investigation_id=iid)
+                                     notes=notes_for_package(inv.notes), investigation_id=iid)
+
+
+def may_manage(user: User, inv: Investigation) -> bool:
+    """Its assignee or a supervisor may change an investigation's status (close it) and recoveries."""
+    return user.has_role("supervisor") or (inv.assignee_id is not None and inv.assignee_id == user.id)
 
 
 @bp.route("/investigations/<int:iid>/update", methods=["POST"])
@@ -107,6 +119,8 @@ def update(iid: int):
     if status and status != inv.status:
         if status not in STATUSES:
             abort(400)
+        if not may_manage(current_user, inv):
+            abort(403, description=_("Only the assignee or a supervisor may change this investigation's status."))
         changes["status"] = [inv.status, status]
         inv.status = status
     assignee = request.form.get("assignee_id")
@@ -115,6 +129,8 @@ def update(iid: int):
         if new is not None and db.session.get(User, new) is None:
             abort(400)
         if new != inv.assignee_id:
+            if not current_user.has_role("supervisor"):
+                abort(403, description=_("Only a supervisor may reassign an investigation."))
             changes["assignee"] = [inv.assignee_id, new]
             inv.assignee_id = new
     rec = request.form.get("recovered_yuan")
@@ -125,6 +141,8 @@ def update(iid: int):
             flash(_("Recovered amount is not a number."), "danger")
             return redirect(url_for("cases.detail", iid=iid))
         if fen != inv.recovered_fen:
+            if not may_manage(current_user, inv):
+                abort(403, description=_("Only the assignee or a supervisor may record recoveries."))
             changes["recovered_fen"] = [inv.recovered_fen, fen]
             inv.recovered_fen = fen
     if changes:
