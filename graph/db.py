@@ -92,6 +92,13 @@ class Connection:
     database: str
     local: bool
 
+    def env(self) -> dict[str, str]:
+        """The environment that points a CLI child process at this same database."""
+        out = {"NEO4J_URI": self.uri, "NEO4J_USER": self.user or "neo4j", "NEO4J_DATABASE": self.database}
+        if self.password:
+            out["NEO4J_PASSWORD"] = self.password
+        return out
+
 
 def resolve_connection(start_local: bool = True, server: LocalServer | None = None) -> Connection:
     """Where to connect: `NEO4J_URI` (+ user, password, database) if set, else the local server.

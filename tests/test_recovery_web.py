@@ -198,7 +198,7 @@ def test_restriction_in_force_is_shown_and_not_proposed_again(loaded):
 def test_cli_freeze_list(loaded, tmp_path):
     out = tmp_path / "fl.csv"
     pdf = tmp_path / "fl.pdf"
-    env = dict(os.environ, NEO4J_URI=loaded.connection.uri)
+    env = dict(os.environ, **loaded.connection.env())
     r = subprocess.run([sys.executable, "-m", "investigations", "freeze-list", "P001", "--case", CASE,
                         "--as-of", "2025-10-31", "--out", str(out), "--pdf", str(pdf)],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
