@@ -62,7 +62,8 @@ def test_scan_shape_and_subject_ranking(sham_loaded):
 
 
 def test_cli_scan_run_trace(sham_loaded, tmp_path):
-    env = dict(os.environ, NEO4J_URI=sham_loaded.connection.uri)
+    conn = sham_loaded.connection
+    env = dict(os.environ, NEO4J_URI=conn.uri, NEO4J_USER=conn.user or "", NEO4J_PASSWORD=conn.password or "")
     out = tmp_path / "leads.json"
     cmd = [sys.executable, "-m", "investigations"]
     r = subprocess.run(cmd + ["scan", "--as-of", "2025-10-31", "--out", str(out)], env=env, cwd=ROOT,
