@@ -228,13 +228,20 @@ def test_missing_required_column_is_refused(graph, tmp_path):
 
 
 def test_cli_load_summary_json_and_loads(graph, tmp_path, neo4j_connection):
-    env = {**__import__("os").environ, "NEO4J_URI": neo4j_connection.uri}
+    env = {**__import__("os").environ, **neo4j_connection.env()}
     out = tmp_path / "summary.json"
     r = subprocess.run([sys.executable, "-m", "ingest", "load", str(FIX / "zh"), "--summary-json", str(out),
                         "--rejects", str(tmp_path / "rej")], capture_output=True, text=True, env=env, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     s = json.loads(out.read_text())
     assert s["load_id"] and s["tables"]["persons"] == {"read": 5, "loaded": 5, "rejected": 0}
+    # the load is in the audit trail (the test session's store), with the OS user, chained
+    import audittrail
+    from sqlalchemy import create_engine
+    with create_engine(env["APP_DATABASE_URL"]).connect() as conn:
+        rows = [r for r in audittrail.rows(conn, action="load") if r.target == s["load_id"]]
+        assert rows and rows[0].username == f"cli:{audittrail.os_user()}"
+        assert audittrail.verify(conn).ok
     r = subprocess.run([sys.executable, "-m", "ingest", "loads"], capture_output=True, text=True, env=env, cwd=ROOT)
     assert s["load_id"] in r.stdout
     r = subprocess.run([sys.executable, "-m", "ingest", "load", str(tmp_path / "nope")], capture_output=True,
