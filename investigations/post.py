@@ -16,6 +16,7 @@ from typing import Any, Callable
 from graph import Graph
 from graph.export import transfer_subgraph
 
+from .baseline import Baselines, load_baselines, month_key
 from .leads import yuan
 from .related import UNRELATED_CLOSENESS, Relatedness, Tie
 
@@ -45,6 +46,12 @@ class Context:
         return Relatedness(self.graph, debtor_ids, float(self.params.get("min_share_pct", 5)),
                            timeout=self.timeout)
 
+    def baselines(self, rows: list[dict]) -> Baselines:
+        """Baseline payees of the cases in `rows` (pattern params baseline_days / baseline_min_months)."""
+        cases = {r["case"]["case_no"]: r["case"] for r in rows}
+        return load_baselines(self.graph, cases.values(), int(self.params["baseline_days"]),
+                              int(self.params["baseline_min_months"]), timeout=self.timeout)
+
 
 def _subject(row: dict) -> dict:
     return {"subject_id": row["subject_id"], "subject_kind": row["subject_kind"],
@@ -65,7 +72,36 @@ def _transfer_doc(r: dict) -> dict:
 
 
 # -- totals to a related party ------------------------------------------------------------
-def _grouped_to_party(ctx: Context, rows: list[dict], want: str) -> list[dict]:
+def _over_baseline(items: list[tuple[dict, Tie]], threshold: int) -> tuple[list[tuple[dict, Tie]], list[dict], int]:
+    """Per calendar month, the money beyond `threshold`: the month's transfers (each with the part
+    of the excess it carries, the latest transfers first: the money beyond the usual is the last
+    paid), the per-month figures and the total excess."""
+    months: dict[int, list[tuple[dict, Tie]]] = defaultdict(list)
+    for r, tie in items:
+        months[month_key(r["on"])].append((r, tie))
+    kept: list[tuple[dict, Tie]] = []
+    per_month = []
+    total_excess = 0
+    for ym in sorted(months):
+        its = months[ym]
+        paid = sum(r["amount_fen"] for r, _ in its)
+        excess = paid - threshold
+        if excess <= 0:
+            continue
+        total_excess += excess
+        per_month.append({"month": f"{ym // 100:04d}-{ym % 100:02d}", "paid_fen": paid, "excess_fen": excess})
+        left = excess
+        counted: dict[str, int] = {}
+        for r, _ in sorted(its, key=lambda x: (x[0]["at"], x[0]["transfer_id"]), reverse=True):
+            c = min(left, r["amount_fen"])
+            counted[r["transfer_id"]] = c
+            left -= c
+        for r, tie in its:
+            kept.append((dict(r, counted_fen=counted[r["transfer_id"]]), tie))
+    return kept, per_month, total_excess
+
+
+def _grouped_to_party(ctx: Context, rows: list[dict], want: str, bl: Baselines | None = None) -> list[dict]:
     rel = ctx.relatedness(sorted({r["subject_id"] for r in rows}))
     groups: dict[tuple, list[tuple[dict, Tie]]] = defaultdict(list)
     for r in rows:
@@ -74,8 +110,17 @@ def _grouped_to_party(ctx: Context, rows: list[dict], want: str) -> list[dict]:
             continue
         groups[(r["subject_id"], r["case"]["case_no"], r["holder_id"])].append((r, tie))
     hits = []
-    for (_sid, _case_no, holder), items in groups.items():
-        total = sum(r["amount_fen"] for r, _ in items)
+    factor = ctx.params.get("baseline_factor")
+    for (_sid, case_no, holder), items in groups.items():
+        base = bl.get(case_no, holder) if bl is not None else None
+        extra: dict[str, Any] = {}
+        if base is not None:
+            items, per_month, total = _over_baseline(items, base.threshold_fen(factor))
+            if not items:
+                continue
+            extra = {"baseline": base.as_dict(factor), "excess_months": per_month}
+        else:
+            total = sum(r["amount_fen"] for r, _ in items)
         if total < ctx.query["min_total_fen"]:
             continue
         first = items[0][0]
@@ -87,24 +132,40 @@ def _grouped_to_party(ctx: Context, rows: list[dict], want: str) -> list[dict]:
               "balance_rows": []}
         what_en = "related person" if want == "related_person" else "tied company"
         what_zh = "关系人" if want == "related_person" else "关联企业"
+        en = (f"After litigation start ({first['case']['litigation_start']}), {len(items)} transfer(s) "
+              f"totalling {yuan(total)} yuan went from the debtor's accounts to {name} ({holder}), "
+              f"a {what_en}: {tie.description_en}.")
+        zh = (f"诉讼开始（{first['case']['litigation_start']}）后，被执行人账户向{what_zh}{name}（{holder}，"
+              f"{tie.description_zh}）转款{len(items)}笔，合计{yuan(total)}元。")
+        if base is not None:
+            paid = sum(r["amount_fen"] for r, _ in items)
+            en = (f"After litigation start ({first['case']['litigation_start']}), the debtor paid {name} ({holder}, "
+                  f"a {what_en}: {tie.description_en}) {yuan(paid)} yuan in {len(extra['excess_months'])} month(s) "
+                  f"above the usual. Baseline: paid in {len(base.months)} months of the {ctx.params['baseline_days']} "
+                  f"days before litigation start, median {yuan(base.median_fen)} yuan a month; only what went beyond "
+                  f"{factor} x that ({yuan(base.threshold_fen(factor))} yuan) a month counts: {yuan(total)} yuan.")
+            zh = (f"诉讼开始（{first['case']['litigation_start']}）后，被执行人向{what_zh}{name}（{holder}，"
+                  f"{tie.description_zh}）在{len(extra['excess_months'])}个月内转款{yuan(paid)}元，超出以往水平。"
+                  f"基线：诉讼开始前{ctx.params['baseline_days']}天内有{len(base.months)}个月向其付款，月中位数"
+                  f"{yuan(base.median_fen)}元；每月仅超过其{factor}倍（{yuan(base.threshold_fen(factor))}元）的部分计入，"
+                  f"合计{yuan(total)}元。")
         hits.append({
             **_subject(first), "case": first["case"], "amount_fen": total,
             "counterparties": [holder], "counterparty_names": [name],
             "first_at": items[0][0]["at"], "last_at": items[-1][0]["at"],
             "first_on": items[0][0]["on"], "evidence": ev, **_rel_fields(tie),
-            "transfers": [_transfer_doc(r) for r, _ in items],
-            "explanation_en": (f"After litigation start ({first['case']['litigation_start']}), {len(items)} transfer(s) "
-                               f"totalling {yuan(total)} yuan went from the debtor's accounts to {name} ({holder}), "
-                               f"a {what_en}: {tie.description_en}."),
-            "explanation_zh": (f"诉讼开始（{first['case']['litigation_start']}）后，被执行人账户向{what_zh}{name}（{holder}，"
-                               f"{tie.description_zh}）转款{len(items)}笔，合计{yuan(total)}元。"),
+            "transfers": [dict(_transfer_doc(r), **({"counted_fen": r["counted_fen"]} if "counted_fen" in r else {}))
+                          for r, _ in items],
+            **extra,
+            "explanation_en": en, "explanation_zh": zh,
         })
     return hits
 
 
 def post_filing_transfer_to_related(ctx: Context, rows: list[dict]) -> list[dict]:
-    """Keep transfers whose recipient is a related person at the transfer date; total per recipient."""
-    return _grouped_to_party(ctx, rows, "related_person")
+    """Keep transfers whose recipient is a related person at the transfer date; total per recipient;
+    for a baseline payee only the monthly excess over baseline_factor x its baseline (spec v2)."""
+    return _grouped_to_party(ctx, rows, "related_person", ctx.baselines(rows))
 
 
 def shell_company_transfer(ctx: Context, rows: list[dict]) -> list[dict]:
@@ -118,15 +179,21 @@ def fan_out_dispersal(ctx: Context, rows: list[dict]) -> list[dict]:
     and case; the best window (most qualifying recipients, then most money) is a hit, its
     transfers are taken out, and the search repeats for further bursts."""
     rel = ctx.relatedness(sorted({r["subject_id"] for r in rows}))
+    bl = ctx.baselines(rows)
     W = ctx.params["window_days"]
     min_n = ctx.params["min_recipients"]
     min_each = ctx.query["min_each_fen"]
     per_case: dict[tuple, list[dict]] = defaultdict(list)
+    skipped: dict[tuple, dict[str, Any]] = defaultdict(dict)
     for r in rows:
         tie = rel.tie(r["subject_id"], r["holder_id"], r["on"])
         if tie is not None and tie.kind == "related_person":
             continue
         r = dict(r, _key=r["holder_id"] or f"account:{r['to_account']}")
+        base = bl.get(r["case"]["case_no"], r["_key"])
+        if base is not None:  # a recipient paid regularly before litigation (payroll, rent): spec v2
+            skipped[(r["subject_id"], r["case"]["case_no"])][r["_key"]] = base
+            continue
         per_case[(r["subject_id"], r["case"]["case_no"])].append(r)
     hits = []
     for (_sid, _cno), items in per_case.items():
@@ -165,11 +232,16 @@ def fan_out_dispersal(ctx: Context, rows: list[dict]) -> list[dict]:
                 "relation_zh": "关系人以外的收款人", "closeness": UNRELATED_CLOSENESS,
                 "window_start": start, "window_end": start + dt.timedelta(days=W - 1), "recipients": n,
                 "transfers": [_transfer_doc(r) for r in chosen],
+                "baseline_payees_excluded": [b.as_dict() for _k, b in sorted(skipped[(_sid, _cno)].items())],
                 "explanation_en": (f"Within {W} days from {start}, after litigation start ({first['case']['litigation_start']}), "
                                    f"the debtor paid {n} distinct recipients other than related persons at least "
-                                   f"{yuan(min_each)} yuan each, {yuan(total)} yuan in all ({len(chosen)} transfers)."),
+                                   f"{yuan(min_each)} yuan each, {yuan(total)} yuan in all ({len(chosen)} transfers)."
+                                   + (f" {len(skipped[(_sid, _cno)])} recipient(s) paid regularly before litigation "
+                                      f"start (baseline payees) were not counted." if skipped[(_sid, _cno)] else "")),
                 "explanation_zh": (f"诉讼开始（{first['case']['litigation_start']}）后，自{start}起{W}天内，被执行人向{n}个关系人以外的"
-                                   f"收款人各转款不少于{yuan(min_each)}元，合计{yuan(total)}元（{len(chosen)}笔）。"),
+                                   f"收款人各转款不少于{yuan(min_each)}元，合计{yuan(total)}元（{len(chosen)}笔）。"
+                                   + (f"诉讼开始前经常付款的{len(skipped[(_sid, _cno)])}个收款人（基线收款人）未计入。"
+                                      if skipped[(_sid, _cno)] else "")),
             })
             used = {r["transfer_id"] for r in chosen}
             remaining = [r for r in remaining if r["transfer_id"] not in used]

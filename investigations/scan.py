@@ -54,7 +54,8 @@ def _moved_items(lead: dict) -> dict[tuple[str, str], int]:
             out[("a", a)] = lead["amount_fen"]
     elif pat != "small_fine_capacity":
         for t in lead.get("transfers", []):
-            out[("t", t["transfer_id"])] = t["amount_fen"]
+            # a baseline payee's transfers count only with the excess they carry (spec v2)
+            out[("t", t["transfer_id"])] = t.get("counted_fen", t["amount_fen"])
     return out
 
 
