@@ -310,3 +310,72 @@ def test_convicted_zhejiang_sham_mortgage_before_suit(enc_graph):
     assert h["stage"] == "before_litigation" and h["rule"] == "unmatched" and h["counterparties"] == ["ZJF"]
     assert h["score"] == score(h["amount_fen"], 37_552_666, h["closeness"], 1, "before_litigation")
     assert h["score"] < score(h["amount_fen"], 37_552_666, h["closeness"], 1, "before_judgment")
+
+
+# -- baselines (spec v2): payroll and family support paid before litigation --------------------
+@pytest.fixture(scope="module")
+def baseline_graph(session_graph, tmp_path_factory):
+    f = Folder()
+    f.person("F1", account="AF1")
+    f.case("(2025)京05民初1号", "F1", "2025-02-10", "2025-03-01")
+    staff = [f.person(f"F1S{i}", account=f"AF1S{i}") for i in range(6)]
+    for i in range(6):
+        f.monthly("AF1", f"AF1S{i}", "12000", "2024-03-01", 20, day=5, memo="工资")   # to 2025-10: baseline payees
+    new = [f.person(f"F1N{i}", account=f"AF1N{i}") for i in range(5)]
+    f1 = [f.tx("AF1", f"AF1N{i}", "20000", f"2025-06-{10 + i:02d}") for i in range(5)]
+    f.person("F2", account="AF2")                                      # an honest owner: payroll only
+    f.case("(2025)京05民初2号", "F2", "2025-02-10", "2025-03-01")
+    for i in range(6):
+        f.person(f"F2S{i}", account=f"AF2S{i}")
+        f.monthly("AF2", f"AF2S{i}", "15000", "2024-03-01", 20, day=5, memo="工资")
+
+    def family(pid: str, rel: str) -> None:
+        f.person(pid, account="A" + pid)
+        f.person(pid + "K", account="A" + pid + "K")
+        f.rows["relations"].append({"person_id": pid, "other_person_id": pid + "K", "relation": rel})
+        f.case(f"(2025)京05民初{pid}号", pid, "2025-02-10", "2025-03-01")
+
+    family("P1", "child")
+    f.monthly("AP1", "AP1K", "3000", "2024-03-01", 20, memo="生活费")                 # the same support: not
+    family("P2", "child")
+    f.monthly("AP2", "AP2K", "3000", "2024-03-01", 12, memo="生活费")
+    f.monthly("AP2", "AP2K", "3000", "2025-03-01", 3, memo="生活费")
+    p2 = f.tx("AP2", "AP2K", "40000", "2025-06-20", memo="生活费")                   # support jumps: hit
+    f.tx("AP2", "AP2K", "3000", "2025-07-10", memo="生活费")
+    family("P3", "spouse")
+    f.tx("AP3", "AP3K", "2000", "2024-12-01")
+    f.tx("AP3", "AP3K", "2000", "2025-01-01")                                      # 2 months: no baseline
+    p3 = f.tx("AP3", "AP3K", "50000", "2025-05-01")
+    _load(session_graph, f, tmp_path_factory.mktemp("baseline"))
+    return session_graph, {"f1": f1, "p2": p2, "p3": p3}
+
+
+def test_fan_out_ignores_baseline_payees(baseline_graph):
+    g, ids = baseline_graph
+    by = _by_subject(run_pattern(g, "fan_out_dispersal", as_of=AS_OF))
+    assert set(by) == {"F1"}, {k: [h["explanation_en"] for h in v] for k, v in by.items()}
+    (h,) = by["F1"]
+    assert h["evidence"]["transfer_ids"] == ids["f1"] and h["recipients"] == 5
+    assert len(h["baseline_payees_excluded"]) == 6 and h["baseline_payees_excluded"][0]["median_fen"] == 1_200_000
+    assert "baseline payees" in h["explanation_en"]
+    # with a baseline needing more months than the window holds, the payroll counts again (v1 behaviour)
+    by = _by_subject(run_pattern(g, "fan_out_dispersal", {"baseline_min_months": 13}, as_of=AS_OF))
+    assert {"F1", "F2"} <= set(by)
+
+
+def test_post_filing_counts_only_the_excess_over_baseline(baseline_graph):
+    g, ids = baseline_graph
+    by = _by_subject(run_pattern(g, "post_filing_transfer_to_related", as_of=AS_OF))
+    assert set(by) == {"P2", "P3"}, {k: [h["explanation_en"] for h in v] for k, v in by.items()}
+    (h2,) = by["P2"]
+    assert h2["evidence"]["transfer_ids"] == [ids["p2"]]
+    assert h2["amount_fen"] == 4_000_000 - 450_000                       # beyond 1.5 x the 3,000 median
+    b = h2["baseline"]
+    assert b["payee"] == "P2K" and b["median_fen"] == 300_000 and len(b["months"]) == 12
+    assert b["threshold_fen"] == 450_000 and h2["transfers"][0]["counted_fen"] == 3_550_000
+    assert "median 3,000.00 yuan" in h2["explanation_en"] and "中位数3,000.00元" in h2["explanation_zh"]
+    (h3,) = by["P3"]
+    assert h3["amount_fen"] == 5_000_000 and "baseline" not in h3 and h3["evidence"]["transfer_ids"] == [ids["p3"]]
+    # a higher factor leaves less excess; min_total then drops P2
+    by = _by_subject(run_pattern(g, "post_filing_transfer_to_related", {"baseline_factor": 12}, as_of=AS_OF))
+    assert "P2" not in by and "P3" in by
