@@ -89,6 +89,25 @@ def test_v11_load_cash_restrictions_encumbrances(graph, tmp_path):
     assert [(x["id"], x["kind"], x["fen"], x["holder"]) for x in e] == [
         ("E1", "mortgage", 300_000_000, "P2"), ("E2", "mortgage", 50_000_000, "C1")]
 
+    # the domain functions the subject page, timeline and package call
+    from investigations import measures
+    import datetime as dt
+    rs = measures.restrictions(graph, "P1", as_of=dt.date(2016, 7, 1))
+    assert [(r["kind"], r["in_force"], r["target_kind"]) for r in rs] == [
+        ("account_freeze", True, "account"), ("asset_seizure", True, "asset"), ("consumption_ban", False, None)]
+    assert rs[0]["kind_zh"] == "账户冻结" and rs[0]["src_file"] == "restrictions.csv"
+    es = measures.encumbrances(graph, "P1")
+    assert [(e["encumbrance_id"], e["role"], e["holder_id"]) for e in es] == [
+        ("E2", "on_own_asset", "C1"), ("E1", "on_own_asset", "P2")]
+    assert [(e["encumbrance_id"], e["role"]) for e in measures.encumbrances(graph, "P2")] == [("E1", "as_creditor")]
+    cs = measures.cash(graph, "P1")
+    assert [(c["transfer_id"], c["kind"], c["amount_fen"]) for c in cs] == [
+        ("T1", "cash_withdrawal", 5_000_000), ("T2", "cash_deposit", 200_000)]
+    ev = measures.timeline_events(graph, "P1", as_of=dt.date(2016, 7, 1))
+    assert [e["type"] for e in ev] == ["encumbrance_registered", "encumbrance_released", "encumbrance_registered",
+                                       "restriction_ordered", "restriction_ordered", "restriction_ordered",
+                                       "cash_withdrawal", "cash_deposit", "restriction_lifted"]
+
     before = {k: v for k, v in graph.counts().items() if k != "Load"}
     again = load_dir(graph, d, rejects_dir=tmp_path / "rej2")
     assert {k: v for k, v in graph.counts().items() if k != "Load"} == before  # idempotent
