@@ -36,9 +36,16 @@ CALL (d, c) {
   RETURN payer, months, usual, seen_from, p, base_fen
 }
 CALL (d, c, p, seen_from, usual) {
-  MATCH (s:Account)-[t:TRANSFER]->(b:Account)
-  WHERE (s.account_id IN seen_from OR (p IS NOT NULL AND (p)-[:HOLDS]->(s)))
-    AND t.on >= c.litigation_start AND t.on <= $as_of AND s <> b
+  CALL (p, seen_from) {
+    UNWIND seen_from AS sid
+    MATCH (s:Account {account_id: sid})
+    RETURN s
+    UNION
+    MATCH (p)-[:HOLDS]->(s:Account)
+    RETURN s
+  }
+  MATCH (s)-[t:TRANSFER]->(b:Account)
+  WHERE t.on >= c.litigation_start AND t.on <= $as_of AND s <> b
     AND coalesce(t.currency, 'CNY') = 'CNY' AND coalesce(t.kind, 'transfer') = 'transfer'
     AND NOT b.account_id IN usual
   OPTIONAL MATCH (h)-[:HOLDS]->(b)
