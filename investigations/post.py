@@ -18,6 +18,7 @@ from graph.export import transfer_subgraph
 
 from .baseline import Baselines, load_baselines, month_key
 from .leads import yuan
+from .measures import KIND_ZH, in_force
 from .related import UNRELATED_CLOSENESS, Relatedness, Tie
 
 logger = logging.getLogger(__name__)
@@ -611,17 +612,8 @@ POST: dict[str, Callable[[Context, list[dict]], list[dict]]] = {
 
 
 # -- patterns from convicted cases (spec v2) ----------------------------------------------
-def _in_force(r: dict, day: dt.date) -> bool:
-    """A restriction is in force on `day`: on or after ordered_on and before lifted_on."""
-    return r["ordered_on"] <= day and (r.get("lifted_on") is None or day < r["lifted_on"])
-
-
 def _restriction_doc(r: dict) -> dict:
     return {k: r.get(k) for k in ("restriction_id", "kind", "ordered_on", "lifted_on", "case_no", "target")}
-
-
-KIND_ZH = {"account_freeze": "账户冻结", "asset_seizure": "查封扣押", "consumption_ban": "限制高消费",
-           "dishonest_list": "失信被执行人"}
 
 
 def cash_withdrawal_after_litigation(ctx: Context, rows: list[dict]) -> list[dict]:
@@ -638,7 +630,7 @@ def cash_withdrawal_after_litigation(ctx: Context, rows: list[dict]) -> list[dic
         items.sort(key=lambda r: (r["on"], r["at"], r["transfer_id"]))
         restr = items[0]["restrictions"]
         for r in items:
-            r["_force"] = [x for x in restr if _in_force(x, r["on"])]
+            r["_force"] = [x for x in restr if in_force(x, r["on"])]
         groups: list[tuple[str, list[dict]]] = []
         remaining = items
         while True:
@@ -711,7 +703,7 @@ def income_redirection(ctx: Context, rows: list[dict]) -> list[dict]:
                     why = ("new_account", "a debtor account opened after litigation start",
                            f"诉讼开始后新开的被执行人账户")
                 else:
-                    frozen = [f for f in freezes if _in_force(f, t["on"])]
+                    frozen = [f for f in freezes if in_force(f, t["on"])]
                     if frozen:
                         why = ("unfrozen_account", f"another debtor account while {frozen[0]['target']} was frozen "
                                f"(ordered {frozen[0]['ordered_on']})",
