@@ -93,6 +93,8 @@ class Layer:
         rng = self.w.rng
         out = []
         d = first if day is None else first.replace(day=min(day, 28))
+        if d < first:  # the payday of the first month is already past: start the next month
+            d = _add_months(d, 1)
         while d <= last:
             if d >= self.w.data_start:
                 amt = fen if not jitter else fen * rng.randint(100 - jitter, 100 + jitter) // 100
