@@ -58,8 +58,10 @@ def main() -> int:
             rep = evaluate(leads, truth)
             print(json.dumps({"step": "scan", "seconds": secs, "leads": len(leads["leads"]),
                               "subjects": len(leads["subjects"]),
-                              "recall_min": min(p["recall"] for p in rep["patterns"].values()),
-                              "precision_min": min(p["precision"] for p in rep["patterns"].values()),
+                              "recall_min": min(p["recall"] for p in rep["patterns"].values()
+                                                if p["recall"] is not None),
+                              "precision_min": min(p["precision"] for p in rep["patterns"].values()
+                                                   if p["precision"] is not None),
                               "decoys_flagged": rep.get("decoys_flagged")}))
             subject = leads["subjects"][0]["subject_id"]
             _, secs = timed(scan, g, as_of, subject_id=subject)

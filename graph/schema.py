@@ -13,10 +13,11 @@ logger = logging.getLogger(__name__)
 
 LABELS = frozenset({
     "Person", "Inmate", "Company", "Account", "Balance", "Asset", "AssetTransfer", "Case", "Load",
+    "Restriction", "Encumbrance",
 })
 REL_TYPES = frozenset({
     "RELATED", "ROLE", "HOLDS", "HAS_BALANCE", "TRANSFER", "OWNS", "CONVEYED", "CONVEYED_TO",
-    "OF_ASSET", "DEBTOR_IN",
+    "OF_ASSET", "DEBTOR_IN", "RESTRICTED_BY", "IN_CASE", "TARGETS", "ENCUMBERS", "HELD_BY",
 })
 #: Key property of each keyed label (Balance has a composite key).
 NODE_KEYS: dict[str, tuple[str, ...]] = {
@@ -29,6 +30,8 @@ NODE_KEYS: dict[str, tuple[str, ...]] = {
     "AssetTransfer": ("transfer_id",),
     "Case": ("case_no",),
     "Load": ("load_id",),
+    "Restriction": ("restriction_id",),
+    "Encumbrance": ("encumbrance_id",),
 }
 
 CONSTRAINTS: tuple[str, ...] = tuple(
@@ -45,6 +48,11 @@ INDEXES: tuple[str, ...] = (
     "CREATE INDEX transfer_on IF NOT EXISTS FOR ()-[t:TRANSFER]-() ON (t.on)",
     "CREATE INDEX transfer_amount IF NOT EXISTS FOR ()-[t:TRANSFER]-() ON (t.amount_fen)",
     "CREATE INDEX transfer_load IF NOT EXISTS FOR ()-[t:TRANSFER]-() ON (t.load_id)",
+    "CREATE INDEX transfer_kind IF NOT EXISTS FOR ()-[t:TRANSFER]-() ON (t.kind)",
+    "CREATE INDEX restriction_subject IF NOT EXISTS FOR (n:Restriction) ON (n.subject_id)",
+    "CREATE INDEX restriction_kind IF NOT EXISTS FOR (n:Restriction) ON (n.kind)",
+    "CREATE INDEX encumbrance_asset IF NOT EXISTS FOR (n:Encumbrance) ON (n.asset_id)",
+    "CREATE INDEX encumbrance_registered IF NOT EXISTS FOR (n:Encumbrance) ON (n.registered_on)",
     "CREATE INDEX account_kind IF NOT EXISTS FOR (n:Account) ON (n.kind)",
     "CREATE INDEX account_holder IF NOT EXISTS FOR (n:Account) ON (n.holder_id)",
     "CREATE INDEX case_debtor IF NOT EXISTS FOR (n:Case) ON (n.debtor_id)",

@@ -23,6 +23,7 @@ UNWIND $frontier AS aid
 MATCH (a:Account {account_id: aid})-[t:TRANSFER]->(b:Account)
 WHERE t.on >= $since AND ($until IS NULL OR t.on <= $until)
   AND coalesce(t.currency, 'CNY') = 'CNY' AND t.amount_fen >= $min_fen
+  AND coalesce(t.kind, 'transfer') = 'transfer'
 RETURN a.account_id AS src, b.account_id AS dst, t.transfer_id AS transfer_id,
        t.amount_fen AS amount_fen, t.at AS at, t.on AS on,
        b.holder_id AS dst_holder, b.holder_known AS dst_holder_known,

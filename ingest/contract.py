@@ -1,4 +1,4 @@
-"""The input data contract (shared/data-contract.md v1) as a declarative mapping.
+"""The input data contract (shared/data-contract.md v1.1) as a declarative mapping.
 
 Each table lists its columns (English and Chinese header, kind, required), its key and
 the enum spellings it accepts. The reader, the validator, the generator and the tests
@@ -64,6 +64,13 @@ ENUMS: dict[str, dict[str, str]] = {
     "case_kind": {"criminal_fine": "criminal_fine", "罚金": "criminal_fine", "confiscation": "confiscation",
                   "没收财产": "confiscation", "restitution": "restitution", "退赔": "restitution",
                   "civil_enforcement": "civil_enforcement", "民事执行": "civil_enforcement"},
+    "transfer_kind": {"transfer": "transfer", "转账": "transfer", "cash_withdrawal": "cash_withdrawal",
+                      "取现": "cash_withdrawal", "cash_deposit": "cash_deposit", "存现": "cash_deposit"},
+    "restriction_kind": {"consumption_ban": "consumption_ban", "限制高消费": "consumption_ban",
+                         "dishonest_list": "dishonest_list", "失信被执行人": "dishonest_list",
+                         "account_freeze": "account_freeze", "账户冻结": "account_freeze",
+                         "asset_seizure": "asset_seizure", "查封扣押": "asset_seizure"},
+    "encumbrance_kind": {"mortgage": "mortgage", "抵押": "mortgage", "pledge": "pledge", "质押": "pledge"},
 }
 
 C = Column
@@ -107,6 +114,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         C("to_account", "收款账号", required=True), C("from_name", "付款户名"), C("to_name", "收款户名"),
         C("amount", "金额", "money", required=True), C("at", "交易时间", "datetime", required=True),
         C("currency", "币种"), C("channel", "渠道"), C("memo", "摘要"),
+        C("kind", "交易类型", "enum", enum="transfer_kind"), C("merchant", "商户名称"),
     ), key=("transfer_id",)),
     Table("assets", "财产", (
         C("asset_id", "财产编号", required=True), C("kind", "财产类型", "enum", required=True, enum="asset_kind"),
@@ -127,9 +135,23 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         C("amount_due", "应执行金额", "money", required=True), C("amount_paid", "已执行金额", "money"),
         C("creditor", "申请执行人"),
     ), key=("case_no",), refs={"debtor_id": "party"}),
+    Table("restrictions", "限制措施", (
+        C("subject_id", "被执行人编号", required=True),
+        C("kind", "措施类型", "enum", required=True, enum="restriction_kind"),
+        C("ordered_on", "决定日期", "date", required=True), C("lifted_on", "解除日期", "date"),
+        C("case_no", "案号"), C("target", "对象"),
+    ), key=("subject_id", "kind", "ordered_on", "target"), optional=True,
+        refs={"subject_id": "party", "case_no": "case"}),
+    Table("encumbrances", "抵押质押", (
+        C("encumbrance_id", "登记编号", required=True), C("asset_id", "财产编号", required=True),
+        C("kind", "类型", "enum", required=True, enum="encumbrance_kind"),
+        C("holder_id", "权利人编号", required=True), C("registered_on", "登记日期", "date", required=True),
+        C("amount", "担保金额", "money"), C("released_on", "注销日期", "date"),
+    ), key=("encumbrance_id",), optional=True, refs={"asset_id": "asset", "holder_id": "party"}),
 )}
 
 #: Reference order: a table is loaded after every table it refers to.
 LOAD_ORDER: tuple[str, ...] = ("persons", "companies", "inmates", "relations", "company_roles", "accounts",
-                               "balances", "transfers", "assets", "asset_transfers", "cases")
+                               "balances", "transfers", "assets", "asset_transfers", "cases", "restrictions",
+                               "encumbrances")
 assert set(LOAD_ORDER) == set(TABLES)

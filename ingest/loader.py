@@ -133,12 +133,17 @@ def _payload(row: Row) -> dict[str, Any]:
                 "as_of": v["as_of"], "props": _props(v, {"balance": "balance_fen"}, x)}
     if t == "transfers":
         # `at` and `on` travel as ISO text and become temporal values in Cypher: packing a
-        # million Python datetimes is the slowest part of the driver.
-        return {**base, "key": v["transfer_id"], "from_account": v["from_account"], "to_account": v["to_account"],
+        # million Python datetimes is the slowest part of the driver. A cash row has no
+        # counterparty: it is stored on the debtor's own account as a self-loop, so no
+        # counterparty (or shared "cash") node is ever created (docs/graph-model.md).
+        own = v["from_account"] or v["to_account"]
+        return {**base, "key": v["transfer_id"], "from_account": v["from_account"] or own,
+                "to_account": v["to_account"] or own,
                 "from_name": v.get("from_name"), "to_name": v.get("to_name"),
                 "at": v["at"].isoformat(), "on": v["on"].isoformat(), "props": _props(v, {
                     "amount": "amount_fen", "currency": "currency", "at_has_time": "at_has_time",
-                    "channel": "channel", "memo": "memo", "from_name": "from_name", "to_name": "to_name"}, x)}
+                    "channel": "channel", "memo": "memo", "from_name": "from_name", "to_name": "to_name",
+                    "kind": "kind", "merchant": "merchant"}, x)}
     if t == "assets":
         return {**base, "key": v["asset_id"], "owner_id": v["owner_id"], "props": _props(v, {
             "kind": "kind", "owner_id": "owner_id", "acquired_on": "acquired_on", "description": "description",
@@ -156,6 +161,17 @@ def _payload(row: Row) -> dict[str, Any]:
             "amount_due": "amount_due_fen", "amount_paid": "amount_paid_fen", "creditor": "creditor"}, x)
         props["unpaid_fen"] = v["amount_due"] - v["amount_paid"]
         return {**base, "key": v["case_no"], "debtor_id": v["debtor_id"], "props": props}
+    if t == "restrictions":
+        key = "|".join([v["subject_id"], v["kind"], v["ordered_on"].isoformat(), v["target"]])
+        return {**base, "key": key, "subject_id": v["subject_id"], "case_no": v.get("case_no"),
+                "target": v["target"], "props": _props(v, {
+                    "subject_id": "subject_id", "kind": "kind", "ordered_on": "ordered_on", "lifted_on": "lifted_on",
+                    "case_no": "case_no", "target": "target"}, x)}
+    if t == "encumbrances":
+        return {**base, "key": v["encumbrance_id"], "asset_id": v["asset_id"], "holder_id": v["holder_id"],
+                "props": _props(v, {"asset_id": "asset_id", "kind": "kind", "holder_id": "holder_id",
+                                    "registered_on": "registered_on", "amount": "amount_fen",
+                                    "released_on": "released_on"}, x)}
     raise ValueError(t)
 
 
@@ -163,9 +179,10 @@ def _payload(row: Row) -> dict[str, Any]:
 _STORED_FIELDS = {
     "accounts": ("holder_id",), "transfers": ("from_account", "to_account"), "assets": ("owner_id",),
     "asset_transfers": ("asset_id", "from_id", "to_id"), "cases": ("debtor_id",),
+    "encumbrances": ("asset_id", "holder_id"),
 }
 _PARTY_FIELDS = {"accounts": ("holder_id",), "assets": ("owner_id",), "asset_transfers": ("from_id", "to_id"),
-                 "cases": ("debtor_id",)}
+                 "cases": ("debtor_id",), "restrictions": ("subject_id",), "encumbrances": ("holder_id",)}
 _ZH = {c.name: c.zh for t in TABLES.values() for c in t.columns}
 
 
@@ -309,7 +326,8 @@ class _TableLoad:
             groups.setdefault(labels, []).append(p)
         for labels, batch in sorted(groups.items()):
             query = {"accounts": writers.q_accounts, "assets": writers.q_assets,
-                     "asset_transfers": writers.q_asset_transfers, "cases": writers.q_cases}[t](*labels)
+                     "asset_transfers": writers.q_asset_transfers, "cases": writers.q_cases,
+                     "restrictions": writers.q_restrictions, "encumbrances": writers.q_encumbrances}[t](*labels)
             self.g.write_batches(query, batch, BATCH, load_id=self.load_id)
 
 

@@ -158,6 +158,43 @@ ON CREATE SET {_prov('r')}
 """
 
 
+def q_restrictions(subject_label: str) -> str:
+    """A court measure on a debtor; linked to its case and to the frozen account / seized asset
+    when the target names a known one (else the target stays text on the node)."""
+    return f"""
+UNWIND $rows AS row
+MATCH {_party('d', subject_label, 'subject_id')}
+MERGE (r:Restriction {{restriction_id: row.key}})
+ON CREATE SET {_prov('r')}
+{_set_props('r')}
+MERGE (d)-[x:RESTRICTED_BY]->(r)
+ON CREATE SET {_prov('x')}
+WITH r, row
+OPTIONAL MATCH (c:Case {{case_no: row.case_no}})
+FOREACH (_ IN CASE WHEN c IS NULL THEN [] ELSE [1] END |
+  MERGE (r)-[y:IN_CASE]->(c) ON CREATE SET {_prov('y')})
+WITH r, row
+OPTIONAL MATCH (a:Account {{account_id: row.target}})
+OPTIONAL MATCH (s:Asset {{asset_id: row.target}})
+WITH r, row, coalesce(a, s) AS tgt
+FOREACH (_ IN CASE WHEN tgt IS NULL THEN [] ELSE [1] END |
+  MERGE (r)-[z:TARGETS]->(tgt) ON CREATE SET {_prov('z')})
+"""
+
+
+def q_encumbrances(holder_label: str) -> str:
+    """A mortgage / pledge: (Encumbrance)-[:ENCUMBERS]->(Asset), (Encumbrance)-[:HELD_BY]->(creditor)."""
+    return f"""
+UNWIND $rows AS row
+MATCH (s:Asset {{asset_id: row.asset_id}}), {_party('h', holder_label, 'holder_id')}
+MERGE (e:Encumbrance {{encumbrance_id: row.key}})
+ON CREATE SET {_prov('e')}
+{_set_props('e')}
+MERGE (e)-[x:ENCUMBERS]->(s) ON CREATE SET {_prov('x')}
+MERGE (e)-[y:HELD_BY]->(h) ON CREATE SET {_prov('y')}
+"""
+
+
 # -- look-ups for validation --------------------------------------------------------
 Q_PARTY_KINDS = """
 UNWIND $ids AS id
@@ -169,6 +206,7 @@ Q_EXISTS = {
     "company": "UNWIND $ids AS id RETURN id, EXISTS { MATCH (:Company {company_id: id}) } AS found",
     "account": "UNWIND $ids AS id RETURN id, EXISTS { MATCH (:Account {account_id: id}) } AS found",
     "asset": "UNWIND $ids AS id RETURN id, EXISTS { MATCH (:Asset {asset_id: id}) } AS found",
+    "case": "UNWIND $ids AS id RETURN id, EXISTS { MATCH (:Case {case_no: id}) } AS found",
 }
 #: What an earlier load stored under a key, to refuse a row that contradicts it.
 Q_STORED = {
@@ -187,6 +225,8 @@ Q_STORED = {
                                  x.load_id AS load_id""",
     "cases": """UNWIND $keys AS k MATCH (c:Case {case_no: k})
                 RETURN k, c.debtor_id AS debtor_id, c.load_id AS load_id""",
+    "encumbrances": """UNWIND $keys AS k MATCH (e:Encumbrance {encumbrance_id: k})
+                       RETURN k, e.asset_id AS asset_id, e.holder_id AS holder_id, e.load_id AS load_id""",
 }
 
 

@@ -26,7 +26,13 @@ TABLES: dict[str, dict[str, tuple[str, str]]] = {
     },
     "stage": {
         "before_judgment": ("判决生效前", "before judgment"), "after_judgment": ("判决生效后", "after judgment"),
-        "in_enforcement": ("执行中", "in enforcement"),
+        "in_enforcement": ("执行中", "in enforcement"), "before_litigation": ("诉讼开始前", "before litigation"),
+    },
+    "measure": {  # restrictions, encumbrances and cash rows of contract v1.1
+        "consumption_ban": ("限制高消费", "consumption ban"), "dishonest_list": ("失信被执行人", "dishonest-debtor list"),
+        "account_freeze": ("账户冻结", "account freeze"), "asset_seizure": ("查封扣押", "asset seizure"),
+        "mortgage": ("抵押", "mortgage"), "pledge": ("质押", "pledge"),
+        "cash_withdrawal": ("取现", "cash withdrawal"), "cash_deposit": ("存现", "cash deposit"),
     },
     "asset_kind": {
         "real_estate": ("不动产", "real estate"), "vehicle": ("车辆", "vehicle"), "equity": ("股权", "equity"),

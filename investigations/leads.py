@@ -11,6 +11,12 @@ from ingest.parse import format_fen
 #: relation, number of distinct patterns (saturating at PATTERNS_FULL).
 W_SHARE, W_CLOSENESS, W_PATTERNS = 50, 30, 20
 PATTERNS_FULL = 3
+#: A lead of stage before_litigation (an act within the lookback before litigation start, spec v2)
+#: keeps this fraction of the score the same act would get after litigation start.
+BEFORE_LITIGATION_FACTOR = 0.5
+#: Evidence lists of a lead: the spec's four, then the v2 additions (present only when used).
+EVIDENCE_KEYS = ("transfer_ids", "asset_transfer_ids", "account_ids", "balance_rows")
+EXTRA_EVIDENCE_KEYS = ("encumbrance_ids", "restriction_ids")
 
 
 def iso(value: Any) -> str | None:
@@ -23,7 +29,11 @@ def iso(value: Any) -> str | None:
 
 
 def stage(case: dict, day: dt.date) -> str:
-    """The case's stage on `day`: before_judgment, after_judgment or in_enforcement."""
+    """The case's stage on `day`: before_litigation (v2: an act before litigation start, only
+    patterns with a lookback produce it), before_judgment, after_judgment or in_enforcement."""
+    start = case.get("litigation_start")
+    if start is not None and day < start:
+        return "before_litigation"
     enf = case.get("enforcement_filed_on")
     eff = case.get("effective_on")
     if enf is not None and day >= enf:
@@ -36,7 +46,7 @@ def stage(case: dict, day: dt.date) -> str:
 def evidence_ids(evidence: dict) -> list[str]:
     """Every evidence id of a lead, prefixed by its kind, sorted (the input of the lead id)."""
     out = []
-    for key in ("transfer_ids", "asset_transfer_ids", "account_ids", "balance_rows"):
+    for key in EVIDENCE_KEYS + EXTRA_EVIDENCE_KEYS:
         out.extend(f"{key}:{v}" for v in evidence.get(key, []))
     return sorted(out)
 
@@ -47,12 +57,16 @@ def lead_id(pattern: str, subject_id: str, case_no: str | None, evidence: dict) 
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
-def score(amount_fen: int, unpaid_fen: int, closeness: float, n_patterns: int) -> int:
+def score(amount_fen: int, unpaid_fen: int, closeness: float, n_patterns: int, stage: str | None = None) -> int:
     """0-100: W_SHARE x share of unpaid moved (capped at 1) + W_CLOSENESS x closeness
-    + W_PATTERNS x min(1, patterns / PATTERNS_FULL)."""
+    + W_PATTERNS x min(1, patterns / PATTERNS_FULL); times BEFORE_LITIGATION_FACTOR for a
+    before_litigation lead."""
     share = 1.0 if unpaid_fen <= 0 else min(1.0, max(0, amount_fen) / unpaid_fen)
     pats = min(1.0, n_patterns / PATTERNS_FULL)
-    return int(round(W_SHARE * share + W_CLOSENESS * max(0.0, min(1.0, closeness)) + W_PATTERNS * pats))
+    value = W_SHARE * share + W_CLOSENESS * max(0.0, min(1.0, closeness)) + W_PATTERNS * pats
+    if stage == "before_litigation":
+        value *= BEFORE_LITIGATION_FACTOR
+    return int(round(value))
 
 
 def yuan(fen: int) -> str:

@@ -17,9 +17,11 @@ from typing import Any, Callable
 from graph import Graph
 from graph.traversal import transfer_subgraph
 
+from .baseline import Baselines, load_baselines, month_key
 from .leads import yuan
 from . import labels
 from .related import DEFAULT_MIN_SHARE_PCT, UNRELATED_CLOSENESS, Relatedness, Tie, relation_fields
+from .measures import KIND_ZH, in_force
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,12 @@ class Context:
         return Relatedness(self.graph, debtor_ids, float(self.params.get("min_share_pct", DEFAULT_MIN_SHARE_PCT)),
                            timeout=self.timeout)
 
+    def baselines(self, rows: list[dict]) -> Baselines:
+        """Baseline payees of the cases in `rows` (pattern params baseline_days / baseline_min_months)."""
+        cases = {r["case"]["case_no"]: r["case"] for r in rows}
+        return load_baselines(self.graph, cases.values(), int(self.params["baseline_days"]),
+                              int(self.params["baseline_min_months"]), timeout=self.timeout)
+
 
 def _subject(row: dict) -> dict:
     return {"subject_id": row["subject_id"], "subject_kind": row["subject_kind"],
@@ -69,7 +77,36 @@ def _transfer_doc(r: dict) -> dict:
 
 
 # -- totals to a related party ------------------------------------------------------------
-def _grouped_to_party(ctx: Context, rows: list[dict], want: str) -> list[dict]:
+def _over_baseline(items: list[tuple[dict, Tie]], threshold: int) -> tuple[list[tuple[dict, Tie]], list[dict], int]:
+    """Per calendar month, the money beyond `threshold`: the month's transfers (each with the part
+    of the excess it carries, the latest transfers first: the money beyond the usual is the last
+    paid), the per-month figures and the total excess."""
+    months: dict[int, list[tuple[dict, Tie]]] = defaultdict(list)
+    for r, tie in items:
+        months[month_key(r["on"])].append((r, tie))
+    kept: list[tuple[dict, Tie]] = []
+    per_month = []
+    total_excess = 0
+    for ym in sorted(months):
+        its = months[ym]
+        paid = sum(r["amount_fen"] for r, _ in its)
+        excess = paid - threshold
+        if excess <= 0:
+            continue
+        total_excess += excess
+        per_month.append({"month": f"{ym // 100:04d}-{ym % 100:02d}", "paid_fen": paid, "excess_fen": excess})
+        left = excess
+        counted: dict[str, int] = {}
+        for r, _ in sorted(its, key=lambda x: (x[0]["at"], x[0]["transfer_id"]), reverse=True):
+            c = min(left, r["amount_fen"])
+            counted[r["transfer_id"]] = c
+            left -= c
+        for r, tie in its:
+            kept.append((dict(r, counted_fen=counted[r["transfer_id"]]), tie))
+    return kept, per_month, total_excess
+
+
+def _grouped_to_party(ctx: Context, rows: list[dict], want: str, bl: Baselines | None = None) -> list[dict]:
     rel = ctx.relatedness(sorted({r["subject_id"] for r in rows}))
     groups: dict[tuple, list[tuple[dict, Tie]]] = defaultdict(list)
     for r in rows:
@@ -78,8 +115,17 @@ def _grouped_to_party(ctx: Context, rows: list[dict], want: str) -> list[dict]:
             continue
         groups[(r["subject_id"], r["case"]["case_no"], r["holder_id"])].append((r, tie))
     hits = []
-    for (_sid, _case_no, holder), items in groups.items():
-        total = sum(r["amount_fen"] for r, _ in items)
+    factor = ctx.params.get("baseline_factor")
+    for (_sid, case_no, holder), items in groups.items():
+        base = bl.get(case_no, holder) if bl is not None else None
+        extra: dict[str, Any] = {}
+        if base is not None:
+            items, per_month, total = _over_baseline(items, base.threshold_fen(factor))
+            if not items:
+                continue
+            extra = {"baseline": base.as_dict(factor), "excess_months": per_month}
+        else:
+            total = sum(r["amount_fen"] for r, _ in items)
         if total < ctx.query["min_total_fen"]:
             continue
         first = items[0][0]
@@ -91,24 +137,40 @@ def _grouped_to_party(ctx: Context, rows: list[dict], want: str) -> list[dict]:
               "balance_rows": []}
         what_en = "related person" if want == "related_person" else "tied company"
         what_zh = "关系人" if want == "related_person" else "关联企业"
+        en = (f"After litigation start ({first['case']['litigation_start']}), {len(items)} transfer(s) "
+              f"totalling {yuan(total)} yuan went from the debtor's accounts to {name} ({holder}), "
+              f"a {what_en}: {tie.description_en}.")
+        zh = (f"诉讼开始（{first['case']['litigation_start']}）后，被执行人账户向{what_zh}{name}（{holder}，"
+              f"{tie.description_zh}）转款{len(items)}笔，合计{yuan(total)}元。")
+        if base is not None:
+            paid = sum(r["amount_fen"] for r, _ in items)
+            en = (f"After litigation start ({first['case']['litigation_start']}), the debtor paid {name} ({holder}, "
+                  f"a {what_en}: {tie.description_en}) {yuan(paid)} yuan in {len(extra['excess_months'])} month(s) "
+                  f"above the usual. Baseline: paid in {len(base.months)} months of the {ctx.params['baseline_days']} "
+                  f"days before litigation start, median {yuan(base.median_fen)} yuan a month; only what went beyond "
+                  f"{factor} x that ({yuan(base.threshold_fen(factor))} yuan) a month counts: {yuan(total)} yuan.")
+            zh = (f"诉讼开始（{first['case']['litigation_start']}）后，被执行人向{what_zh}{name}（{holder}，"
+                  f"{tie.description_zh}）在{len(extra['excess_months'])}个月内转款{yuan(paid)}元，超出以往水平。"
+                  f"基线：诉讼开始前{ctx.params['baseline_days']}天内有{len(base.months)}个月向其付款，月中位数"
+                  f"{yuan(base.median_fen)}元；每月仅超过其{factor}倍（{yuan(base.threshold_fen(factor))}元）的部分计入，"
+                  f"合计{yuan(total)}元。")
         hits.append({
             **_subject(first), "case": first["case"], "amount_fen": total,
             "counterparties": [holder], "counterparty_names": [name],
             "first_at": items[0][0]["at"], "last_at": items[-1][0]["at"],
             "first_on": items[0][0]["on"], "evidence": ev, **_rel_fields(tie),
-            "transfers": [_transfer_doc(r) for r, _ in items],
-            "explanation_en": (f"After litigation start ({first['case']['litigation_start']}), {len(items)} transfer(s) "
-                               f"totalling {yuan(total)} yuan went from the debtor's accounts to {name} ({holder}), "
-                               f"a {what_en}: {tie.description_en}."),
-            "explanation_zh": (f"诉讼开始（{first['case']['litigation_start']}）后，被执行人账户向{what_zh}{name}（{holder}，"
-                               f"{tie.description_zh}）转款{len(items)}笔，合计{yuan(total)}元。"),
+            "transfers": [dict(_transfer_doc(r), **({"counted_fen": r["counted_fen"]} if "counted_fen" in r else {}))
+                          for r, _ in items],
+            **extra,
+            "explanation_en": en, "explanation_zh": zh,
         })
     return hits
 
 
 def post_filing_transfer_to_related(ctx: Context, rows: list[dict]) -> list[dict]:
-    """Keep transfers whose recipient is a related person at the transfer date; total per recipient."""
-    return _grouped_to_party(ctx, rows, "related_person")
+    """Keep transfers whose recipient is a related person at the transfer date; total per recipient;
+    for a baseline payee only the monthly excess over baseline_factor x its baseline (spec v2)."""
+    return _grouped_to_party(ctx, rows, "related_person", ctx.baselines(rows))
 
 
 def shell_company_transfer(ctx: Context, rows: list[dict]) -> list[dict]:
@@ -122,15 +184,21 @@ def fan_out_dispersal(ctx: Context, rows: list[dict]) -> list[dict]:
     and case; the best window (most qualifying recipients, then most money) is a hit, its
     transfers are taken out, and the search repeats for further bursts."""
     rel = ctx.relatedness(sorted({r["subject_id"] for r in rows}))
+    bl = ctx.baselines(rows)
     W = ctx.params["window_days"]
     min_n = ctx.params["min_recipients"]
     min_each = ctx.query["min_each_fen"]
     per_case: dict[tuple, list[dict]] = defaultdict(list)
+    skipped: dict[tuple, dict[str, Any]] = defaultdict(dict)
     for r in rows:
         tie = rel.tie(r["subject_id"], r["holder_id"], r["on"])
         if tie is not None and tie.kind == "related_person":
             continue
         r = dict(r, _key=r["holder_id"] or f"account:{r['to_account']}")
+        base = bl.get(r["case"]["case_no"], r["_key"])
+        if base is not None:  # a recipient paid regularly before litigation (payroll, rent): spec v2
+            skipped[(r["subject_id"], r["case"]["case_no"])][r["_key"]] = base
+            continue
         per_case[(r["subject_id"], r["case"]["case_no"])].append(r)
     hits = []
     for (_sid, _cno), items in per_case.items():
@@ -169,11 +237,16 @@ def fan_out_dispersal(ctx: Context, rows: list[dict]) -> list[dict]:
                 "relation_zh": "关系人以外的收款人", "closeness": UNRELATED_CLOSENESS,
                 "window_start": start, "window_end": start + dt.timedelta(days=W - 1), "recipients": n,
                 "transfers": [_transfer_doc(r) for r in chosen],
+                "baseline_payees_excluded": [b.as_dict() for _k, b in sorted(skipped[(_sid, _cno)].items())],
                 "explanation_en": (f"Within {W} days from {start}, after litigation start ({first['case']['litigation_start']}), "
                                    f"the debtor paid {n} distinct recipients other than related persons at least "
-                                   f"{yuan(min_each)} yuan each, {yuan(total)} yuan in all ({len(chosen)} transfers)."),
+                                   f"{yuan(min_each)} yuan each, {yuan(total)} yuan in all ({len(chosen)} transfers)."
+                                   + (f" {len(skipped[(_sid, _cno)])} recipient(s) paid regularly before litigation "
+                                      f"start (baseline payees) were not counted." if skipped[(_sid, _cno)] else "")),
                 "explanation_zh": (f"诉讼开始（{first['case']['litigation_start']}）后，自{start}起{W}天内，被执行人向{n}个关系人以外的"
-                                   f"收款人各转款不少于{yuan(min_each)}元，合计{yuan(total)}元（{len(chosen)}笔）。"),
+                                   f"收款人各转款不少于{yuan(min_each)}元，合计{yuan(total)}元（{len(chosen)}笔）。"
+                                   + (f"诉讼开始前经常付款的{len(skipped[(_sid, _cno)])}个收款人（基线收款人）未计入。"
+                                      if skipped[(_sid, _cno)] else "")),
             })
             used = {r["transfer_id"] for r in chosen}
             remaining = [r for r in remaining if r["transfer_id"] not in used]
@@ -555,3 +628,303 @@ POST: dict[str, Callable[[Context, list[dict]], list[dict]]] = {
     "round_trip": round_trip,
     "small_fine_capacity": small_fine_capacity,
 }
+
+
+# -- patterns from convicted cases (spec v2) ----------------------------------------------
+def _restriction_doc(r: dict) -> dict:
+    return {k: r.get(k) for k in ("restriction_id", "kind", "ordered_on", "lifted_on", "case_no", "target")}
+
+
+def cash_withdrawal_after_litigation(ctx: Context, rows: list[dict]) -> list[dict]:
+    """Per debtor and case: the best window of window_days (most cash) reaching min_total is a hit,
+    its withdrawals are taken out and the search repeats; withdrawals of at least min_single made
+    while a freeze or seizure was in force and not in a window hit form one more hit."""
+    W = ctx.params["window_days"]
+    min_total, min_single = ctx.query["min_total_fen"], ctx.query["min_single_fen"]
+    per_case: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        per_case[(r["subject_id"], r["case"]["case_no"])].append(r)
+    hits = []
+    for _key, items in per_case.items():
+        items.sort(key=lambda r: (r["on"], r["at"], r["transfer_id"]))
+        restr = items[0]["restrictions"]
+        for r in items:
+            r["_force"] = [x for x in restr if in_force(x, r["on"])]
+        groups: list[tuple[str, list[dict]]] = []
+        remaining = items
+        while True:
+            best = None
+            for start in sorted({r["on"] for r in remaining}):
+                win = [r for r in remaining if start <= r["on"] <= start + dt.timedelta(days=W - 1)]
+                tot = sum(r["amount_fen"] for r in win)
+                if tot >= min_total and (best is None or tot > best[0]):
+                    best = (tot, win)
+            if best is None:
+                break
+            groups.append(("window", best[1]))
+            used = {r["transfer_id"] for r in best[1]}
+            remaining = [r for r in remaining if r["transfer_id"] not in used]
+        forced = [r for r in remaining if r["amount_fen"] >= min_single and r["_force"]]
+        if forced:
+            groups.append(("in_force", forced))
+        for rule, chosen in groups:
+            first = chosen[0]
+            case = first["case"]
+            total = sum(r["amount_fen"] for r in chosen)
+            under = {x["restriction_id"]: x for r in chosen for x in r["_force"]}
+            n_under = sum(1 for r in chosen if r["_force"] and r["amount_fen"] >= min_single)
+            days = sorted({r["on"] for r in chosen})
+            force_en = "; ".join(f"{x['kind']} ordered {x['ordered_on']}" + (f" on {x['target']}" if x.get("target") else "")
+                                 for x in under.values())
+            force_zh = "；".join(f"{x['ordered_on']}{KIND_ZH.get(x['kind'], x['kind'])}"
+                                 + (f"（{x['target']}）" if x.get("target") else "") for x in under.values())
+            en = (f"After litigation start ({case['litigation_start']}), the debtor withdrew {yuan(total)} yuan in cash "
+                  f"in {len(chosen)} withdrawal(s) between {days[0]} and {days[-1]}"
+                  + (f", within {W} days (at least {yuan(min_total)} yuan)" if rule == "window" else "")
+                  + (f"; {n_under} of at least {yuan(min_single)} yuan while in force: {force_en}" if n_under else "")
+                  + ".")
+            zh = (f"诉讼开始（{case['litigation_start']}）后，被执行人于{days[0]}至{days[-1]}取现{len(chosen)}笔，"
+                  f"合计{yuan(total)}元" + (f"（{W}天内不少于{yuan(min_total)}元）" if rule == "window" else "")
+                  + (f"；其中{n_under}笔不少于{yuan(min_single)}元发生在{force_zh}有效期间" if n_under else "") + "。")
+            hits.append({
+                **_subject(first), "case": case, "amount_fen": total, "counterparties": [], "counterparty_names": [],
+                "first_at": chosen[0]["at"], "last_at": chosen[-1]["at"], "first_on": chosen[0]["on"],
+                "evidence": {"transfer_ids": [r["transfer_id"] for r in chosen], "asset_transfer_ids": [],
+                             "account_ids": sorted({r["from_account"] for r in chosen}), "balance_rows": []},
+                "relation": "cash", "relation_en": "cash (no counterparty)", "relation_zh": "现金（无交易对手）",
+                "closeness": 0.8 if under else 0.6, "rule": rule,
+                "restrictions_in_force": [_restriction_doc(x) for x in under.values()],
+                "transfers": [dict(_transfer_doc(r), kind="cash_withdrawal", under_restriction=bool(r["_force"]))
+                              for r in chosen],
+                "explanation_en": en, "explanation_zh": zh,
+            })
+    return hits
+
+
+def income_redirection(ctx: Context, rows: list[dict]) -> list[dict]:
+    """A regular payer's money after litigation start (or after a freeze of a usual account) that
+    went to a related person's account, to a debtor account opened after litigation start, or to
+    another debtor account while a usual account was frozen; total per case and payer."""
+    rel = ctx.relatedness(sorted({r["subject_id"] for r in rows}))
+    hits = []
+    for r in rows:
+        case = r["case"]
+        start = case["litigation_start"]
+        usual = set(r["usual"])
+        freezes = [f for f in r["freezes"] if f.get("target") in usual]
+        chosen = []
+        for t in sorted(r["moved"], key=lambda t: (t["on"], t["at"], t["transfer_id"])):
+            if t["paid_before"]:
+                continue  # the payer already paid that account before litigation (e.g. the spouse's own salary)
+            why = None
+            if t["own"]:
+                if t.get("opened_on") is not None and t["opened_on"] >= start:
+                    why = ("new_account", "a debtor account opened after litigation start",
+                           f"诉讼开始后新开的被执行人账户")
+                else:
+                    frozen = [f for f in freezes if in_force(f, t["on"])]
+                    if frozen:
+                        why = ("unfrozen_account", f"another debtor account while {frozen[0]['target']} was frozen "
+                               f"(ordered {frozen[0]['ordered_on']})",
+                               f"原账户{frozen[0]['target']}冻结（{frozen[0]['ordered_on']}）期间的被执行人其他账户")
+            else:
+                tie = rel.tie(r["subject_id"], t["holder_id"], t["on"])
+                if tie is not None and tie.kind == "related_person":
+                    why = ("related_person", f"{t['holder_name'] or t['holder_id']} ({t['holder_id']}, "
+                           f"{tie.description_en})",
+                           f"关系人{t['holder_name'] or t['holder_id']}（{t['holder_id']}，{tie.description_zh}）")
+            if why:
+                chosen.append((t, why))
+        total = sum(t["amount_fen"] for t, _ in chosen)
+        if not chosen or total < ctx.query["min_total_fen"]:
+            continue
+        payer_name = r["payer_name"] or r["payer"]
+        to_en = sorted({w[1] for _, w in chosen})
+        to_zh = sorted({w[2] for _, w in chosen})
+        kinds = sorted({w[0] for _, w in chosen})
+        months = sorted(r["months"])
+        closeness = 1.0 if "related_person" in kinds else 0.8
+        cps = [r["payer"]] + sorted({t["holder_id"] for t, w in chosen if w[0] == "related_person"})
+        hits.append({
+            **_subject(r), "case": case, "amount_fen": total,
+            "counterparties": cps, "counterparty_names": [payer_name] + cps[1:],
+            "first_at": chosen[0][0]["at"], "last_at": chosen[-1][0]["at"], "first_on": chosen[0][0]["on"],
+            "evidence": {"transfer_ids": [t["transfer_id"] for t, _ in chosen], "asset_transfer_ids": [],
+                         "account_ids": sorted({t["from_account"] for t, _ in chosen} | {t["to_account"] for t, _ in chosen}
+                                               | usual), "balance_rows": []},
+            "relation": kinds[0], "relation_en": "; ".join(to_en), "relation_zh": "；".join(to_zh),
+            "closeness": closeness, "redirect_kinds": kinds, "payer": r["payer"], "payer_name": payer_name,
+            "usual_accounts": sorted(usual),
+            "baseline": {"payee": r["payer"], "months": [f"{m // 100:04d}-{m % 100:02d}" for m in months],
+                         "paid_fen": r["base_fen"], "window_days": ctx.params["baseline_days"],
+                         "usual_accounts": sorted(usual)},
+            "freezes": [_restriction_doc(dict(f, kind="account_freeze")) for f in freezes],
+            "transfers": [dict(_transfer_doc(t), redirect=w[0]) for t, w in chosen],
+            "explanation_en": (f"{payer_name} ({r['payer']}) paid the debtor's account(s) {', '.join(sorted(usual))} in "
+                               f"{len(months)} months of the {ctx.params['baseline_days']} days before litigation start "
+                               f"({start}); afterwards {len(chosen)} payment(s) of {yuan(total)} yuan went instead to "
+                               + "; ".join(to_en) + "."),
+            "explanation_zh": (f"{payer_name}（{r['payer']}）在诉讼开始（{start}）前{ctx.params['baseline_days']}天内有"
+                               f"{len(months)}个月向被执行人账户{'、'.join(sorted(usual))}付款；诉讼开始后改向"
+                               + "；".join(to_zh) + f"付款{len(chosen)}笔，合计{yuan(total)}元。"),
+        })
+    return hits
+
+
+#: The configured keyword lists of restricted_consumption (investigations/patterns/restricted_consumption.json).
+RESTRICTED_KEYWORDS_FILE = "restricted_consumption.json"
+
+
+def restricted_categories(path: str | None = None) -> dict[str, dict]:
+    """The restricted categories with their zh/en names and keywords: the file named by the
+    environment variable RESTRICTED_CONSUMPTION_KEYWORDS, else the one next to the pattern."""
+    import json
+    import os
+    from pathlib import Path
+
+    from .patterns import HERE
+    p = Path(path or os.environ.get("RESTRICTED_CONSUMPTION_KEYWORDS") or HERE / RESTRICTED_KEYWORDS_FILE)
+    data = json.loads(p.read_text(encoding="utf-8"))
+    return data["categories"]
+
+
+def classify_merchant(texts: list[str | None], categories: dict[str, dict]) -> tuple[str, str] | None:
+    """(category, matched keyword) for the first category whose keyword occurs in any text
+    (case-insensitive), checking exclusions first; None when none matches."""
+    hay = " ".join(t for t in texts if t).lower()
+    if not hay:
+        return None
+    for cat, spec in categories.items():
+        if any(x.lower() in hay for x in spec.get("exclude", [])):
+            continue
+        for kw in spec["keywords"]:
+            if kw.lower() in hay:
+                return cat, kw
+    return None
+
+
+def restricted_consumption(ctx: Context, rows: list[dict]) -> list[dict]:
+    """Payments under a consumption ban whose merchant / payee name / memo falls in a restricted
+    category; one hit per debtor, case and ban with at least min_total in all."""
+    cats = restricted_categories()
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    seen: set[tuple] = set()
+    for r in rows:
+        key = (r["subject_id"], r["case"]["case_no"], r["ban"]["restriction_id"])
+        if (key, r["transfer_id"]) in seen:
+            continue
+        seen.add((key, r["transfer_id"]))
+        m = classify_merchant([r["merchant"], r["to_name"], r["holder_name"], *r["stmt_names"], r["memo"]], cats)
+        if m is None:
+            continue
+        groups[key].append(dict(r, category=m[0], keyword=m[1]))
+    hits = []
+    for _key, items in groups.items():
+        total = sum(r["amount_fen"] for r in items)
+        if total < ctx.query["min_total_fen"] or not items:
+            continue
+        first = items[0]
+        ban, case = first["ban"], first["case"]
+        by_cat: dict[str, int] = defaultdict(int)
+        for r in items:
+            by_cat[r["category"]] += r["amount_fen"]
+        names = []
+        for r in items:
+            n = r["merchant"] or r["holder_name"] or r["to_name"] or r["to_account"]
+            if n not in names:
+                names.append(n)
+        lifted_en = f", lifted {ban['lifted_on']}" if ban.get("lifted_on") else ", still in force"
+        lifted_zh = f"，{ban['lifted_on']}解除" if ban.get("lifted_on") else "，至今有效"
+        via_rep = any(r["payer_role"] == "legal_rep" for r in items)
+        hits.append({
+            **_subject(first), "case": case, "amount_fen": total,
+            "counterparties": sorted({r["holder_id"] or r["to_account"] for r in items}),
+            "counterparty_names": names,
+            "first_at": items[0]["at"], "last_at": items[-1]["at"], "first_on": items[0]["on"],
+            "evidence": {"transfer_ids": [r["transfer_id"] for r in items], "asset_transfer_ids": [],
+                         "account_ids": sorted({r["from_account"] for r in items} | {r["to_account"] for r in items}),
+                         "balance_rows": []},
+            "relation": "merchant", "relation_en": "restricted merchants", "relation_zh": "限制消费类商户",
+            "closeness": 0.9, "ban": _restriction_doc(dict(ban, kind="consumption_ban")),
+            "categories": dict(by_cat), "via_legal_rep": via_rep,
+            "transfers": [dict(_transfer_doc(r), category=r["category"], keyword=r["keyword"], merchant=r["merchant"],
+                               payer_role=r["payer_role"]) for r in items],
+            "explanation_en": (f"Under a consumption ban ordered {ban['ordered_on']}{lifted_en}, "
+                               + ("the debtor and its legal representative" if via_rep else "the debtor")
+                               + f" made {len(items)} payment(s) of {yuan(total)} yuan to restricted merchants ("
+                               + ", ".join(f"{cats[c].get('en', c)} {yuan(v)}" for c, v in sorted(by_cat.items()))
+                               + "): " + ", ".join(names[:5]) + ("..." if len(names) > 5 else "") + "."),
+            "explanation_zh": (f"限制消费令（{ban['ordered_on']}决定{lifted_zh}）有效期间，"
+                               + ("被执行人及其法定代表人" if via_rep else "被执行人")
+                               + f"向限制消费类商户付款{len(items)}笔，合计{yuan(total)}元（"
+                               + "，".join(f"{cats[c].get('zh', c)}{yuan(v)}元" for c, v in sorted(by_cat.items()))
+                               + "）：" + "、".join(names[:5]) + ("等" if len(names) > 5 else "") + "。"),
+        })
+    return hits
+
+
+def sham_encumbrance(ctx: Context, rows: list[dict]) -> list[dict]:
+    """A mortgage / pledge to a related party, or to an unrelated one for at least ratio x the
+    appraised value with no money from it within match_days; stage before_litigation (scored
+    lower by the runner) when registered before litigation start."""
+    rel = ctx.relatedness(sorted({r["subject_id"] for r in rows}))
+    ratio = Fraction(str(ctx.params["ratio"]))
+    hits = []
+    for r in rows:
+        tie = rel.tie(r["subject_id"], r["counterparty_id"], r["on"])
+        secured, appr = r["secured_fen"], r["appraised_value_fen"]
+        money = sum(t["amount_fen"] for t in r["holder_money"])
+        if tie is not None:
+            rule = "related"
+        elif (secured is not None and appr and secured >= ratio * appr and not r["holder_money"]):
+            rule = "unmatched"
+        else:
+            continue
+        case = r["case"]
+        before = r["on"] < case["litigation_start"]
+        rf = _rel_fields(tie)
+        cp = r["counterparty_name"] or r["counterparty_id"]
+        value = min(x for x in (secured, appr) if x is not None) if (secured or appr) else 0
+        kind_zh = "抵押" if r["encumbrance_kind"] == "mortgage" else "质押"
+        sec_en = f"{yuan(secured)} yuan" if secured is not None else "an unstated amount"
+        sec_zh = f"{yuan(secured)}元" if secured is not None else "金额未载明"
+        appr_en = f" (appraised at {yuan(appr)} yuan)" if appr else ""
+        appr_zh = f"（评估价值{yuan(appr)}元）" if appr else ""
+        why_en = (f"the holder is {rf['relation_en']}" if rule == "related" else
+                  f"an unrelated holder secured for at least {float(ratio):.0%} of the value, and no money from it "
+                  f"reached the debtor's accounts within {ctx.params['match_days']} days of registration")
+        why_zh = (f"权利人为{rf['relation_zh']}" if rule == "related" else
+                  f"权利人与被执行人无关联，担保金额不低于评估价值的{float(ratio):.0%}，且登记前后"
+                  f"{ctx.params['match_days']}天内无该权利人资金进入被执行人账户")
+        note_en = (f" Registered {(case['litigation_start'] - r['on']).days} days before litigation start "
+                   f"({case['litigation_start']}): stage before_litigation, scored lower; art. 313 needs more than "
+                   f"this act here (e.g. the debt already foreseeable, the mortgage used against enforcement)."
+                   if before else "")
+        note_zh = (f"登记于诉讼开始（{case['litigation_start']}）前{(case['litigation_start'] - r['on']).days}天，"
+                   f"属诉讼前阶段，评分较低：此时仅凭该行为不足以认定第313条之罪，还需其他事实（如债务已可预见、"
+                   f"以该抵押对抗执行）。" if before else "")
+        hits.append({
+            **_subject(r), "case": case, "amount_fen": value,
+            "counterparties": [r["counterparty_id"]], "counterparty_names": [cp],
+            "first_at": r["on"], "last_at": r["on"], "first_on": r["on"],
+            "evidence": {"transfer_ids": [t["transfer_id"] for t in r["holder_money"]], "asset_transfer_ids": [],
+                         "account_ids": [], "balance_rows": [], "encumbrance_ids": [r["encumbrance_id"]]},
+            **rf, "rule": rule, "encumbrance_id": r["encumbrance_id"], "encumbrance_kind": r["encumbrance_kind"],
+            "asset_id": r["asset_id"], "asset_kind": r["asset_kind"], "secured_fen": secured,
+            "appraised_value_fen": appr, "released_on": r["released_on"], "holder_money_fen": money,
+            "holder_money": r["holder_money"], "before_litigation": before,
+            "explanation_en": (f"On {r['on']} the debtor's asset {r['asset_id']}{appr_en} was "
+                               f"{'mortgaged' if r['encumbrance_kind'] == 'mortgage' else 'pledged'} to {cp} "
+                               f"({r['counterparty_id']}) for {sec_en}; {why_en}.{note_en}"),
+            "explanation_zh": (f"被执行人的财产{r['asset_id']}{appr_zh}于{r['on']}{kind_zh}给{cp}（{r['counterparty_id']}），"
+                               f"担保{sec_zh}；{why_zh}。{note_zh}"),
+        })
+    return hits
+
+
+POST.update({
+    "cash_withdrawal_after_litigation": cash_withdrawal_after_litigation,
+    "income_redirection": income_redirection,
+    "restricted_consumption": restricted_consumption,
+    "sham_encumbrance": sham_encumbrance,
+})

@@ -70,20 +70,22 @@ def shape_hit(pattern_id: str, raw: dict, n_patterns: int = 1) -> dict:
     case = raw["case"]
     ev = raw["evidence"]
     day = raw.get("first_on") or case.get("litigation_start")
+    st = L.stage(case, day)
+    evidence = {k: list(ev.get(k, [])) for k in L.EVIDENCE_KEYS}
+    evidence.update({k: list(ev[k]) for k in L.EXTRA_EVIDENCE_KEYS if ev.get(k)})
     lead = {
         "lead_id": L.lead_id(pattern_id, raw["subject_id"], case["case_no"], ev),
         "pattern": pattern_id,
         "subject_id": raw["subject_id"], "subject_kind": raw["subject_kind"], "subject_name": raw.get("subject_name"),
         "case_no": case["case_no"], "case_kind": case.get("kind"),
         "litigation_start": L.iso(case.get("litigation_start")),
-        "stage": L.stage(case, day),
+        "stage": st,
         "unpaid_fen": case.get("unpaid_fen"),
-        "score": L.score(raw["amount_fen"], case.get("unpaid_fen") or 0, raw.get("closeness", 0.3), n_patterns),
+        "score": L.score(raw["amount_fen"], case.get("unpaid_fen") or 0, raw.get("closeness", 0.3), n_patterns, st),
         "amount_fen": raw["amount_fen"],
         "counterparties": raw["counterparties"], "counterparty_names": raw["counterparty_names"],
         "first_at": L.iso(raw["first_at"]), "last_at": L.iso(raw["last_at"]),
-        "evidence": {k: list(ev.get(k, [])) for k in ("transfer_ids", "asset_transfer_ids", "account_ids",
-                                                      "balance_rows")},
+        "evidence": evidence,
         "explanation_zh": raw["explanation_zh"], "explanation_en": raw["explanation_en"],
     }
     skip = set(lead) | {"case", "evidence", "first_on"}

@@ -20,7 +20,7 @@ from .runner import run_pattern
 
 logger = logging.getLogger(__name__)
 
-TOOL_VERSION = "investigations 1.0 (detection spec v1)"
+TOOL_VERSION = "investigations 1.1 (detection spec v2)"
 
 #: The keys of a lead in the leads file, in the spec's order (pattern-specific extras go to `details`).
 LEAD_KEYS = ("lead_id", "pattern", "subject_id", "subject_kind", "case_no", "stage", "score", "amount_fen",
@@ -49,12 +49,16 @@ def _moved_items(lead: dict) -> dict[tuple[str, str], int]:
         for c in lead.get("conveyances", []):
             v = c.get("appraised_value_fen")
             out[("a", c["transfer_id"])] = v if v is not None else (c.get("price_fen") or 0)
+    elif pat == "sham_encumbrance":
+        for e in lead["evidence"].get("encumbrance_ids", []):
+            out[("e", e)] = lead["amount_fen"]
     elif pat in ("below_value_conveyance", "above_value_purchase"):
         for a in lead["evidence"]["asset_transfer_ids"]:
             out[("a", a)] = lead["amount_fen"]
     elif pat != "small_fine_capacity":
         for t in lead.get("transfers", []):
-            out[("t", t["transfer_id"])] = t["amount_fen"]
+            # a baseline payee's transfers count only with the excess they carry (spec v2)
+            out[("t", t["transfer_id"])] = t.get("counted_fen", t["amount_fen"])
     return out
 
 
@@ -101,7 +105,8 @@ def scan(graph: Graph, as_of: dt.date | None = None, params: dict | None = None,
         recoverable = min(unpaid_fen, moved_fen + capacity)
         closeness = max(x.get("closeness", 0.3) for x in ls)
         for x in ls:
-            x["score"] = L.score(x["amount_fen"], x.get("unpaid_fen") or 0, x.get("closeness", 0.3), len(pats))
+            x["score"] = L.score(x["amount_fen"], x.get("unpaid_fen") or 0, x.get("closeness", 0.3), len(pats),
+                                 x.get("stage"))
         subjects.append({
             "subject_id": sid, "subject_kind": ls[0]["subject_kind"], "subject_name": ls[0].get("subject_name"),
             "score": L.score(moved_fen + capacity, unpaid_fen, closeness, len(pats)),

@@ -15,7 +15,7 @@ if [ -z "${NEO4J_URI:-}" ]; then
 fi
 if [ ! -f "$DEMO_DIR/ground_truth.json" ]; then
   echo "generating demo data in $DEMO_DIR ($DEMO_PERSONS persons, $DEMO_TRANSFERS transfers)"
-  $PY -m synth generate "$DEMO_DIR" --seed 7 --persons "$DEMO_PERSONS" --transfers "$DEMO_TRANSFERS"
+  $PY -m synth generate "$DEMO_DIR" --seed 7 --persons "$DEMO_PERSONS" --transfers "$DEMO_TRANSFERS" --realistic
 fi
 if ! $PY -m ingest loads | grep -q "$(cd "$DEMO_DIR" && pwd)"; then
   echo "loading demo data"

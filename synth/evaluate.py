@@ -20,12 +20,14 @@ VERDICTS = ("can_pay_in_full", "can_pay_in_part")
 
 
 def _ids(item: dict) -> set[str]:
-    return set(item.get("transfer_ids") or []) | set(item.get("asset_transfer_ids") or [])
+    return (set(item.get("transfer_ids") or []) | set(item.get("asset_transfer_ids") or [])
+            | set(item.get("encumbrance_ids") or []))
 
 
 def _lead_ids(lead: dict) -> set[str]:
     ev = lead.get("evidence") or {}
-    return set(ev.get("transfer_ids") or []) | set(ev.get("asset_transfer_ids") or [])
+    return (set(ev.get("transfer_ids") or []) | set(ev.get("asset_transfer_ids") or [])
+            | set(ev.get("encumbrance_ids") or []))
 
 
 def _verdicts(lead: dict) -> set[str]:

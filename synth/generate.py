@@ -1519,11 +1519,14 @@ def _scale(persons: int) -> tuple[int, int]:
 
 
 def generate(out_dir: Path, seed: int, persons: int, transfers: int | None = None,
-             as_of: date = date(2025, 10, 31)) -> dict:
+             as_of: date = date(2025, 10, 31), realistic: bool = False) -> dict:
     """Write a contract folder with planted cases, decoys and ground_truth.json; return a summary.
 
-    Deterministic for (seed, persons, transfers, as_of). `transfers` defaults to persons * 30.
+    Deterministic for (seed, persons, transfers, as_of, realistic). `transfers` defaults to
+    persons * 30 (background rows). `realistic` adds synth.realistic's busy debtors, honest
+    decoys and the v2 patterns' cases (contract v1.1 files).
     """
+    from synth.realistic import V2_PATTERNS, add_realistic
     t0 = time.monotonic()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -1538,12 +1541,15 @@ def generate(out_dir: Path, seed: int, persons: int, transfers: int | None = Non
         probe.account(p, "bank")
     probe.busy_merchant = "X"
     _scenes(probe, k, kd)
+    if realistic:
+        add_realistic(probe, k, kd)
     need = len(probe.persons) - 40
     if persons < need + 60:
         raise ValueError(f"persons={persons} is too small: the planted cases need {need} persons plus background")
     households = _background_people(w, need)
     _build_background(w, households, persons)
     _scenes(w, k, kd)
+    layer = add_realistic(w, k, kd) if realistic else None
     written = _write_transfers(w, out_dir, total_tx)
     # planted decoy through the busy merchant: the merchant's degree must exceed max_degree
     if w.degree.get(w.busy_merchant, 0) <= 200 and total_tx >= persons * 5:
@@ -1561,17 +1567,22 @@ def generate(out_dir: Path, seed: int, persons: int, transfers: int | None = Non
         "cases": _write_table(out_dir, "cases", w.cases),
         "transfers": written["transfers"] + written["transfers_bank2"],
     }
+    if layer is not None:
+        extra = layer.write(out_dir)
+        counts["transfers"] += extra.pop("transfers_realistic")
+        counts.update(extra)
     for rec in w.planted + w.decoys:
         rec["transfer_ids"] = [t["id"] for t in rec["transfer_ids"]]
     gt = {"seed": seed, "as_of": as_of.isoformat(), "persons": persons, "transfers": counts["transfers"],
+          "realistic": realistic,
           "parameters": DEFAULT_PARAMS,
           "busy_account_degree": {w.busy_merchant: w.degree.get(w.busy_merchant, 0)},
           "planted": w.planted, "decoys": w.decoys}
     (out_dir / "ground_truth.json").write_text(json.dumps(gt, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     summary = {"out_dir": str(out_dir), "seed": seed, "as_of": as_of.isoformat(), "tables": counts,
                "files": {"transfers.csv": written["transfers"], "transfers_bank2.csv": written["transfers_bank2"]},
-               "planted": {p: sum(1 for r in w.planted if r["pattern"] == p) for p in PATTERNS},
-               "decoys": {p: sum(1 for r in w.decoys if r["pattern"] == p) for p in PATTERNS},
+               "planted": {p: sum(1 for r in w.planted if r["pattern"] == p) for p in PATTERNS + V2_PATTERNS},
+               "decoys": {p: sum(1 for r in w.decoys if r["pattern"] == p) for p in PATTERNS + V2_PATTERNS},
                "seconds": round(time.monotonic() - t0, 2)}
     logger.info("generated %s", summary)
     return summary
@@ -1586,13 +1597,15 @@ def register(subparsers: Any) -> None:
     p.add_argument("--transfers", type=int, default=None, help="default: persons * 30")
     p.add_argument("--as-of", type=date.fromisoformat, default=date(2025, 10, 31), dest="as_of",
                    help="the scan date the planted cases are built for (YYYY-MM-DD)")
+    p.add_argument("--realistic", action="store_true",
+                   help="busy debtors (payroll, rent, loans, support, bills), honest decoys and the v2 patterns")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """CLI entry: generate and print the summary as JSON."""
     try:
-        summary = generate(args.dir, args.seed, args.persons, args.transfers, args.as_of)
+        summary = generate(args.dir, args.seed, args.persons, args.transfers, args.as_of, realistic=args.realistic)
     except ValueError as e:
         print(f"error: {e}")
         return 2

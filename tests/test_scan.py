@@ -91,7 +91,7 @@ def test_cli_scan_run_trace(sham_loaded, tmp_path):
 def test_generated_recall_precision(graph, tmp_path, artifacts_dir):
     generate = pytest.importorskip("synth.generate").generate
     data = tmp_path / "gen"
-    generate(data, seed=7, persons=300)
+    generate(data, seed=7, persons=500, realistic=True)
     truth = json.loads((data / "ground_truth.json").read_text(encoding="utf-8"))
     load_dir(graph, data, rejects_dir=tmp_path / "rejects")
     leads = scan(graph, dt.date.fromisoformat(truth["as_of"]))
@@ -104,6 +104,10 @@ def test_generated_recall_precision(graph, tmp_path, artifacts_dir):
         assert r["recall"] >= 0.95, f"{pid}: recall {r['recall']}, missed {r['missed']}"
     assert rep["decoys"] > 0
     assert rep["decoys_flagged"] == [], rep["decoys_flagged"]
+    # honest busy debtors (payroll, support, salary, small cash, bank mortgage) get no lead at all
+    honest = {d["subject_id"] for d in truth["decoys"] if d.get("honest")}
+    assert len(honest) >= 10
+    assert not honest & {x["subject_id"] for x in leads["leads"]}
 
 
 def test_scan_for_one_subject_matches_the_full_scan(sham_loaded):

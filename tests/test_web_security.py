@@ -427,7 +427,7 @@ def test_rescan_runs_in_the_background_one_at_a_time(app):
 
 
 def test_path_search_budget_stops_early_and_says_so(app, monkeypatch):
-    import investigations.post as post_processors
+    import investigations.postprocessors as post_processors
     monkeypatch.setattr(post_processors, "PATH_SEARCH_STEPS", 0)
     inv = login(app, "inv")
     r = inv.get("/patterns/layered_chain", query_string={"run": "1", "as_of": "2025-10-31"})

@@ -68,7 +68,7 @@ ROLES_COMPANY = {"legal_rep": _l("legal representative"), "shareholder": _l("sha
 CASE_KINDS = {"criminal_fine": _l("criminal fine"), "confiscation": _l("confiscation"),
               "restitution": _l("restitution"), "civil_enforcement": _l("civil enforcement")}
 STAGES = {"before_judgment": _l("before judgment"), "after_judgment": _l("after judgment"),
-          "in_enforcement": _l("in enforcement")}
+          "in_enforcement": _l("in enforcement"), "before_litigation": _l("before litigation")}
 STATUSES = {"open": _l("open"), "in_progress": _l("in progress"), "referred": _l("referred"),
             "dismissed": _l("dismissed"), "recovered": _l("recovered")}
 USER_ROLES = {"investigator": _l("investigator"), "supervisor": _l("supervisor"), "admin": _l("administrator")}

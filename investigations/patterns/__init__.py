@@ -25,11 +25,12 @@ logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 
-#: The nine pattern ids of the detection spec, in the order scans run them.
+#: The thirteen pattern ids of the detection spec (v2), in the order scans run them.
 PATTERN_IDS: tuple[str, ...] = (
     "post_filing_transfer_to_related", "layered_chain", "round_trip", "fan_out_dispersal",
     "below_value_conveyance", "above_value_purchase", "sham_divorce", "shell_company_transfer",
     "small_fine_capacity",
+    "cash_withdrawal_after_litigation", "income_redirection", "restricted_consumption", "sham_encumbrance",
 )
 
 #: Parameter types: how a value given on the CLI / UI is read.
@@ -174,7 +175,7 @@ def _load_all() -> dict[str, Pattern]:
 
 
 def load_patterns() -> dict[str, Pattern]:
-    """Every saved pattern by id (the nine of the spec first, in scan order)."""
+    """Every saved pattern by id (the thirteen of the spec first, in scan order)."""
     return dict(_load_all())
 
 

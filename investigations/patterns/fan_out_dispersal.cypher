@@ -1,8 +1,8 @@
 // ---
 // {"id": "fan_out_dispersal",
 //  "title_zh": "分散转出", "title_en": "Fan-out dispersal",
-//  "description_zh": "诉讼开始后任一 window_days 天窗口内，被执行人向至少 min_recipients 个关系人以外的不同收款人（按户主计；户主不明的按账户计）转款，每人合计不少于 min_each。",
-//  "description_en": "In some window of window_days days after litigation start, the debtor pays at least min_recipients distinct recipients other than related persons (counted by holder; unknown holders by account), each receiving in total at least min_each within the window.",
+//  "description_zh": "诉讼开始后任一 window_days 天窗口内，被执行人向至少 min_recipients 个关系人以外、且非基线收款人（诉讼开始前 baseline_days 天内至少 baseline_min_months 个月有付款的收款人，如工资、房租、还贷）的不同收款人（按户主计；户主不明的按账户计）转款，每人合计不少于 min_each。",
+//  "description_en": "In some window of window_days days after litigation start, the debtor pays at least min_recipients distinct recipients other than related persons and other than baseline payees (paid in at least baseline_min_months distinct months of the baseline_days before litigation start: payroll, rent, loan repayments) (counted by holder; unknown holders by account), each receiving in total at least min_each within the window.",
 //  "legal_basis_zh": "《刑法》第313条；法释〔2024〕13号第6条",
 //  "legal_basis_en": "Criminal Law art. 313; SPC/SPP interpretation 2024 No. 13, art. 6",
 //  "post": "fan_out_dispersal",
@@ -13,7 +13,11 @@
 //   {"name": "min_recipients", "type": "int", "default": 5, "min": 2, "max": 1000, "unit": "",
 //    "description_zh": "最少收款人数", "description_en": "minimum number of distinct recipients"},
 //   {"name": "min_each", "type": "money", "default": "10000", "min": 0, "max": 10000000000, "unit": "yuan",
-//    "description_zh": "每个收款人窗口内最低合计（元）", "description_en": "minimum total per recipient in the window (yuan)"}
+//    "description_zh": "每个收款人窗口内最低合计（元）", "description_en": "minimum total per recipient in the window (yuan)"},
+//   {"name": "baseline_days", "type": "days", "default": 365, "min": 30, "max": 3660, "unit": "days",
+//    "description_zh": "基线窗口：诉讼开始前的天数", "description_en": "baseline window: days before litigation start"},
+//   {"name": "baseline_min_months", "type": "int", "default": 3, "min": 1, "max": 12, "unit": "months",
+//    "description_zh": "基线窗口内至少付款的不同月份数（达到即为基线收款人）", "description_en": "distinct months paid in the baseline window that make a recipient a baseline payee"}
 //  ]}
 // ---
 // Candidates: CNY transfers from an open-case debtor's accounts to any account not the

@@ -1,15 +1,21 @@
 // ---
 // {"id": "post_filing_transfer_to_related",
 //  "title_zh": "诉讼开始后向关系人转款", "title_en": "Transfers to related persons after litigation began",
-//  "description_zh": "诉讼开始（应诉通知送达日，未送达则立案日）当日及以后，被执行人账户向其关系人（配偶、前配偶、父母子女、兄弟姐妹、其他亲属、关联人；企业被执行人为其任职人员及其关系人）名下账户转款，按被执行人、案件、收款人合计不少于 min_total。",
-//  "description_en": "Transfers from the debtor's accounts, on or after litigation start (served_on, else filed_on), to accounts held by persons related to the debtor at the transfer date (for a company debtor: its role holders and their related persons), totalled per debtor, case and recipient; a hit when the total reaches min_total.",
+//  "description_zh": "诉讼开始（应诉通知送达日，未送达则立案日）当日及以后，被执行人账户向其关系人（配偶、前配偶、父母子女、兄弟姐妹、其他亲属、关联人；企业被执行人为其任职人员及其关系人）名下账户转款，按被执行人、案件、收款人合计不少于 min_total。对诉讼开始前 baseline_days 天内至少 baseline_min_months 个月有付款的收款人（如子女抚养费、父母赡养费），只计每月超过基线（月付款中位数）baseline_factor 倍的部分。",
+//  "description_en": "Transfers from the debtor's accounts, on or after litigation start (served_on, else filed_on), to accounts held by persons related to the debtor at the transfer date (for a company debtor: its role holders and their related persons), totalled per debtor, case and recipient; a hit when the total reaches min_total. For a baseline payee (paid in at least baseline_min_months distinct months of the baseline_days before litigation start: child support, help to parents) only what a month carries beyond baseline_factor x its baseline (the median monthly total) counts.",
 //  "legal_basis_zh": "《刑法》第313条；法释〔2024〕13号第6条（诉讼开始后隐藏、转移财产）",
 //  "legal_basis_en": "Criminal Law art. 313; SPC/SPP interpretation 2024 No. 13, art. 6 (hiding or transferring property after litigation began)",
 //  "post": "post_filing_transfer_to_related",
 //  "kind": "money",
 //  "params": [
 //   {"name": "min_total", "type": "money", "default": "10000", "min": 0, "max": 10000000000, "unit": "yuan",
-//    "description_zh": "每个收款人的最低合计金额（元）", "description_en": "minimum total per recipient (yuan)"}
+//    "description_zh": "每个收款人的最低合计金额（元）", "description_en": "minimum total per recipient (yuan)"},
+//   {"name": "baseline_days", "type": "days", "default": 365, "min": 30, "max": 3660, "unit": "days",
+//    "description_zh": "基线窗口：诉讼开始前的天数", "description_en": "baseline window: days before litigation start"},
+//   {"name": "baseline_min_months", "type": "int", "default": 3, "min": 1, "max": 12, "unit": "months",
+//    "description_zh": "基线窗口内至少付款的不同月份数（达到即为基线收款人）", "description_en": "distinct months paid in the baseline window that make a recipient a baseline payee"},
+//   {"name": "baseline_factor", "type": "ratio", "default": 1.5, "min": 1, "max": 100, "unit": "",
+//    "description_zh": "基线收款人每月超过基线该倍数的部分才计入", "description_en": "for a baseline payee only what a month carries beyond this multiple of its baseline counts"}
 //  ]}
 // ---
 // Candidates: every CNY transfer from an open-case debtor's account to an account held by

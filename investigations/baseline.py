@@ -1,0 +1,112 @@
+"""Pre-litigation baselines (detection spec v2, "Baselines"): what a debtor paid each
+recipient regularly before litigation started is the yardstick for what it pays after.
+
+For a case (debtor and litigation start) and a recipient (a person or company by holder,
+an account when the holder is unknown) the baseline window is the `baseline_days` before
+litigation start. A recipient paid in at least `baseline_min_months` distinct calendar months
+of the window is a baseline payee; its baseline is the median of those months' totals.
+After litigation start only the monthly money beyond `baseline_factor` x baseline counts.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Iterable
+
+from graph import Graph
+
+logger = logging.getLogger(__name__)
+
+#: The debtor's CNY transfers (not cash, not to its own accounts) in each case's baseline
+#: window, totalled per recipient and calendar month.
+_MONTHLY = """
+UNWIND $cases AS cno
+MATCH (d)-[:DEBTOR_IN]->(c:Case {case_no: cno})
+MATCH (d)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
+WHERE t.on >= c.litigation_start - duration({days: $baseline_days}) AND t.on < c.litigation_start
+  AND coalesce(t.currency, 'CNY') = 'CNY' AND coalesce(t.kind, 'transfer') = 'transfer'
+  AND NOT (d)-[:HOLDS]->(b)
+OPTIONAL MATCH (h)-[:HOLDS]->(b)
+WITH cno, coalesce(h.person_id, h.company_id, 'account:' + b.account_id) AS payee,
+     t.on.year * 100 + t.on.month AS ym, t.amount_fen AS fen, t.transfer_id AS tid
+RETURN cno, payee, ym, sum(fen) AS fen, count(tid) AS n
+ORDER BY cno, payee, ym
+"""
+
+
+def month_key(day: dt.date) -> int:
+    """A calendar month as yyyymm (the unit of baselines and excess)."""
+    return day.year * 100 + day.month
+
+
+def median_fen(values: list[int]) -> int:
+    """Median in whole fen (the lower-rounded mean of the two middle values for an even count)."""
+    v = sorted(values)
+    n = len(v)
+    if n == 0:
+        return 0
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) // 2
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """One recipient's baseline for one case: the months paid, their totals and the median."""
+
+    payee: str
+    window_start: dt.date
+    window_end: dt.date            # the day before litigation start
+    months: tuple[int, ...]        # yyyymm of every month with a payment
+    monthly_fen: tuple[int, ...]   # the totals of those months
+    median_fen: int
+
+    def threshold_fen(self, factor: float) -> int:
+        """What a month may carry before money counts as excess: ceil(factor x median)."""
+        f = Fraction(str(factor)) * self.median_fen
+        return -(-f.numerator // f.denominator)
+
+    def as_dict(self, factor: float | None = None) -> dict:
+        """What a lead shows: payee, window, months, median (and factor with the resulting
+        monthly threshold when the pattern counts excess)."""
+        out = {"payee": self.payee, "window_start": self.window_start.isoformat(),
+               "window_end": self.window_end.isoformat(),
+               "months": [f"{m // 100:04d}-{m % 100:02d}" for m in self.months],
+               "monthly_fen": list(self.monthly_fen), "median_fen": self.median_fen}
+        if factor is not None:
+            out.update(factor=factor, threshold_fen=self.threshold_fen(factor))
+        return out
+
+
+@dataclass
+class Baselines:
+    """Baseline payees per case_no: {case_no: {payee: Baseline}}."""
+
+    by_case: dict[str, dict[str, Baseline]] = field(default_factory=dict)
+
+    def get(self, case_no: str, payee: str | None) -> Baseline | None:
+        if payee is None:
+            return None
+        return self.by_case.get(case_no, {}).get(payee)
+
+
+def load_baselines(graph: Graph, cases: Iterable[dict], baseline_days: int, min_months: int,
+                   timeout: float = 60.0) -> Baselines:
+    """Baselines of every recipient for the given cases (dicts with case_no, litigation_start)."""
+    starts = {c["case_no"]: c["litigation_start"] for c in cases}
+    out = Baselines()
+    if not starts:
+        return out
+    monthly: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    for r in graph.read(_MONTHLY, {"cases": sorted(starts), "baseline_days": baseline_days}, timeout=timeout):
+        monthly[(r["cno"], r["payee"])].append((r["ym"], r["fen"]))
+    for (cno, payee), months in monthly.items():
+        if len(months) < min_months:
+            continue
+        start = starts[cno]
+        out.by_case.setdefault(cno, {})[payee] = Baseline(
+            payee, start - dt.timedelta(days=baseline_days), start - dt.timedelta(days=1),
+            tuple(m for m, _ in months), tuple(f for _, f in months), median_fen([f for _, f in months]))
+    logger.info("baselines: %d payees over %d cases", sum(len(v) for v in out.by_case.values()), len(starts))
+    return out
