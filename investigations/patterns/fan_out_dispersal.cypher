@@ -16,7 +16,7 @@
 //    "description_zh": "每个收款人窗口内最低合计（元）", "description_en": "minimum total per recipient in the window (yuan)"},
 //   {"name": "baseline_days", "type": "days", "default": 365, "min": 30, "max": 3660, "unit": "days",
 //    "description_zh": "基线窗口：诉讼开始前的天数", "description_en": "baseline window: days before litigation start"},
-//   {"name": "baseline_min_months", "type": "int", "default": 3, "min": 1, "max": 12, "unit": "months",
+//   {"name": "baseline_min_months", "type": "int", "default": 3, "min": 1, "max": 121, "unit": "months",
 //    "description_zh": "基线窗口内至少付款的不同月份数（达到即为基线收款人）", "description_en": "distinct months paid in the baseline window that make a recipient a baseline payee"}
 //  ]}
 // ---

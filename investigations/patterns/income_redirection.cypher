@@ -10,7 +10,7 @@
 //  "params": [
 //   {"name": "min_total", "type": "money", "default": "10000", "min": 0, "max": 10000000000, "unit": "yuan",
 //    "description_zh": "转移收入最低合计（元）", "description_en": "minimum total redirected (yuan)"},
-//   {"name": "baseline_min_months", "type": "int", "default": 3, "min": 1, "max": 12, "unit": "months",
+//   {"name": "baseline_min_months", "type": "int", "default": 3, "min": 1, "max": 121, "unit": "months",
 //    "description_zh": "基线窗口内至少付款的不同月份数", "description_en": "distinct months paid in the baseline window"},
 //   {"name": "baseline_days", "type": "days", "default": 365, "min": 30, "max": 3660, "unit": "days",
 //    "description_zh": "基线窗口：诉讼开始前的天数", "description_en": "baseline window: days before litigation start"}
