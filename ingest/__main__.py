@@ -22,7 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     ld.add_argument("--rejects", type=Path, help="folder for rejected rows (default ./rejects)")
     ld.add_argument("--summary-json", type=Path, help="write the per-table summary here")
     ld.add_argument("--no-progress", action="store_true", help="no progress bar")
-    sub.add_parser("loads", help="list the loads in the graph")
+    ls = sub.add_parser("loads", help="list the loads in the graph")
+    ls.add_argument("--status", choices=("complete", "running", "failed"), help="only loads with this status")
     ul = sub.add_parser("unload", help="remove everything one load created")
     ul.add_argument("load_id")
     try:
@@ -40,6 +41,8 @@ def _print_summary(result) -> None:
         print(f"{name:<16}{c['read']:>10}{c['loaded']:>10}{c['rejected']:>10}")
     if result.rejected:
         print(f"{result.rejected} rejected row(s) written to {result.rejects_dir}/<table>.csv")
+    for r in result.refused:
+        print(f"not loaded: {r['source']}: {r['reason']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,13 +58,15 @@ def main(argv: list[str] | None = None) -> int:
                 if args.summary_json:
                     args.summary_json.write_text(json.dumps(result.summary(), ensure_ascii=False, indent=2))
             elif args.cmd == "loads":
-                rows = list_loads(g)
+                rows = [r for r in list_loads(g) if not args.status or r["status"] == args.status]
                 if not rows:
                     print("no loads")
                 for r in rows:
                     total = {k: sum(t[k] for t in r["tables"].values()) for k in ("read", "loaded", "rejected")}
                     print(f"{r['load_id']}  {r['started_at']}  {r['status']:<9} read {total['read']}, "
                           f"loaded {total['loaded']}, rejected {total['rejected']}  {r['source_dir']}")
+                    if r.get("error"):
+                        print(f"    error: {r['error']}")
             elif args.cmd == "unload":
                 removed = unload(g, args.load_id)
                 print(f"unloaded {args.load_id}: " + (", ".join(f"{k} {v}" for k, v in removed.items()) or "nothing"))

@@ -5,6 +5,12 @@ that the driver retries, or a folder loaded twice, changes nothing. `ON CREATE` 
 the creating load and source row; a later load that changes a value marks itself in
 `updated_load_id`. Labels of a referenced party (Person or Company) are resolved
 before writing and interpolated only through the schema allow-list.
+
+Every node and relationship also keeps `prov`, one entry per (load, table) that stated
+it: `"<load_id>|<table>|<json of what that row said>"` (`$tag` is the prefix). A load
+replaces its own entry and leaves the others, so `loads.unload` can take back exactly
+one load's statements: drop its entries, delete what nobody else stated, and rebuild
+the values of what others stated too from their entries.
 """
 from __future__ import annotations
 
@@ -25,9 +31,15 @@ def _prov(var: str) -> str:
     return _PROV.format(v=var)
 
 
+def _claim(var: str, entry: str = "row.pe") -> str:
+    """Record that this load (and table) stated `var`: its `prov` entry, replacing its own older one."""
+    return (f"SET {var}.prov = [e IN coalesce({var}.prov, []) WHERE NOT e STARTS WITH $tag] + ($tag + {entry})\n")
+
+
 def _set_props(var: str) -> str:
-    """SET the row's props, marking a change made by a later load."""
+    """SET the row's props, marking a change made by a later load, and claim `var` with them."""
     return (f"WITH *, [k IN keys(row.props) WHERE {var}[k] IS NULL OR {var}[k] <> row.props[k]] AS changed_{var}\n"
+            + _claim(var, "row.pj") +
             f"SET {var} += row.props\n"
             f"FOREACH (_ IN CASE WHEN size(changed_{var}) > 0 AND {var}.load_id <> $load_id THEN [1] ELSE [] END |"
             f" SET {var}.updated_load_id = $load_id)\n")
@@ -46,7 +58,7 @@ Q_INMATES = """
 UNWIND $rows AS row
 MATCH (p:Person {person_id: row.person_id})
 SET p:Inmate
-SET p.inmate_load_id = coalesce(p.inmate_load_id, $load_id),
+""" + _claim("p", "row.pj") + """SET p.inmate_load_id = coalesce(p.inmate_load_id, $load_id),
     p.inmate_src_file = coalesce(p.inmate_src_file, row.src_file),
     p.inmate_src_row = coalesce(p.inmate_src_row, row.src_row)
 SET p += row.props
@@ -76,7 +88,7 @@ SET a.holder_known = true, a.holder_id = row.holder_id
 {_set_props('a')}
 MERGE (h)-[r:HOLDS]->(a)
 ON CREATE SET {_prov('r')}
-"""
+{_claim('r')}"""
 
 
 Q_BALANCES = """
@@ -85,7 +97,7 @@ MATCH (a:Account {account_id: row.account_id})
 MERGE (b:Balance {account_id: row.account_id, as_of: row.as_of})
 ON CREATE SET """ + _prov("b") + "\n" + _set_props("b") + """
 MERGE (a)-[r:HAS_BALANCE]->(b)
-ON CREATE SET """ + _prov("r") + "\n"
+ON CREATE SET """ + _prov("r") + "\n" + _claim("r")
 
 _NEW_ACCOUNT = ("ON CREATE SET {v}.holder_known = false, {v}.stmt_names = [], " + _PROV)
 _STMT_NAME = ("SET {v}.stmt_names = CASE WHEN row.{f} IS NULL OR row.{f} IN coalesce({v}.stmt_names, [])"
@@ -114,11 +126,11 @@ MERGE (a:Account {{account_id: row.from_account}})
 MERGE (b:Account {{account_id: row.to_account}})
 {_NEW_ACCOUNT.format(v='b')}
 WITH a, b, row
-{_STMT_NAME.format(v='a', f='from_name')}
+{_claim('a')}{_claim('b')}{_STMT_NAME.format(v='a', f='from_name')}
 {_STMT_NAME.format(v='b', f='to_name')}
 CREATE (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
 SET {_prov('t')}, t += row.props, t.at = localdatetime(row.at), t.on = date(row.on)
-"""
+{_claim('t', 'row.pj')}"""
 
 
 def q_assets(owner_label: str) -> str:
@@ -130,7 +142,7 @@ ON CREATE SET {_prov('s')}
 {_set_props('s')}
 MERGE (o)-[r:OWNS]->(s)
 ON CREATE SET {_prov('r')}, r.since = row.props.acquired_on
-"""
+{_claim('r')}"""
 
 
 def q_asset_transfers(from_label: str, to_label: str) -> str:
@@ -141,9 +153,9 @@ MERGE (x:AssetTransfer {{transfer_id: row.key}})
 ON CREATE SET {_prov('x')}
 {_set_props('x')}
 MERGE (f)-[r1:CONVEYED]->(x) ON CREATE SET {_prov('r1')}
-MERGE (x)-[r2:CONVEYED_TO]->(t) ON CREATE SET {_prov('r2')}
-MERGE (x)-[r3:OF_ASSET]->(s) ON CREATE SET {_prov('r3')}
-"""
+{_claim('r1')}MERGE (x)-[r2:CONVEYED_TO]->(t) ON CREATE SET {_prov('r2')}
+{_claim('r2')}MERGE (x)-[r3:OF_ASSET]->(s) ON CREATE SET {_prov('r3')}
+{_claim('r3')}"""
 
 
 def q_cases(debtor_label: str) -> str:
@@ -155,7 +167,7 @@ ON CREATE SET {_prov('c')}
 {_set_props('c')}
 MERGE (d)-[r:DEBTOR_IN]->(c)
 ON CREATE SET {_prov('r')}
-"""
+{_claim('r')}"""
 
 
 # -- look-ups for validation --------------------------------------------------------
