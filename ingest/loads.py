@@ -128,6 +128,8 @@ def rebuild(kind: str, props: dict[str, Any], remaining: list[str],
         if holders:
             out["holder_id"] = holders[-1][1]["holder_id"]
             out["holder_load_id"] = holders[0][0]
+        if not any(t == "transfers" for _, t, _ in rest):  # no statement names it any more
+            out.pop("stmt_names", None)
     out["prov"] = remaining
     return out, bool(side)
 

@@ -109,8 +109,10 @@ _STMT_NAME = ("SET {v}.stmt_names = CASE WHEN row.{f} IS NULL OR row.{f} IN coal
 # thousands of payments) for each row. The loader passes each key once per batch.
 Q_TRANSFERS_UPDATE = f"""
 UNWIND $rows AS row
-MATCH ()-[t:TRANSFER {{transfer_id: row.key}}]->()
+MATCH (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
 USING INDEX t:TRANSFER(transfer_id)
+{_claim('a')}{_claim('b')}{_STMT_NAME.format(v='a', f='from_name')}
+{_STMT_NAME.format(v='b', f='to_name')}
 WITH t, row, localdatetime(row.at) AS at, date(row.on) AS on
 FOREACH (_ IN CASE WHEN t.at <> at AND t.load_id <> $load_id THEN [1] ELSE [] END | SET t.updated_load_id = $load_id)
 SET t.at = at, t.on = on
