@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 _NON_CNY = """
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
-WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of
+WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
 WITH d, min(c.litigation_start) AS start
 MATCH (d)-[:HOLDS]->(:Account)-[t:TRANSFER]->(b:Account)
 WHERE t.on >= start AND t.on <= $as_of AND coalesce(t.currency, 'CNY') <> 'CNY'
@@ -34,7 +34,7 @@ class PatternResult:
     pattern_id: str
     params: dict[str, Any]
     hits: list[dict]
-    excluded_non_cny_fen: int = 0
+    #: Non-CNY money the pattern left out, per currency (never added up across currencies).
     excluded_non_cny: dict[str, dict] = field(default_factory=dict)
     truncated: bool = False
     notes: list[str] = field(default_factory=list)
@@ -71,7 +71,7 @@ def shape_hit(pattern_id: str, raw: dict, n_patterns: int = 1) -> dict:
     ev = raw["evidence"]
     day = raw.get("first_on") or case.get("litigation_start")
     lead = {
-        "lead_id": L.lead_id(pattern_id, raw["subject_id"], case["case_no"], ev),
+        "lead_id": L.lead_id(pattern_id, raw["subject_id"], case["case_no"], ev, raw.get("counterparties")),
         "pattern": pattern_id,
         "subject_id": raw["subject_id"], "subject_kind": raw["subject_kind"], "subject_name": raw.get("subject_name"),
         "case_no": case["case_no"], "case_kind": case.get("kind"),
@@ -103,10 +103,12 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def excluded_non_cny(graph: Graph, as_of: dt.date, timeout: float = 60.0) -> dict[str, dict]:
+def excluded_non_cny(graph: Graph, as_of: dt.date, timeout: float = 60.0,
+                     subject_id: str | None = None) -> dict[str, dict]:
     """Non-CNY money out of open-case debtors' accounts since their earliest litigation start,
-    per currency (amounts in the currency's 1/100 units): what the money patterns left out."""
-    rows = graph.read(_NON_CNY, {"as_of": as_of}, timeout=timeout)
+    per currency (amounts in the currency's 1/100 units): what the money patterns left out.
+    Patterns judge CNY only; these totals are reported beside them, one per currency."""
+    rows = graph.read(_NON_CNY, {"as_of": as_of, "subject_id": subject_id}, timeout=timeout)
     return {r["currency"]: {"amount_minor": r["amount"], "transfers": r["n"]} for r in rows}
 
 
@@ -137,7 +139,6 @@ def run_pattern(graph: Graph, pattern_id: str, params: dict | None = None, as_of
     res = PatternResult(pattern.id, jsonable_params(pattern, eff, as_of), hits, truncated=ctx.truncated,
                         notes=ctx.notes)
     if pattern.kind == "money":
-        res.excluded_non_cny = excluded_non_cny(graph, as_of, timeout=t)
-        res.excluded_non_cny_fen = sum(v["amount_minor"] for v in res.excluded_non_cny.values())
+        res.excluded_non_cny = excluded_non_cny(graph, as_of, timeout=t, subject_id=subject_id)
     logger.info("pattern %s: %d rows, %d hits", pattern.id, len(rows), len(hits))
     return res

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
+from typing import Any
 
 from flask import session
 from flask_babel import get_locale as babel_locale
@@ -104,6 +105,24 @@ def yuan(fen: int | None, symbol: bool = True) -> str:
     return "—" if fen is None else format_fen(fen, "¥" if symbol else "")
 
 
+def money(minor: int | None, currency: str | None = "CNY") -> str:
+    """An amount in its own currency: CNY as yuan (¥), any other as `USD 1,234.56` (its 1/100 units),
+    never as yuan."""
+    if minor is None:
+        return "—"
+    cur = currency or "CNY"
+    return yuan(minor) if cur == "CNY" else f"{cur} {format_fen(minor, '')}"
+
+
+def money_totals(totals: dict[str, Any]) -> str:
+    """Per-currency totals (`{"USD": 123}` or `{"USD": {"amount_minor": 123, ...}}`), CNY first, never summed."""
+    parts = []
+    for cur in sorted(totals, key=lambda c: (c != "CNY", c)):
+        v = totals[cur]
+        parts.append(money(v["amount_minor"] if isinstance(v, dict) else v, cur))
+    return " · ".join(parts) or "—"
+
+
 def yuan_short(fen: int | None) -> str:
     """Compact amount for chart and edge labels: ¥12.3万 / ¥1,234."""
     if fen is None:
@@ -171,6 +190,6 @@ def fmt_date(value: object) -> str:
 
 
 def template_helpers() -> dict:
-    return {"yuan": yuan, "yuan_short": yuan_short, "label": label, "mask_id_number": mask_id_number,
+    return {"yuan": yuan, "money": money, "money_totals": money_totals, "yuan_short": yuan_short, "label": label, "mask_id_number": mask_id_number,
             "mask_phone": mask_phone, "fmt_date": fmt_date, "current_lang": current_lang,
             "LANGUAGES": LANGUAGES}
