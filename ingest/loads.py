@@ -25,6 +25,8 @@ import socket
 from typing import Any
 
 from graph import Graph
+
+from . import clock
 from graph.schema import LABELS, REL_TYPES, label, rel_type
 
 logger = logging.getLogger(__name__)
@@ -194,7 +196,7 @@ def _count(g: Graph, query: str, params: dict[str, Any]) -> int:
 
 
 def utc_now() -> dt.datetime:
-    """Now, in UTC with its zone (the one policy for times the tool records)."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    """Now, in UTC with its zone (the one policy for times the tool records: ingest.clock)."""
+    return clock.utc_now()
 
 

@@ -57,6 +57,7 @@ MATCH (a:Account)-[t:TRANSFER {transfer_id: tid}]->(b:Account)
 OPTIONAL MATCH (ha)-[:HOLDS]->(a)
 OPTIONAL MATCH (hb)-[:HOLDS]->(b)
 RETURN t.transfer_id AS transfer_id, t.at AS at, t.on AS on, t.amount_fen AS amount_fen,
+       coalesce(t.at_has_time, true) AS has_time,
        coalesce(t.currency, 'CNY') AS currency, t.from_name AS from_name, t.to_name AS to_name,
        a.account_id AS from_account, b.account_id AS to_account,
        coalesce(ha.person_id, ha.company_id) AS from_holder_id, ha.name AS from_holder_name,
@@ -210,10 +211,13 @@ def _leads_for(graph: Graph, sid: str, case_no: str | None, as_of: dt.date,
     return leads, summary, res["parameters"]
 
 
-def _time_text(at: Any) -> str:
-    if isinstance(at, dt.datetime) and (at.hour, at.minute, at.second) != (0, 0, 0):
-        return at.strftime("%H:%M:%S")
-    return ""
+def _time_text(at: Any, has_time: bool | None = None) -> str:
+    """The time of day a statement gave (a real 00:00:00 included); '' when only the date was given."""
+    if not isinstance(at, dt.datetime):
+        return ""
+    if has_time is None:  # a row without the flag: midnight is taken as date only
+        has_time = (at.hour, at.minute, at.second) != (0, 0, 0)
+    return at.strftime("%H:%M:%S") if has_time else ""
 
 
 def gather(graph: Graph, subject_id: str, case_no: str | None = None, as_of: dt.date | None = None,
@@ -267,7 +271,8 @@ def gather(graph: Graph, subject_id: str, case_no: str | None = None, as_of: dt.
         seen_t.add(t["transfer_id"])
         out = t["direction"] in ("out", "internal")
         records.append({
-            "kind": "transfer", "id": t["transfer_id"], "date": _iso(t["on"]), "time": _time_text(t["at"]),
+            "kind": "transfer", "id": t["transfer_id"], "date": _iso(t["on"]),
+            "time": _time_text(t["at"], t.get("at_has_time")),
             "direction": t["direction"],
             "from": t["account_id"] if out else t["counterparty_account"],
             "to": t["counterparty_account"] if out else t["account_id"],
@@ -284,7 +289,7 @@ def gather(graph: Graph, subject_id: str, case_no: str | None = None, as_of: dt.
     if extra:
         for t in graph.read(Q_TRANSFERS_BY_ID, {"ids": extra}):
             records.append({
-                "kind": "transfer", "id": t["transfer_id"], "date": _iso(t["on"]), "time": _time_text(t["at"]),
+                "kind": "transfer", "id": t["transfer_id"], "date": _iso(t["on"]), "time": _time_text(t["at"], t.get("has_time")),
                 "direction": "chain",
                 "from": t["from_account"], "to": t["to_account"],
                 "counterparty_id": t["to_holder_id"] or "",

@@ -14,6 +14,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from ingest import clock
+
 from .package import (ASSET_KIND_ZH, CASE_KIND_ZH, MAX_FIGURE_NODES, STAGE_ZH, PackageError, evidence_network,
                       fen_text, layout)
 from .patterns import get_pattern
@@ -291,6 +293,8 @@ def _d(v: Any) -> str:
     """A date or timestamp as text: ISO date, a space before the time."""
     if v is None:
         return "—"
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:  # a note's time: Beijing time, zone named
+        return clock.display(v, "zh")
     text = v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else str(v)
     if len(text) >= 19 and text[10] == "T":
         text = text[:10] + " " + text[11:]

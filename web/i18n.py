@@ -14,6 +14,7 @@ from flask import session
 from flask_babel import get_locale as babel_locale
 from flask_babel import lazy_gettext as _l
 
+from ingest import clock
 from ingest.parse import format_fen
 
 logger = logging.getLogger(__name__)
@@ -180,7 +181,9 @@ def fmt_date(value: object) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        if value.tzinfo is not None:  # an app-store / load time: Beijing time, zone named
+            return clock.display(value, current_lang())
+        return value.strftime("%Y-%m-%d %H:%M")  # a statement's own clock
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value)

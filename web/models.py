@@ -13,7 +13,10 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from ingest.clock import as_utc, utc_now
 
 from .extensions import db
 
@@ -23,7 +26,21 @@ PIN_KINDS = ("transfer", "conveyance", "lead")
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    """Now, aware UTC (ingest.clock: the one time policy)."""
+    return utc_now()
+
+
+class UTCDateTime(TypeDecorator):
+    """A time stored as UTC and read back as aware UTC (SQLite keeps no zone; a naive value is UTC)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        return None if value is None else as_utc(value).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        return None if value is None else as_utc(value)
 
 
 class User(UserMixin, db.Model):
@@ -33,7 +50,7 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     role: Mapped[str] = mapped_column(String(20), nullable=False, default="investigator")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -57,8 +74,8 @@ class ScanRun(db.Model):
     __tablename__ = "scan_runs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     as_of: Mapped[dt.date | None] = mapped_column(Date)
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lead_count: Mapped[int] = mapped_column(Integer, default=0)
     new_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -100,7 +117,7 @@ class LeadDismissal(db.Model):
     lead_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     user: Mapped[User] = relationship()
 
 
@@ -114,8 +131,8 @@ class Investigation(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="open")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     recovered_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     unpaid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
@@ -133,7 +150,7 @@ class Note(db.Model):
     investigation_id: Mapped[int] = mapped_column(ForeignKey("investigations.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     author: Mapped[User] = relationship()
     investigation: Mapped[Investigation] = relationship(back_populates="notes")
 
@@ -147,7 +164,7 @@ class PinnedEvidence(db.Model):
     ref_id: Mapped[str] = mapped_column(String(255))
     comment: Mapped[str | None] = mapped_column(Text)
     pinned_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    pinned_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    pinned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     user: Mapped[User] = relationship()
     investigation: Mapped[Investigation] = relationship(back_populates="pins")
 
@@ -157,7 +174,7 @@ class SavedQuery(db.Model):
     __tablename__ = "saved_queries"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     versions: Mapped[list["SavedQueryVersion"]] = relationship(
         back_populates="query", order_by="SavedQueryVersion.version", cascade="all, delete-orphan")
@@ -179,7 +196,7 @@ class SavedQueryVersion(db.Model):
     cypher: Mapped[str] = mapped_column(Text)
     params_json: Mapped[str] = mapped_column(Text, default="[]")
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     author: Mapped[User] = relationship()
     query: Mapped[SavedQuery] = relationship(back_populates="versions")
 
@@ -192,7 +209,7 @@ class AuditLog(db.Model):
     """Who saw which subject's unmasked data, who exported what, who changed what."""
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     username: Mapped[str | None] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(40), index=True)
