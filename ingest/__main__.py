@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import sys
@@ -14,6 +15,13 @@ from .loads import UnknownLoad, list_loads, unload
 from .readers import InputError
 
 
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ingest", description="Load contract tables into the graph.")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -22,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     ld.add_argument("--rejects", type=Path, help="folder for rejected rows (default ./rejects)")
     ld.add_argument("--summary-json", type=Path, help="write the per-table summary here")
     ld.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ld.add_argument("--known-on", type=_day, metavar="YYYY-MM-DD",
+                    help="the day the data was exported (default: now); point-in-time figures use it")
     ls = sub.add_parser("loads", help="list the loads in the graph")
     ls.add_argument("--status", choices=("complete", "running", "failed"), help="only loads with this status")
     ul = sub.add_parser("unload", help="remove everything one load created")
@@ -53,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with Graph.connect() as g:
             if args.cmd == "load":
-                result = load_dir(g, args.dir, args.rejects, progress=not args.no_progress and sys.stderr.isatty())
+                result = load_dir(g, args.dir, args.rejects, progress=not args.no_progress and sys.stderr.isatty(),
+                                  known_on=args.known_on)
                 _print_summary(result)
                 if args.summary_json:
                     args.summary_json.write_text(json.dumps(result.summary(), ensure_ascii=False, indent=2))

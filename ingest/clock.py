@@ -31,6 +31,16 @@ def display(value: dt.datetime, lang: str = "zh", seconds: bool = False) -> str:
     return f"{local.strftime('%Y-%m-%d %H:%M:%S' if seconds else '%Y-%m-%d %H:%M')} {ZONE_LABEL.get(lang, ZONE_LABEL['en'])}"
 
 
+def end_of_day_utc(day: dt.date) -> dt.datetime:
+    """The last second of `day` in Beijing time, as aware UTC ("known by that day")."""
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=DISPLAY_TZ).astimezone(dt.timezone.utc)
+
+
+def utc_stamp(value: dt.datetime) -> str:
+    """`2026-11-30T02:23:00Z`: sortable UTC text (for history entries)."""
+    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def today_in_display_tz() -> dt.date:
     """Today's date in Beijing time (the day an investigator means by 'today')."""
     return dt.datetime.now(DISPLAY_TZ).date()

@@ -26,6 +26,7 @@ from graph.schema import label
 
 from . import writers
 from .contract import LOAD_ORDER, TABLES
+from .clock import end_of_day_utc, utc_stamp
 from .loads import unfinished_load, utc_now
 from .readers import InputError, Source, count_rows, discover_all, open_source, read_chunks
 from .validate import Row, validate_row
@@ -187,6 +188,8 @@ def prov_entry(table: str, p: dict[str, Any]) -> tuple[str, str]:
         values["ended"] = bool(p["ended"])
     elif table == "accounts":
         values["holder_id"] = p["holder_id"]
+    elif table == "cases":
+        values["_k"] = p["known_at"]
     return (json.dumps({**src, **values}, ensure_ascii=False, separators=(",", ":")),
             json.dumps(src, ensure_ascii=False, separators=(",", ":")))
 
@@ -208,8 +211,9 @@ def _col(name: str) -> str:
 class _TableLoad:
     """State of one table across its files: duplicate keys seen in this load, reference caches."""
 
-    def __init__(self, g: Graph, table: str, load_id: str, rejects: RejectWriter) -> None:
+    def __init__(self, g: Graph, table: str, load_id: str, rejects: RejectWriter, known_at: str = "") -> None:
         self.g = g
+        self.known_at = known_at
         self.table = table
         self.load_id = load_id
         self.rejects = rejects
@@ -328,6 +332,8 @@ class _TableLoad:
         payloads = list(unique.values())
         t = self.table
         for p in payloads:
+            if t == "cases":
+                p["known_at"] = self.known_at
             p["pj"], p["pe"] = prov_entry(t, p)
         tag = f"{self.load_id}|{t}|"
         if t == "transfers":
@@ -349,7 +355,7 @@ class _TableLoad:
 
 
 def _load_tables(g: Graph, sources: list[Source], load_id: str, rejects_path: Path, result: LoadResult,
-                 progress: bool, on_table: Callable[[str, dict[str, int]], None] | None) -> None:
+                 progress: bool, on_table: Callable[[str, dict[str, int]], None] | None, known_at: str) -> None:
     for name in LOAD_ORDER:
         (rejects_path / f"{name}.csv").unlink(missing_ok=True)
     by_table: dict[str, list[Source]] = {}
@@ -361,7 +367,7 @@ def _load_tables(g: Graph, sources: list[Source], load_id: str, rejects_path: Pa
             continue
         result.files[name] = [s.label for s in srcs]
         rejects = RejectWriter(rejects_path / f"{name}.csv", name, load_id)
-        state = _TableLoad(g, name, load_id, rejects)
+        state = _TableLoad(g, name, load_id, rejects, known_at)
         total = sum(count_rows(s) for s in srcs)
         bar = tqdm(total=total or None, desc=name, unit="row", disable=not progress, file=sys.stderr, leave=False)
         try:
@@ -384,8 +390,14 @@ def _load_tables(g: Graph, sources: list[Source], load_id: str, rejects_path: Pa
 
 def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, progress: bool = False,
              load_id: str | None = None,
-             on_table: Callable[[str, dict[str, int]], None] | None = None) -> LoadResult:
-    """Load every contract table found in `path`; see the module docstring for the guarantees."""
+             on_table: Callable[[str, dict[str, int]], None] | None = None,
+             known_on: dt.date | None = None) -> LoadResult:
+    """Load every contract table found in `path`; see the module docstring for the guarantees.
+
+    `known_on`: the day the data was exported (what it says was known by the end of that day,
+    Beijing time); default the load's start. Point-in-time figures use it (a case's amount
+    paid as known at an as_of date, investigations.pointintime). A resumed load keeps its own.
+    """
     folder = Path(path)
     found, refused = discover_all(folder)
     sources = []
@@ -420,12 +432,15 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
         raise InputError(f"a load id may not contain '|': {load_id!r}")
     result = LoadResult(load_id, source_dir, rejects_dir=str(rejects_path))
     result.refused = [{"source": lab, "reason": why} for lab, why in refused]
-    g.write("MERGE (l:Load {load_id: $id}) ON CREATE SET l.started_at = $now, l.source_dir = $dir "
-            "ON MATCH SET l.resumed_at = $now "
-            "SET l.status = 'running', l.pid = $pid, l.host = $host REMOVE l.error",
-            {"id": load_id, "now": utc_now(), "dir": source_dir, "pid": os.getpid(), "host": socket.gethostname()})
+    now = utc_now()
+    rec = g.write("MERGE (l:Load {load_id: $id}) ON CREATE SET l.started_at = $now, l.source_dir = $dir, "
+                  "l.known_at = $known ON MATCH SET l.resumed_at = $now "
+                  "SET l.status = 'running', l.pid = $pid, l.host = $host REMOVE l.error RETURN l.known_at AS known",
+                  {"id": load_id, "now": now, "dir": source_dir, "pid": os.getpid(), "host": socket.gethostname(),
+                   "known": end_of_day_utc(known_on) if known_on else now})
+    known_at = rec[0]["known"] if rec and rec[0]["known"] else now
     try:
-        _load_tables(g, sources, load_id, rejects_path, result, progress, on_table)
+        _load_tables(g, sources, load_id, rejects_path, result, progress, on_table, utc_stamp(known_at))
     except BaseException as exc:  # an error or an interrupt: the load is marked failed, then re-raised
         error = f"{type(exc).__name__}: {exc}"
         try:

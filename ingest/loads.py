@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 BATCH = 5000
 #: Properties the loader derives from the entries (never copied from a row).
-_DERIVED = frozenset({"prov", "load_id", "src_file", "src_row", "updated_load_id", "inmate_load_id",
+_DERIVED = frozenset({"prov", "paid_history", "load_id", "src_file", "src_row", "updated_load_id", "inmate_load_id",
                       "inmate_src_file", "inmate_src_row", "holder_load_id", "holder_known", "holder_id"})
 #: Entries that add to a node without being the record itself (the Inmate part of a Person).
 _SIDE_TABLES = {"inmates"}
@@ -111,14 +111,23 @@ def rebuild(kind: str, props: dict[str, Any], remaining: list[str],
     main = [e for e in rest if e[1] not in _SIDE_TABLES]
     side = [e for e in rest if e[1] in _SIDE_TABLES]
     for _, _, values in main + side:
-        out.update({k: v for k, v in values.items() if k not in ("_f", "_r")})
+        out.update({k: v for k, v in values.items() if k not in ("_f", "_r", "_k")})
+    if kind == "Case":  # what each remaining load said was paid, when it was known (pointintime)
+        hist: dict[str, int] = {}
+        for _, t, v in rest:
+            if t == "cases" and v.get("_k"):
+                hist[v["_k"]] = int(v.get("amount_paid_fen") or 0)
+        out["paid_history"] = []
+        for k in sorted(hist):  # only the changes, as the writer keeps them
+            if not out["paid_history"] or out["paid_history"][-1].split("|")[1] != str(hist[k]):
+                out["paid_history"].append(f"{k}|{hist[k]}")
     if any(t == "relations" for _, t, _ in rest):
         out["ended"] = any(bool(v.get("ended")) for _, t, v in rest if t == "relations")
     if main:
         first_load, _, first = main[0]
         out.update({"load_id": first_load, "src_file": first["_f"], "src_row": first["_r"]})
         changed = [lid for lid, _, v in main[1:] if lid != first_load
-                   and any(first.get(k) != x for k, x in v.items() if k not in ("_f", "_r"))]
+                   and any(first.get(k) != x for k, x in v.items() if k not in ("_f", "_r", "_k"))]
         if changed:
             out["updated_load_id"] = changed[-1]
     if side:

@@ -166,7 +166,12 @@ UNWIND $rows AS row
 MATCH {_party('d', debtor_label, 'debtor_id')}
 MERGE (c:Case {{case_no: row.key}})
 ON CREATE SET {_prov('c')}
-{_set_props('c')}
+{_set_props('c')}WITH *, [e IN coalesce(c.paid_history, []) WHERE NOT e STARTS WITH row.known_at + '|'] AS hist,
+     toString(coalesce(row.props.amount_paid_fen, 0)) AS paid
+// a restatement of the same amount paid is no news: the history grows only when the amount changes
+SET c.paid_history = CASE WHEN size(hist) > 0 AND split(last(hist), '|')[1] = paid THEN hist
+                          ELSE hist + (row.known_at + '|' + paid) END
+
 MERGE (d)-[r:DEBTOR_IN]->(c)
 ON CREATE SET {_prov('r')}
 {_claim('r')}"""

@@ -32,6 +32,7 @@ from ingest.parse import format_fen
 from . import subject as S
 from .leads import stage as case_stage
 from .patterns import PATTERN_IDS
+from .pointintime import unpaid_at
 from .scan import TOOL_VERSION, scan
 
 logger = logging.getLogger(__name__)
@@ -229,6 +230,9 @@ def gather(graph: Graph, subject_id: str, case_no: str | None = None, as_of: dt.
         raise PackageError(f"unknown subject: {subject_id!r} is neither a person nor a company in the graph")
     kind = prof["kind"]
     cases = prof["cases"]
+    for c in cases:  # as known at as_of, so a rebuild after a newer load gives the same figures
+        c["unpaid_fen"] = unpaid_at(c, as_of)
+        c["open"] = c["unpaid_fen"] > 0
     if case_no is not None and case_no not in {c["case_no"] for c in cases}:
         raise PackageError(f"case {case_no!r} is not a case of subject {subject_id!r} "
                            f"(its cases: {', '.join(c['case_no'] for c in cases) or 'none'})")

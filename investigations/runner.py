@@ -10,6 +10,7 @@ from typing import Any
 from graph import Graph
 
 from . import leads as L
+from .pointintime import unpaid_at
 from .patterns import Pattern, PatternError, get_pattern
 from .post import POST, Context
 
@@ -103,6 +104,29 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+_CASE_FACTS = """
+UNWIND $ids AS id MATCH (c:Case {case_no: id})
+RETURN c.case_no AS case_no, c.amount_due_fen AS amount_due_fen, c.amount_paid_fen AS amount_paid_fen,
+       c.paid_history AS paid_history
+"""
+
+
+def _unpaid_as_of(graph: Graph, rows: list[dict], as_of: dt.date, timeout: float | None) -> None:
+    """Set every case map of the pattern rows to its unpaid amount as known at `as_of` (pointintime)."""
+    maps = []
+    for r in rows:
+        for c in ([r["case"]] if isinstance(r.get("case"), dict) else []) + list(r.get("cases") or []):
+            if isinstance(c, dict) and c.get("case_no") and "unpaid_fen" in c:
+                maps.append(c)
+    if not maps:
+        return
+    facts = {f["case_no"]: f for f in graph.read(_CASE_FACTS, {"ids": sorted({c["case_no"] for c in maps})},
+                                                 timeout=timeout)}
+    for c in maps:
+        if c["case_no"] in facts:
+            c["unpaid_fen"] = unpaid_at(facts[c["case_no"]], as_of)
+
+
 def excluded_non_cny(graph: Graph, as_of: dt.date, timeout: float = 60.0,
                      subject_id: str | None = None) -> dict[str, dict]:
     """Non-CNY money out of open-case debtors' accounts since their earliest litigation start,
@@ -127,6 +151,11 @@ def run_pattern(graph: Graph, pattern_id: str, params: dict | None = None, as_of
     q["subject_id"] = subject_id
     t = timeout or pattern.timeout
     rows = graph.read(pattern.cypher, q, timeout=t)
+    _unpaid_as_of(graph, rows, as_of, t)
+    rows = [r for r in rows if not isinstance(r.get("case"), dict) or (r["case"].get("unpaid_fen") or 0) > 0]
+    for r in rows:
+        if isinstance(r.get("cases"), list):
+            r["cases"] = [c for c in r["cases"] if not isinstance(c, dict) or (c.get("unpaid_fen") or 0) > 0]
     ctx = Context(graph, pattern.id, eff, q, as_of, timeout=t)
     if pattern.post:
         if pattern.post not in POST:

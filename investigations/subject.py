@@ -356,14 +356,14 @@ def profile(graph: Graph, subject_id: str) -> dict | None:
         return None
     node, kind = found
     labels = node.get("_labels", [])
-    props = {k: v for k, v in node.items() if not k.startswith("_")}
+    props = {k: v for k, v in node.items() if not k.startswith("_") and k != "prov"}
     inmate = None
     if "Inmate" in labels:
         inmate = {k: props.get(k) for k in ("inmate_no", "prison", "admitted_on", "release_on",
                                             "treatment_level")}
     cases = []
     for r in graph.read(Q_CASES, {"sid": subject_id}):
-        c = {k: v for k, v in r["case"].items() if not k.startswith("_")}
+        c = {k: v for k, v in r["case"].items() if not k.startswith("_") and k != "prov"}
         due = c.get("amount_due_fen") or 0
         paid = c.get("amount_paid_fen") or 0
         c.setdefault("unpaid_fen", due - paid)

@@ -7,6 +7,7 @@ adds records of its own and uses A's persons in a relation.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -22,6 +23,7 @@ from ingest import load_dir, list_loads, unload
 FIX = Path(__file__).parent / "fixtures"
 A, B = FIX / "ingest" / "en", FIX / "loads" / "b"
 ROOT = Path(__file__).resolve().parent.parent
+KA, KB = dt.date(2025, 1, 31), dt.date(2025, 2, 28)  # the days the two loads' data was exported
 
 
 def full_snapshot(g, names: dict[str, str]) -> list:
@@ -50,9 +52,9 @@ def full_snapshot(g, names: dict[str, str]) -> list:
 
 
 def test_unload_the_newer_of_two_overlapping_loads_restores_the_older(graph, tmp_path):
-    a = load_dir(graph, A, tmp_path / "ra")
+    a = load_dir(graph, A, tmp_path / "ra", known_on=KA)
     only_a = full_snapshot(graph, {a.load_id: "A"})
-    b = load_dir(graph, B, tmp_path / "rb")
+    b = load_dir(graph, B, tmp_path / "rb", known_on=KB)
     assert b.rejected == 0, b.tables
     # B changed values A stated: the graph shows B's
     p1 = graph.read_one("MATCH (p:Person {person_id: 'P001'}) RETURN p")["p"]
@@ -65,12 +67,12 @@ def test_unload_the_newer_of_two_overlapping_loads_restores_the_older(graph, tmp
 
 
 def test_unload_the_older_of_two_overlapping_loads_leaves_the_newer_whole(graph, tmp_path):
-    b_alone = load_dir(graph, B, tmp_path / "r0")
+    b_alone = load_dir(graph, B, tmp_path / "r0", known_on=KB)
     assert b_alone.rejected == 0
     only_b = full_snapshot(graph, {b_alone.load_id: "B"})
     graph.wipe()
-    a = load_dir(graph, A, tmp_path / "ra")
-    b = load_dir(graph, B, tmp_path / "rb")
+    a = load_dir(graph, A, tmp_path / "ra", known_on=KA)
+    b = load_dir(graph, B, tmp_path / "rb", known_on=KB)
     removed = unload(graph, a.load_id)
     # what only A stated is gone: its other persons, the company, the asset, its transfers and case
     assert removed["Company"] == 1 and removed["Asset"] == 1 and removed["TRANSFER"] == 2
@@ -83,7 +85,7 @@ def test_unload_the_older_of_two_overlapping_loads_leaves_the_newer_whole(graph,
 
 def test_unload_keeps_a_node_another_load_still_uses(graph, tmp_path):
     """B's relation uses A's person P003 only by reference: unloading A keeps P003 as a bare key."""
-    a = load_dir(graph, A, tmp_path / "ra")
+    a = load_dir(graph, A, tmp_path / "ra", known_on=KA)
     extra = tmp_path / "c"
     extra.mkdir()
     with open(extra / "relations.csv", "w", newline="", encoding="utf-8") as f:
@@ -99,7 +101,7 @@ def test_unload_keeps_a_node_another_load_still_uses(graph, tmp_path):
 
 
 def test_a_failed_load_is_marked_and_a_rerun_completes_it(graph, tmp_path):
-    clean = load_dir(graph, A, tmp_path / "r0")
+    clean = load_dir(graph, A, tmp_path / "r0", known_on=KA)
     expected = full_snapshot(graph, {clean.load_id: "L"})
     graph.wipe()
 
@@ -108,10 +110,10 @@ def test_a_failed_load_is_marked_and_a_rerun_completes_it(graph, tmp_path):
             raise RuntimeError("disk full (test)")
 
     with pytest.raises(RuntimeError, match="disk full"):
-        load_dir(graph, A, tmp_path / "r1", on_table=stop_after_accounts)
+        load_dir(graph, A, tmp_path / "r1", on_table=stop_after_accounts, known_on=KA)
     [failed] = list_loads(graph)
     assert failed["status"] == "failed" and "disk full" in failed["error"]
-    again = load_dir(graph, A, tmp_path / "r1")
+    again = load_dir(graph, A, tmp_path / "r1", known_on=KA)
     assert again.load_id == failed["load_id"]
     [done] = list_loads(graph)
     assert done["status"] == "complete" and done["error"] is None

@@ -62,3 +62,49 @@ def test_intermediary_degree_is_counted_up_to_as_of(graph, tmp_path):
     assert [h["amount_fen"] for h in after.hits] == [h["amount_fen"] for h in before.hits]
     # as of a date after September, M is busy and is not followed
     assert run_pattern(graph, "layered_chain", as_of=dt.date(2024, 12, 31)).hits == []
+
+
+def _figures(data: dict) -> dict:
+    """What a package states as figures (not provenance text)."""
+    return {
+        "cases": [(c["case_no"], c["unpaid_fen"], c["open"]) for c in data["all_cases"]],
+        "leads": [(x["lead_id"], x["amount_fen"], x["score"], x["details"].get("unpaid_fen") if "details" in x
+                   else x.get("unpaid_fen")) for x in data["leads"]],
+        "summary": data["summary"],
+        "moved": data["moved"],
+        "records": [(r["kind"], r["id"], r["amount_fen"], r["currency"], r["relation"]) for r in data["records"]],
+    }
+
+
+def test_a_package_rebuilt_as_of_the_same_day_after_a_newer_load_gives_the_same_figures(graph, tmp_path):
+    from investigations.package import gather
+    d = tmp_path / "a"
+    d.mkdir()
+    _w(d / "persons.csv", [["person_id", "name"], ["D", "债务人"], ["W", "配偶"]])
+    _w(d / "relations.csv", [["person_id", "other_person_id", "relation", "since"], ["D", "W", "spouse", "2000-01-01"]])
+    _w(d / "accounts.csv", [["account_id", "holder_id", "kind"], ["A-D", "D", "bank"], ["A-W", "W", "bank"]])
+    _w(d / "cases.csv", [["case_no", "debtor_id", "kind", "filed_on", "amount_due", "amount_paid"],
+                         ["K1", "D", "civil_enforcement", "2025-01-01", "500000", "0"]])
+    _w(d / "transfers.csv", [["transfer_id", "from_account", "to_account", "amount", "at"],
+                             ["T1", "A-D", "A-W", "60000", "2025-03-01 10:00:00"]])
+    load_dir(graph, d, tmp_path / "ra", known_on=dt.date(2025, 10, 31))
+    as_of = dt.date(2025, 11, 1)
+    before = _figures(gather(graph, "D", as_of=as_of))
+    assert before["cases"] == [("K1", 50_000_000, True)]
+    # a newer load: the court records 450,000 paid; one more transfer to the spouse after as_of
+    e = tmp_path / "b"
+    e.mkdir()
+    _w(e / "cases.csv", [["case_no", "debtor_id", "kind", "filed_on", "amount_due", "amount_paid"],
+                         ["K1", "D", "civil_enforcement", "2025-01-01", "500000", "450000"]])
+    _w(e / "transfers.csv", [["transfer_id", "from_account", "to_account", "amount", "at"],
+                             ["T2", "A-D", "A-W", "40000", "2025-12-01 10:00:00"]])
+    load_dir(graph, e, tmp_path / "rb", known_on=dt.date(2025, 12, 15))
+    assert _figures(gather(graph, "D", as_of=as_of)) == before
+    # as of a day after the newer data was known, the figures move
+    later = _figures(gather(graph, "D", as_of=dt.date(2025, 12, 31)))
+    assert later["cases"] == [("K1", 5_000_000, True)]
+    assert later != before
+    # and a scan as of the earlier day scores with the earlier unpaid amount too
+    from investigations.scan import scan
+    s = scan(graph, as_of, subject_id="D")
+    assert {x["subject_id"]: x["unpaid_fen"] for x in s["subjects"]} == {"D": 50_000_000}
