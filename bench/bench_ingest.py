@@ -1,4 +1,4 @@
-"""Benchmark: generate a dataset, load it, reload it (idempotence), report times and peak memory.
+"""Benchmark: generate a dataset, load it, reload it (idempotence), unload both; times and peak memory.
 
     .venv/bin/python bench/bench_ingest.py --persons 3000 --transfers 100000 [--keep DIR]
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from graph import Graph, scratch_connection  # noqa: E402
-from ingest import load_dir  # noqa: E402
+from ingest import list_loads, load_dir, unload  # noqa: E402
 
 
 def child_peak_rss_mb(cmd: list[str]) -> tuple[float, float]:
@@ -55,6 +55,14 @@ def main() -> int:
                                   "transfers_per_s": round(tr["read"] / secs),
                                   "peak_rss_mb_self": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                                   "counts": {k: v for k, v in g.counts().items() if v}}))
+            # Unload the reload (every record was stated by both loads: the rebuild path), then the
+            # first load (every record is its alone: the delete path); the graph must end empty.
+            for lid in [x["load_id"] for x in list_loads(g)]:
+                t = time.perf_counter()
+                removed = unload(g, lid)
+                print(json.dumps({"step": "unload", "seconds": round(time.perf_counter() - t, 1),
+                                  "deleted": sum(removed.values()),
+                                  "left": {k: v for k, v in g.counts().items() if v}}))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -15,6 +15,7 @@ from graph import Graph
 from investigations import labels, subject
 from investigations.leads import stage as case_stage
 from investigations.patterns import PATTERN_IDS
+from investigations.pointintime import unpaid_at
 from investigations.related import DEFAULT_MIN_SHARE_PCT, Relatedness
 from investigations.scan import scan
 
@@ -57,10 +58,13 @@ def _leads_for(graph: Graph, sid: str, case_no: str | None, as_of: dt.date,
     return leads, summary, res["parameters"]
 
 
-def _time_text(at: Any) -> str:
-    if isinstance(at, dt.datetime) and (at.hour, at.minute, at.second) != (0, 0, 0):
-        return at.strftime("%H:%M:%S")
-    return ""
+def _time_text(at: Any, has_time: bool | None = None) -> str:
+    """The time of day a statement gave (a real 00:00:00 included); '' when only the date was given."""
+    if not isinstance(at, dt.datetime):
+        return ""
+    if has_time is None:  # a row without the flag: midnight is taken as date only
+        has_time = (at.hour, at.minute, at.second) != (0, 0, 0)
+    return at.strftime("%H:%M:%S") if has_time else ""
 
 
 def gather(graph: Graph, subject_id: str, case_no: str | None = None, as_of: dt.date | None = None,
@@ -72,6 +76,9 @@ def gather(graph: Graph, subject_id: str, case_no: str | None = None, as_of: dt.
         raise PackageError(f"unknown subject: {subject_id!r} is neither a person nor a company in the graph")
     kind = prof["kind"]
     cases = prof["cases"]
+    for c in cases:  # as known at as_of, so a rebuild after a newer load gives the same figures
+        c["unpaid_fen"] = unpaid_at(c, as_of)
+        c["open"] = c["unpaid_fen"] > 0
     if case_no is not None and case_no not in {c["case_no"] for c in cases}:
         raise PackageError(f"case {case_no!r} is not a case of subject {subject_id!r} "
                            f"(its cases: {', '.join(c['case_no'] for c in cases) or 'none'})")
@@ -117,7 +124,7 @@ def gather(graph: Graph, subject_id: str, case_no: str | None = None, as_of: dt.
         seen_t.add(t["transfer_id"])
         out = t["direction"] in ("out", "internal")
         records.append({
-            "kind": "transfer", "id": t["transfer_id"], "date": iso_text(t["on"]), "time": _time_text(t["at"]),
+            "kind": "transfer", "id": t["transfer_id"], "date": iso_text(t["on"]), "time": _time_text(t["at"], t.get("at_has_time")),
             "direction": t["direction"],
             "from": t["account_id"] if out else t["counterparty_account"],
             "to": t["counterparty_account"] if out else t["account_id"],
@@ -135,7 +142,8 @@ def gather(graph: Graph, subject_id: str, case_no: str | None = None, as_of: dt.
     if extra:
         for t in graph.read(Q_TRANSFERS_BY_ID, {"ids": extra}):
             records.append({
-                "kind": "transfer", "id": t["transfer_id"], "date": iso_text(t["on"]), "time": _time_text(t["at"]),
+                "kind": "transfer", "id": t["transfer_id"], "date": iso_text(t["on"]),
+                "time": _time_text(t["at"], t.get("has_time")),
                 "direction": "chain",
                 "from": t["from_account"], "to": t["to_account"],
                 "counterparty_id": t["to_holder_id"] or "",

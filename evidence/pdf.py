@@ -14,6 +14,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from ingest import clock
 from investigations import labels
 from investigations.patterns import get_pattern
 
@@ -289,6 +290,8 @@ def _d(v: Any) -> str:
     """A date or timestamp as text: ISO date, a space before the time."""
     if v is None:
         return "—"
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:  # a note's time: Beijing time, zone named
+        return clock.display(v, "zh")
     text = v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else str(v)
     if len(text) >= 19 and text[10] == "T":
         text = text[:10] + " " + text[11:]
@@ -472,9 +475,14 @@ def render_pdf(data: dict, path: Path, package_id: str, investigator: str = "",
 
     # ---- detail tables -----------------------------------------------------------------------
     non_cny = [r for r in data["records"] if r["kind"] == "transfer" and r["currency"] != "CNY"]
-    if non_cny:
-        add(_p(f"另有非人民币交易 {len(non_cny)} 笔（"
-               + "、".join(sorted({r["currency"] for r in non_cny})) + "），未计入上表，见明细表。", st["small"]))
+    if non_cny:  # per currency, each in its own units, never added to yuan or to each other
+        per: dict[str, list[int]] = {}
+        for r in non_cny:
+            c = per.setdefault(r["currency"], [0, 0, 0])
+            c[0] += 1
+            c[1 if r["direction"] in ("out", "internal") else 2] += r["amount_fen"] or 0
+        parts = [f"{cur} {n} 笔，转出 {cur} {fen_text(o)}，转入 {cur} {fen_text(i)}" for cur, (n, o, i) in sorted(per.items())]
+        add(_p(f"另有非人民币交易 {len(non_cny)} 笔（" + "；".join(parts) + "），未计入上表，见明细表。", st["small"]))
     add(_p("七、资金往来与财产转移明细（全部记录）", st["h1"]))
     trs = [r for r in data["records"] if r["kind"] == "transfer"]
     add(_p(f"资金往来 {len(trs)} 笔（截至数据截止日，按时间排序）。“诉后”指诉讼开始日"

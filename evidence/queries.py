@@ -12,6 +12,7 @@ MATCH (a:Account)-[t:TRANSFER {transfer_id: tid}]->(b:Account)
 OPTIONAL MATCH (ha)-[:HOLDS]->(a)
 OPTIONAL MATCH (hb)-[:HOLDS]->(b)
 RETURN t.transfer_id AS transfer_id, t.at AS at, t.on AS on, t.amount_fen AS amount_fen,
+       coalesce(t.at_has_time, true) AS has_time,
        coalesce(t.currency, 'CNY') AS currency, t.from_name AS from_name, t.to_name AS to_name,
        a.account_id AS from_account, b.account_id AS to_account,
        coalesce(ha.person_id, ha.company_id) AS from_holder_id, ha.name AS from_holder_name,

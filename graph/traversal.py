@@ -17,7 +17,8 @@ from .db import Graph
 logger = logging.getLogger(__name__)
 
 # One hop of outgoing CNY transfers from a frontier of accounts, on or after a day,
-# skipping accounts busier than max_degree (payment platforms, employers).
+# skipping accounts busier than max_degree (payment platforms, employers). The degree counts
+# transfers up to `until` only (point in time: a later load's transfers never change a past view).
 _OUT_HOP = """
 UNWIND $frontier AS aid
 MATCH (a:Account {account_id: aid})-[t:TRANSFER]->(b:Account)
@@ -25,9 +26,9 @@ WHERE t.on >= $since AND ($until IS NULL OR t.on <= $until)
   AND coalesce(t.currency, 'CNY') = 'CNY' AND t.amount_fen >= $min_fen
   AND coalesce(t.kind, 'transfer') = 'transfer'
 RETURN a.account_id AS src, b.account_id AS dst, t.transfer_id AS transfer_id,
-       t.amount_fen AS amount_fen, t.at AS at, t.on AS on,
+       t.amount_fen AS amount_fen, t.at AS at, t.on AS on, coalesce(t.at_has_time, true) AS has_time,
        b.holder_id AS dst_holder, b.holder_known AS dst_holder_known,
-       COUNT { (b)-[:TRANSFER]-() } AS dst_degree
+       COUNT { (b)-[d:TRANSFER]-() WHERE $until IS NULL OR d.on <= $until } AS dst_degree
 ORDER BY t.at, t.transfer_id
 LIMIT $limit
 """
@@ -73,7 +74,7 @@ def transfer_subgraph(g: Graph, start_accounts: list[str], since: dt.date, until
             G.add_node(r["dst"], holder_id=r["dst_holder"], holder_known=r["dst_holder_known"],
                        degree=r["dst_degree"])
             G.add_edge(r["src"], r["dst"], key=r["transfer_id"], amount_fen=r["amount_fen"],
-                       at=r["at"], on=r["on"])
+                       at=r["at"], on=r["on"], has_time=r["has_time"])
             if r["dst"] not in seen:
                 seen.add(r["dst"])
                 if r["dst_degree"] > max_degree:

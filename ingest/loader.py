@@ -11,7 +11,9 @@ import csv
 import datetime as dt
 import json
 import logging
+import os
 import secrets
+import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +26,9 @@ from graph.schema import label
 
 from . import writers
 from .contract import LOAD_ORDER, TABLES
-from .readers import InputError, Source, count_rows, discover, open_source, read_chunks
+from .clock import end_of_day_utc, utc_stamp
+from .loads import unfinished_load, utc_now
+from .readers import InputError, Source, count_rows, discover_all, open_source, read_chunks
 from .validate import Row, validate_row
 
 logger = logging.getLogger(__name__)
@@ -40,9 +44,11 @@ class LoadResult:
     tables: dict[str, dict[str, int]] = field(default_factory=dict)
     rejects_dir: str | None = None
     files: dict[str, list[str]] = field(default_factory=dict)
+    #: Files and sheets not loaded, each with why (`{"source": "x.xlsx#说明", "reason": ...}`).
+    refused: list[dict[str, str]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
-        return {"load_id": self.load_id, "tables": self.tables}
+        return {"load_id": self.load_id, "tables": self.tables, "refused": self.refused}
 
     @property
     def rejected(self) -> int:
@@ -50,7 +56,8 @@ class LoadResult:
 
 
 def new_load_id() -> str:
-    return dt.datetime.now().strftime("L%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+    """`L<UTC date-time>-<random>`: sorts by start time."""
+    return dt.datetime.now(dt.timezone.utc).strftime("L%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
 
 class RejectWriter:
@@ -175,6 +182,34 @@ def _payload(row: Row) -> dict[str, Any]:
     raise ValueError(t)
 
 
+def _json_value(v: Any) -> Any:
+    if isinstance(v, dt.datetime):
+        return {"$dt": v.isoformat()}
+    if isinstance(v, dt.date):
+        return {"$d": v.isoformat()}
+    return v
+
+
+def prov_entry(table: str, p: dict[str, Any]) -> tuple[str, str]:
+    """The JSON a row leaves in `prov` of what it wrote: (with its values, source only).
+
+    `loads.unload` rebuilds a record from the entries that remain (`loads.decode_entry`).
+    """
+    src = {"_f": p["src_file"], "_r": p["src_row"]}
+    values = {k: _json_value(v) for k, v in p["props"].items()}
+    if table == "transfers":
+        values["at"] = {"$dt": p["at"]}
+        values["on"] = {"$d": p["on"]}
+    elif table == "relations":
+        values["ended"] = bool(p["ended"])
+    elif table == "accounts":
+        values["holder_id"] = p["holder_id"]
+    elif table == "cases":
+        values["_k"] = p["known_at"]
+    return (json.dumps({**src, **values}, ensure_ascii=False, separators=(",", ":")),
+            json.dumps(src, ensure_ascii=False, separators=(",", ":")))
+
+
 # Fields of a payload whose stored value must match an earlier load's (else the row contradicts it).
 _STORED_FIELDS = {
     "accounts": ("holder_id",), "transfers": ("from_account", "to_account"), "assets": ("owner_id",),
@@ -193,8 +228,9 @@ def _col(name: str) -> str:
 class _TableLoad:
     """State of one table across its files: duplicate keys seen in this load, reference caches."""
 
-    def __init__(self, g: Graph, table: str, load_id: str, rejects: RejectWriter) -> None:
+    def __init__(self, g: Graph, table: str, load_id: str, rejects: RejectWriter, known_at: str = "") -> None:
         self.g = g
+        self.known_at = known_at
         self.table = table
         self.load_id = load_id
         self.rejects = rejects
@@ -312,13 +348,18 @@ class _TableLoad:
             unique.setdefault(p["key"], p)
         payloads = list(unique.values())
         t = self.table
+        for p in payloads:
+            if t == "cases":
+                p["known_at"] = self.known_at
+            p["pj"], p["pe"] = prov_entry(t, p)
+        tag = f"{self.load_id}|{t}|"
         if t == "transfers":
-            self.g.write_batches(writers.Q_TRANSFERS_UPDATE, payloads, BATCH, load_id=self.load_id)
+            self.g.write_batches(writers.Q_TRANSFERS_UPDATE, payloads, BATCH, load_id=self.load_id, tag=tag)
         simple = {"persons": writers.Q_PERSONS, "companies": writers.Q_COMPANIES, "inmates": writers.Q_INMATES,
                   "relations": writers.Q_RELATIONS, "company_roles": writers.Q_ROLES,
                   "balances": writers.Q_BALANCES, "transfers": writers.Q_TRANSFERS}
         if t in simple:
-            self.g.write_batches(simple[t], payloads, BATCH, load_id=self.load_id)
+            self.g.write_batches(simple[t], payloads, BATCH, load_id=self.load_id, tag=tag)
             return
         groups: dict[tuple[str, ...], list[dict]] = {}
         for p in payloads:
@@ -328,27 +369,11 @@ class _TableLoad:
             query = {"accounts": writers.q_accounts, "assets": writers.q_assets,
                      "asset_transfers": writers.q_asset_transfers, "cases": writers.q_cases,
                      "restrictions": writers.q_restrictions, "encumbrances": writers.q_encumbrances}[t](*labels)
-            self.g.write_batches(query, batch, BATCH, load_id=self.load_id)
+            self.g.write_batches(query, batch, BATCH, load_id=self.load_id, tag=tag)
 
 
-def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, progress: bool = False,
-             load_id: str | None = None,
-             on_table: Callable[[str, dict[str, int]], None] | None = None) -> LoadResult:
-    """Load every contract table found in `path`; see the module docstring for the guarantees."""
-    folder = Path(path)
-    sources = discover(folder)
-    for src in sources:  # every header checked before anything is written
-        open_source(src)
-    if not sources:
-        raise InputError(f"{folder}: no file named after a table of the contract "
-                         f"({', '.join(LOAD_ORDER)}; .csv or .xlsx)")
-    rejects_path = Path(rejects_dir) if rejects_dir else Path.cwd() / "rejects"
-    load_id = load_id or new_load_id()
-    result = LoadResult(load_id, str(folder.resolve()), rejects_dir=str(rejects_path))
-    g.ensure_schema()
-    g.write("MERGE (l:Load {load_id: $id}) ON CREATE SET l.started_at = $now, l.source_dir = $dir, "
-            "l.status = 'running'", {"id": load_id, "now": dt.datetime.now().replace(microsecond=0),
-                                      "dir": result.source_dir})
+def _load_tables(g: Graph, sources: list[Source], load_id: str, rejects_path: Path, result: LoadResult,
+                 progress: bool, on_table: Callable[[str, dict[str, int]], None] | None, known_at: str) -> None:
     for name in LOAD_ORDER:
         (rejects_path / f"{name}.csv").unlink(missing_ok=True)
     by_table: dict[str, list[Source]] = {}
@@ -360,7 +385,7 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
             continue
         result.files[name] = [s.label for s in srcs]
         rejects = RejectWriter(rejects_path / f"{name}.csv", name, load_id)
-        state = _TableLoad(g, name, load_id, rejects)
+        state = _TableLoad(g, name, load_id, rejects, known_at)
         total = sum(count_rows(s) for s in srcs)
         bar = tqdm(total=total or None, desc=name, unit="row", disable=not progress, file=sys.stderr, leave=False)
         try:
@@ -379,7 +404,70 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
                     state.counts["rejected"])
         if on_table:
             on_table(name, state.counts)
+
+
+def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, progress: bool = False,
+             load_id: str | None = None,
+             on_table: Callable[[str, dict[str, int]], None] | None = None,
+             known_on: dt.date | None = None) -> LoadResult:
+    """Load every contract table found in `path`; see the module docstring for the guarantees.
+
+    `known_on`: the day the data was exported (what it says was known by the end of that day,
+    Beijing time); default the load's start. Point-in-time figures use it (a case's amount
+    paid as known at an as_of date, investigations.pointintime). A resumed load keeps its own.
+    """
+    folder = Path(path)
+    found, refused = discover_all(folder)
+    sources = []
+    for src in found:  # every header checked before anything is written
+        try:
+            open_source(src)
+        except InputError as exc:
+            if src.sheet is None or "required column" in str(exc):
+                raise
+            # a workbook sheet whose header row is no table's (a notes sheet): refused, said why
+            refused.append((src.label, str(exc)))
+            logger.warning("refused %s", exc)
+            continue
+        sources.append(src)
+    if not sources:
+        raise InputError(f"{folder}: no file named after a table of the contract "
+                         f"({', '.join(LOAD_ORDER)}; .csv or .xlsx)")
+    rejects_path = Path(rejects_dir) if rejects_dir else Path.cwd() / "rejects"
+    source_dir = str(folder.resolve())
+    g.ensure_schema()
+    if load_id is None:
+        earlier = unfinished_load(g, source_dir)
+        if earlier and earlier["status"] == "running":
+            raise InputError(f"load {earlier['load_id']} of {source_dir} is still running "
+                             f"(process {earlier.get('pid')} on {earlier.get('host')})")
+        if earlier:  # failed or killed: this run completes it, under its id
+            load_id = earlier["load_id"]
+            logger.warning("resuming load %s of %s (it %s: %s)", load_id, source_dir, earlier["status"],
+                           earlier.get("error"))
+    load_id = load_id or new_load_id()
+    if "|" in load_id:
+        raise InputError(f"a load id may not contain '|': {load_id!r}")
+    result = LoadResult(load_id, source_dir, rejects_dir=str(rejects_path))
+    result.refused = [{"source": lab, "reason": why} for lab, why in refused]
+    now = utc_now()
+    rec = g.write("MERGE (l:Load {load_id: $id}) ON CREATE SET l.started_at = $now, l.source_dir = $dir, "
+                  "l.known_at = $known ON MATCH SET l.resumed_at = $now "
+                  "SET l.status = 'running', l.pid = $pid, l.host = $host REMOVE l.error RETURN l.known_at AS known",
+                  {"id": load_id, "now": now, "dir": source_dir, "pid": os.getpid(), "host": socket.gethostname(),
+                   "known": end_of_day_utc(known_on) if known_on else now})
+    known_at = rec[0]["known"] if rec and rec[0]["known"] else now
+    try:
+        _load_tables(g, sources, load_id, rejects_path, result, progress, on_table, utc_stamp(known_at))
+    except BaseException as exc:  # an error or an interrupt: the load is marked failed, then re-raised
+        error = f"{type(exc).__name__}: {exc}"
+        try:
+            g.write("MATCH (l:Load {load_id: $id}) SET l.status = 'failed', l.error = $error, l.finished_at = $now",
+                    {"id": load_id, "error": error, "now": utc_now()})
+        except Exception:  # the database may be what failed; the stale `running` then reads as failed
+            logger.exception("could not mark load %s failed", load_id)
+        raise
     g.write("MATCH (l:Load {load_id: $id}) SET l.status = 'complete', l.finished_at = $now, l.summary_json = $s",
-            {"id": load_id, "now": dt.datetime.now().replace(microsecond=0),
+            {"id": load_id, "now": utc_now(),
              "s": json.dumps(result.summary(), ensure_ascii=False)})
     return result

@@ -56,9 +56,21 @@ def _table_for_name(stem: str) -> str | None:
 
 def discover(folder: Path) -> list[Source]:
     """Every file and sheet in `folder` that feeds a table, in a stable order."""
+    return discover_all(folder)[0]
+
+
+def discover_all(folder: Path) -> tuple[list[Source], list[tuple[str, str]]]:
+    """Every file and sheet that feeds a table, and every one that does not with the reason.
+
+    A workbook's sheets: one named after a table feeds that table; in a workbook named
+    after a table, every other sheet feeds the workbook's table (a month-per-sheet export
+    loses nothing); any other sheet is refused with its reason, never skipped in silence.
+    An empty sheet (no header row) is refused as empty.
+    """
     if not folder.is_dir():
         raise InputError(f"not a folder: {folder}")
     sources: list[Source] = []
+    refused: list[tuple[str, str]] = []
     for path in sorted(folder.iterdir()):
         if path.name.startswith((".", "~$")) or not path.is_file():
             continue
@@ -69,20 +81,34 @@ def discover(folder: Path) -> list[Source]:
                 sources.append(Source(table, path))
             else:
                 logger.warning("ignoring %s: its name matches no table of the contract", path.name)
+                refused.append((path.name, "its name matches no table of the contract"))
         elif suffix == ".xlsx":
             table = _table_for_name(path.stem)
             try:
-                sheets = pd.ExcelFile(path, engine="openpyxl").sheet_names
+                book = pd.ExcelFile(path, engine="openpyxl")
+                sheets = book.sheet_names
             except Exception as exc:  # openpyxl raises many kinds for a broken workbook
                 raise InputError(f"{path.name}: not a readable .xlsx workbook ({exc})") from exc
-            named = [s for s in sheets if _table_for_name(s) == s.strip()]
-            if named:
-                sources.extend(Source(s.strip(), path, sheet=s) for s in named)
-            elif table:
-                sources.append(Source(table, path, sheet=sheets[0]))
-            else:
-                logger.warning("ignoring %s: neither its name nor its sheets match a table", path.name)
-    return sources
+            for sheet in sheets:
+                where = f"{path.name}#{sheet}"
+                own = _table_for_name(sheet)
+                if own != sheet.strip():
+                    own = None
+                if own is None and table is None:
+                    refused.append((where, "neither the workbook's name nor the sheet's names a table of the "
+                                           "contract"))
+                    logger.warning("refused %s: no table named", where)
+                    continue
+                try:
+                    empty = pd.read_excel(book, sheet_name=sheet, nrows=0, dtype=str).columns.empty
+                except Exception as exc:  # a sheet openpyxl cannot read
+                    refused.append((where, f"unreadable sheet ({exc})"))
+                    continue
+                if empty:
+                    refused.append((where, "empty sheet (no header row)"))
+                    continue
+                sources.append(Source(own or table, path, sheet=sheet))  # type: ignore[arg-type]
+    return sources, refused
 
 
 def _map_headers(table: Table, headers: list[str]) -> tuple[dict[str, str], int]:

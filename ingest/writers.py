@@ -5,6 +5,12 @@ that the driver retries, or a folder loaded twice, changes nothing. `ON CREATE` 
 the creating load and source row; a later load that changes a value marks itself in
 `updated_load_id`. Labels of a referenced party (Person or Company) are resolved
 before writing and interpolated only through the schema allow-list.
+
+Every node and relationship also keeps `prov`, one entry per (load, table) that stated
+it: `"<load_id>|<table>|<json of what that row said>"` (`$tag` is the prefix). A load
+replaces its own entry and leaves the others, so `loads.unload` can take back exactly
+one load's statements: drop its entries, delete what nobody else stated, and rebuild
+the values of what others stated too from their entries.
 """
 from __future__ import annotations
 
@@ -25,9 +31,15 @@ def _prov(var: str) -> str:
     return _PROV.format(v=var)
 
 
+def _claim(var: str, entry: str = "row.pe") -> str:
+    """Record that this load (and table) stated `var`: its `prov` entry, replacing its own older one."""
+    return (f"SET {var}.prov = [e IN coalesce({var}.prov, []) WHERE NOT e STARTS WITH $tag] + ($tag + {entry})\n")
+
+
 def _set_props(var: str) -> str:
-    """SET the row's props, marking a change made by a later load."""
+    """SET the row's props, marking a change made by a later load, and claim `var` with them."""
     return (f"WITH *, [k IN keys(row.props) WHERE {var}[k] IS NULL OR {var}[k] <> row.props[k]] AS changed_{var}\n"
+            + _claim(var, "row.pj") +
             f"SET {var} += row.props\n"
             f"FOREACH (_ IN CASE WHEN size(changed_{var}) > 0 AND {var}.load_id <> $load_id THEN [1] ELSE [] END |"
             f" SET {var}.updated_load_id = $load_id)\n")
@@ -46,7 +58,7 @@ Q_INMATES = """
 UNWIND $rows AS row
 MATCH (p:Person {person_id: row.person_id})
 SET p:Inmate
-SET p.inmate_load_id = coalesce(p.inmate_load_id, $load_id),
+""" + _claim("p", "row.pj") + """SET p.inmate_load_id = coalesce(p.inmate_load_id, $load_id),
     p.inmate_src_file = coalesce(p.inmate_src_file, row.src_file),
     p.inmate_src_row = coalesce(p.inmate_src_row, row.src_row)
 SET p += row.props
@@ -76,7 +88,7 @@ SET a.holder_known = true, a.holder_id = row.holder_id
 {_set_props('a')}
 MERGE (h)-[r:HOLDS]->(a)
 ON CREATE SET {_prov('r')}
-"""
+{_claim('r')}"""
 
 
 Q_BALANCES = """
@@ -85,7 +97,7 @@ MATCH (a:Account {account_id: row.account_id})
 MERGE (b:Balance {account_id: row.account_id, as_of: row.as_of})
 ON CREATE SET """ + _prov("b") + "\n" + _set_props("b") + """
 MERGE (a)-[r:HAS_BALANCE]->(b)
-ON CREATE SET """ + _prov("r") + "\n"
+ON CREATE SET """ + _prov("r") + "\n" + _claim("r")
 
 _NEW_ACCOUNT = ("ON CREATE SET {v}.holder_known = false, {v}.stmt_names = [], " + _PROV)
 _STMT_NAME = ("SET {v}.stmt_names = CASE WHEN row.{f} IS NULL OR row.{f} IN coalesce({v}.stmt_names, [])"
@@ -97,8 +109,10 @@ _STMT_NAME = ("SET {v}.stmt_names = CASE WHEN row.{f} IS NULL OR row.{f} IN coal
 # thousands of payments) for each row. The loader passes each key once per batch.
 Q_TRANSFERS_UPDATE = f"""
 UNWIND $rows AS row
-MATCH ()-[t:TRANSFER {{transfer_id: row.key}}]->()
+MATCH (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
 USING INDEX t:TRANSFER(transfer_id)
+{_claim('a')}{_claim('b')}{_STMT_NAME.format(v='a', f='from_name')}
+{_STMT_NAME.format(v='b', f='to_name')}
 WITH t, row, localdatetime(row.at) AS at, date(row.on) AS on
 FOREACH (_ IN CASE WHEN t.at <> at AND t.load_id <> $load_id THEN [1] ELSE [] END | SET t.updated_load_id = $load_id)
 SET t.at = at, t.on = on
@@ -114,11 +128,11 @@ MERGE (a:Account {{account_id: row.from_account}})
 MERGE (b:Account {{account_id: row.to_account}})
 {_NEW_ACCOUNT.format(v='b')}
 WITH a, b, row
-{_STMT_NAME.format(v='a', f='from_name')}
+{_claim('a')}{_claim('b')}{_STMT_NAME.format(v='a', f='from_name')}
 {_STMT_NAME.format(v='b', f='to_name')}
 CREATE (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
 SET {_prov('t')}, t += row.props, t.at = localdatetime(row.at), t.on = date(row.on)
-"""
+{_claim('t', 'row.pj')}"""
 
 
 def q_assets(owner_label: str) -> str:
@@ -130,7 +144,7 @@ ON CREATE SET {_prov('s')}
 {_set_props('s')}
 MERGE (o)-[r:OWNS]->(s)
 ON CREATE SET {_prov('r')}, r.since = row.props.acquired_on
-"""
+{_claim('r')}"""
 
 
 def q_asset_transfers(from_label: str, to_label: str) -> str:
@@ -141,9 +155,9 @@ MERGE (x:AssetTransfer {{transfer_id: row.key}})
 ON CREATE SET {_prov('x')}
 {_set_props('x')}
 MERGE (f)-[r1:CONVEYED]->(x) ON CREATE SET {_prov('r1')}
-MERGE (x)-[r2:CONVEYED_TO]->(t) ON CREATE SET {_prov('r2')}
-MERGE (x)-[r3:OF_ASSET]->(s) ON CREATE SET {_prov('r3')}
-"""
+{_claim('r1')}MERGE (x)-[r2:CONVEYED_TO]->(t) ON CREATE SET {_prov('r2')}
+{_claim('r2')}MERGE (x)-[r3:OF_ASSET]->(s) ON CREATE SET {_prov('r3')}
+{_claim('r3')}"""
 
 
 def q_cases(debtor_label: str) -> str:
@@ -152,10 +166,15 @@ UNWIND $rows AS row
 MATCH {_party('d', debtor_label, 'debtor_id')}
 MERGE (c:Case {{case_no: row.key}})
 ON CREATE SET {_prov('c')}
-{_set_props('c')}
+{_set_props('c')}WITH *, [e IN coalesce(c.paid_history, []) WHERE NOT e STARTS WITH row.known_at + '|'] AS hist,
+     toString(coalesce(row.props.amount_paid_fen, 0)) AS paid
+// a restatement of the same amount paid is no news: the history grows only when the amount changes
+SET c.paid_history = CASE WHEN size(hist) > 0 AND split(last(hist), '|')[1] = paid THEN hist
+                          ELSE hist + (row.known_at + '|' + paid) END
+
 MERGE (d)-[r:DEBTOR_IN]->(c)
 ON CREATE SET {_prov('r')}
-"""
+{_claim('r')}"""
 
 
 def q_restrictions(subject_label: str) -> str:
@@ -169,16 +188,18 @@ ON CREATE SET {_prov('r')}
 {_set_props('r')}
 MERGE (d)-[x:RESTRICTED_BY]->(r)
 ON CREATE SET {_prov('x')}
-WITH r, row
+{_claim('x')}WITH r, row
 OPTIONAL MATCH (c:Case {{case_no: row.case_no}})
 FOREACH (_ IN CASE WHEN c IS NULL THEN [] ELSE [1] END |
-  MERGE (r)-[y:IN_CASE]->(c) ON CREATE SET {_prov('y')})
+  MERGE (r)-[y:IN_CASE]->(c) ON CREATE SET {_prov('y')}
+  {_claim('y').strip()})
 WITH r, row
 OPTIONAL MATCH (a:Account {{account_id: row.target}})
 OPTIONAL MATCH (s:Asset {{asset_id: row.target}})
 WITH r, row, coalesce(a, s) AS tgt
 FOREACH (_ IN CASE WHEN tgt IS NULL THEN [] ELSE [1] END |
-  MERGE (r)-[z:TARGETS]->(tgt) ON CREATE SET {_prov('z')})
+  MERGE (r)-[z:TARGETS]->(tgt) ON CREATE SET {_prov('z')}
+  {_claim('z').strip()})
 """
 
 
@@ -191,8 +212,8 @@ MERGE (e:Encumbrance {{encumbrance_id: row.key}})
 ON CREATE SET {_prov('e')}
 {_set_props('e')}
 MERGE (e)-[x:ENCUMBERS]->(s) ON CREATE SET {_prov('x')}
-MERGE (e)-[y:HELD_BY]->(h) ON CREATE SET {_prov('y')}
-"""
+{_claim('x')}MERGE (e)-[y:HELD_BY]->(h) ON CREATE SET {_prov('y')}
+{_claim('y')}"""
 
 
 # -- look-ups for validation --------------------------------------------------------

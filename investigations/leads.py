@@ -51,9 +51,38 @@ def evidence_ids(evidence: dict) -> list[str]:
     return sorted(out)
 
 
-def lead_id(pattern: str, subject_id: str, case_no: str | None, evidence: dict) -> str:
-    """Stable id: sha256 of pattern, subject, case and the sorted evidence ids (first 24 hex)."""
-    text = "|".join([pattern, subject_id, case_no or "", *evidence_ids(evidence)])
+#: What defines a finding, per pattern, when it is not the evidence ids (docs/detection.md,
+#: "Lead identity"): a capacity finding is about the inmate's prison accounts (new monthly
+#: balance rows change its amount, not what it is); a transfer-to-a-related-party finding is
+#: about who received the money (a further transfer to the same party adds to the same lead).
+IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {
+    "small_fine_capacity": ("account_ids",),
+    "post_filing_transfer_to_related": ("counterparties",),
+    "shell_company_transfer": ("counterparties",),
+}
+
+
+def identity_facts(pattern: str, evidence: dict, counterparties: list[str] | None = None) -> list[str]:
+    """The facts a lead's identity is made of: the pattern's IDENTITY_FIELDS, else every evidence id
+    except balance rows (a balance row is a measurement, never what a finding is)."""
+    fields = IDENTITY_FIELDS.get(pattern)
+    if fields is None:
+        return [x for x in evidence_ids(evidence) if not x.startswith("balance_rows:")]
+    out = []
+    for f in fields:
+        values = (counterparties or []) if f == "counterparties" else evidence.get(f, [])
+        out.extend(f"{f}:{v}" for v in values)
+    return sorted(out)
+
+
+def lead_id(pattern: str, subject_id: str, case_no: str | None, evidence: dict,
+            counterparties: list[str] | None = None) -> str:
+    """Stable id: sha256 of pattern, subject, case and the facts defining the finding (first 24 hex).
+
+    Not the balance rows nor (for grouped transfer findings) the transfer ids: a rescan after
+    a newer load keeps the id, so the lead's amount is updated and a dismissal stays.
+    """
+    text = "|".join([pattern, subject_id, case_no or "", *identity_facts(pattern, evidence, counterparties)])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 

@@ -340,13 +340,14 @@ def sham_divorce(ctx: Context, rows: list[dict]) -> list[dict]:
 
 # -- path searches ----------------------------------------------------------------------
 def _ordered(prev: dict, nxt: dict) -> bool:
-    """Time order: a later day, or the same day with a later-or-equal time (or no time known)."""
+    """Time order: a later day, or the same day with a later-or-equal time, or a time not known
+    (`has_time` False: a date-only row; a real 00:00:00 transfer has its time and is ordered by it)."""
     if nxt["on"] != prev["on"]:
         return nxt["on"] > prev["on"]
     a, b = prev["at"], nxt["at"]
     if not isinstance(a, dt.datetime) or not isinstance(b, dt.datetime):
         return True
-    if a.time() == dt.time() or b.time() == dt.time():
+    if not prev.get("has_time", True) or not nxt.get("has_time", True):
         return True
     return b >= a
 
@@ -355,7 +356,7 @@ def _edges_out(G: Any, node: str) -> list[dict]:
     out = []
     for _u, v, key, data in G.out_edges(node, keys=True, data=True):
         out.append({"transfer_id": key, "from_account": node, "to_account": v, "amount_fen": data["amount_fen"],
-                    "at": data["at"], "on": data["on"]})
+                    "at": data["at"], "on": data["on"], "has_time": data.get("has_time", True)})
     out.sort(key=lambda e: (e["on"], e["at"], e["transfer_id"]))
     return out
 

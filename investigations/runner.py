@@ -10,6 +10,7 @@ from typing import Any
 from graph import Graph
 
 from . import leads as L
+from .pointintime import unpaid_at
 from .patterns import Pattern, PatternError, get_pattern
 from .postprocessors import POST, Context
 
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 _NON_CNY = """
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
-WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of
+WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
 WITH d, min(c.litigation_start) AS start
 MATCH (d)-[:HOLDS]->(:Account)-[t:TRANSFER]->(b:Account)
 WHERE t.on >= start AND t.on <= $as_of AND coalesce(t.currency, 'CNY') <> 'CNY'
@@ -34,7 +35,7 @@ class PatternResult:
     pattern_id: str
     params: dict[str, Any]
     hits: list[dict]
-    excluded_non_cny_fen: int = 0
+    #: Non-CNY money the pattern left out, per currency (never added up across currencies).
     excluded_non_cny: dict[str, dict] = field(default_factory=dict)
     truncated: bool = False
     notes: list[str] = field(default_factory=list)
@@ -74,7 +75,7 @@ def shape_hit(pattern_id: str, raw: dict, n_patterns: int = 1) -> dict:
     evidence = {k: list(ev.get(k, [])) for k in L.EVIDENCE_KEYS}
     evidence.update({k: list(ev[k]) for k in L.EXTRA_EVIDENCE_KEYS if ev.get(k)})
     lead = {
-        "lead_id": L.lead_id(pattern_id, raw["subject_id"], case["case_no"], ev),
+        "lead_id": L.lead_id(pattern_id, raw["subject_id"], case["case_no"], ev, raw.get("counterparties")),
         "pattern": pattern_id,
         "subject_id": raw["subject_id"], "subject_kind": raw["subject_kind"], "subject_name": raw.get("subject_name"),
         "case_no": case["case_no"], "case_kind": case.get("kind"),
@@ -105,10 +106,35 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def excluded_non_cny(graph: Graph, as_of: dt.date, timeout: float = 60.0) -> dict[str, dict]:
+_CASE_FACTS = """
+UNWIND $ids AS id MATCH (c:Case {case_no: id})
+RETURN c.case_no AS case_no, c.amount_due_fen AS amount_due_fen, c.amount_paid_fen AS amount_paid_fen,
+       c.paid_history AS paid_history
+"""
+
+
+def _unpaid_as_of(graph: Graph, rows: list[dict], as_of: dt.date, timeout: float | None) -> None:
+    """Set every case map of the pattern rows to its unpaid amount as known at `as_of` (pointintime)."""
+    maps = []
+    for r in rows:
+        for c in ([r["case"]] if isinstance(r.get("case"), dict) else []) + list(r.get("cases") or []):
+            if isinstance(c, dict) and c.get("case_no") and "unpaid_fen" in c:
+                maps.append(c)
+    if not maps:
+        return
+    facts = {f["case_no"]: f for f in graph.read(_CASE_FACTS, {"ids": sorted({c["case_no"] for c in maps})},
+                                                 timeout=timeout)}
+    for c in maps:
+        if c["case_no"] in facts:
+            c["unpaid_fen"] = unpaid_at(facts[c["case_no"]], as_of)
+
+
+def excluded_non_cny(graph: Graph, as_of: dt.date, timeout: float = 60.0,
+                     subject_id: str | None = None) -> dict[str, dict]:
     """Non-CNY money out of open-case debtors' accounts since their earliest litigation start,
-    per currency (amounts in the currency's 1/100 units): what the money patterns left out."""
-    rows = graph.read(_NON_CNY, {"as_of": as_of}, timeout=timeout)
+    per currency (amounts in the currency's 1/100 units): what the money patterns left out.
+    Patterns judge CNY only; these totals are reported beside them, one per currency."""
+    rows = graph.read(_NON_CNY, {"as_of": as_of, "subject_id": subject_id}, timeout=timeout)
     return {r["currency"]: {"amount_minor": r["amount"], "transfers": r["n"]} for r in rows}
 
 
@@ -129,6 +155,11 @@ def run_pattern(graph: Graph, pattern_id: str, params: dict | None = None, as_of
     # Pattern files pass the same guard as saved queries: a pure read, no LOAD CSV, allowed procedures only.
     graph.ensure_read_only(pattern.cypher, q)
     rows = graph.read(pattern.cypher, q, timeout=t)
+    _unpaid_as_of(graph, rows, as_of, t)
+    rows = [r for r in rows if not isinstance(r.get("case"), dict) or (r["case"].get("unpaid_fen") or 0) > 0]
+    for r in rows:
+        if isinstance(r.get("cases"), list):
+            r["cases"] = [c for c in r["cases"] if not isinstance(c, dict) or (c.get("unpaid_fen") or 0) > 0]
     ctx = Context(graph, pattern.id, eff, q, as_of, timeout=t)
     if pattern.post:
         if pattern.post not in POST:
@@ -141,7 +172,6 @@ def run_pattern(graph: Graph, pattern_id: str, params: dict | None = None, as_of
     res = PatternResult(pattern.id, jsonable_params(pattern, eff, as_of), hits, truncated=ctx.truncated,
                         notes=ctx.notes)
     if pattern.kind == "money":
-        res.excluded_non_cny = excluded_non_cny(graph, as_of, timeout=t)
-        res.excluded_non_cny_fen = sum(v["amount_minor"] for v in res.excluded_non_cny.values())
+        res.excluded_non_cny = excluded_non_cny(graph, as_of, timeout=t, subject_id=subject_id)
     logger.info("pattern %s: %d rows, %d hits", pattern.id, len(rows), len(hits))
     return res

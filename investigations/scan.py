@@ -16,6 +16,7 @@ from graph import Graph
 
 from . import leads as L
 from .patterns import PATTERN_IDS, get_pattern
+from .pointintime import unpaid_at
 from .runner import run_pattern
 
 logger = logging.getLogger(__name__)
@@ -30,8 +31,9 @@ EXTRA_KEYS = ("subject_name", "counterparty_names")
 _UNPAID = """
 UNWIND $ids AS sid
 MATCH (c:Case {debtor_id: sid})
-WHERE c.unpaid_fen > 0 AND c.filed_on <= $as_of
-RETURN sid, sum(c.unpaid_fen) AS unpaid
+WHERE c.filed_on <= $as_of
+RETURN sid, c.amount_due_fen AS amount_due_fen, c.amount_paid_fen AS amount_paid_fen, c.unpaid_fen AS unpaid_fen,
+       c.paid_history AS paid_history
 """
 
 
@@ -89,7 +91,9 @@ def scan(graph: Graph, as_of: dt.date | None = None, params: dict | None = None,
     by_subject: dict[str, list[dict]] = defaultdict(list)
     for lead in all_leads:
         by_subject[lead["subject_id"]].append(lead)
-    unpaid = {r["sid"]: r["unpaid"] for r in graph.read(_UNPAID, {"ids": sorted(by_subject), "as_of": as_of})}
+    unpaid: dict[str, int] = defaultdict(int)
+    for r in graph.read(_UNPAID, {"ids": sorted(by_subject), "as_of": as_of}):
+        unpaid[r["sid"]] += unpaid_at(r, as_of)  # as known at as_of (pointintime)
 
     subjects = []
     for sid, ls in by_subject.items():

@@ -124,8 +124,22 @@ RETURN t.transfer_id AS transfer_id, t.at AS at, t.on AS on, t.amount_fen AS amo
        CASE WHEN outgoing THEN t.to_name ELSE t.from_name END AS statement_name,
        b.stmt_names AS cp_stmt_names,
        t.src_file AS src_file, t.src_row AS src_row, t.load_id AS load_id
-ORDER BY t.at, t.transfer_id
+ORDER BY t.on, coalesce(t.at_has_time, true) DESC, t.at, t.transfer_id
 LIMIT $limit
+"""
+# Newest first, one page: a date-only transfer sorts after the timed ones of its day (asc).
+Q_TRANSFERS_NEWEST = Q_TRANSFERS.replace(
+    "ORDER BY t.on, coalesce(t.at_has_time, true) DESC, t.at, t.transfer_id\nLIMIT $limit",
+    "ORDER BY t.on DESC, coalesce(t.at_has_time, true) ASC, t.at DESC, t.transfer_id DESC\nSKIP $offset LIMIT $limit")
+# Count and totals per currency and direction of every transfer in the range (not one page).
+Q_TRANSFER_TOTALS = _SUBJECT + """
+MATCH (s)-[:HOLDS]->(a:Account)-[t:TRANSFER]-(b:Account)
+WHERE ($since IS NULL OR t.on >= $since) AND ($until IS NULL OR t.on <= $until)
+WITH s, a, t, b, startNode(t) = a AS outgoing, EXISTS { (s)-[:HOLDS]->(b) } AS own_cp
+WHERE NOT (own_cp AND NOT outgoing)
+RETURN coalesce(t.currency, 'CNY') AS currency,
+       CASE WHEN own_cp THEN 'internal' WHEN outgoing THEN 'out' ELSE 'in' END AS direction,
+       count(t) AS n, sum(t.amount_fen) AS amount
 """
 
 Q_CONVEYANCES = _SUBJECT + """
@@ -175,14 +189,14 @@ def profile(graph: Graph, subject_id: str) -> dict | None:
         return None
     node, kind = found
     labels = node.get("_labels", [])
-    props = {k: v for k, v in node.items() if not k.startswith("_")}
+    props = {k: v for k, v in node.items() if not k.startswith("_") and k != "prov"}
     inmate = None
     if "Inmate" in labels:
         inmate = {k: props.get(k) for k in ("inmate_no", "prison", "admitted_on", "release_on",
                                             "treatment_level")}
     cases = []
     for r in graph.read(Q_CASES, {"sid": subject_id}):
-        c = {k: v for k, v in r["case"].items() if not k.startswith("_")}
+        c = {k: v for k, v in r["case"].items() if not k.startswith("_") and k != "prov"}
         due = c.get("amount_due_fen") or 0
         paid = c.get("amount_paid_fen") or 0
         c.setdefault("unpaid_fen", due - paid)
@@ -240,9 +254,28 @@ def subject_relatedness(graph: Graph, subject_id: str,
     return Relatedness(graph, [subject_id], min_share_pct)
 
 
+def transfer_totals(graph: Graph, subject_id: str, since: dt.date | None = None,
+                    until: dt.date | None = None) -> dict:
+    """Count and totals of the subject's transfers between `since` and `until` (inclusive), whole range.
+
+    {"count": n, "by_currency": {cur: {"in": minor, "out": minor, "internal": minor, "n": k}}}: amounts
+    in each currency's 1/100 units, never added across currencies.
+    """
+    out: dict = {"count": 0, "by_currency": {}}
+    for r in graph.read(Q_TRANSFER_TOTALS, {"sid": subject_id, "since": since, "until": until}):
+        cur = out["by_currency"].setdefault(r["currency"], {"in": 0, "out": 0, "internal": 0, "n": 0})
+        cur[r["direction"]] += r["amount"]
+        cur["n"] += r["n"]
+        out["count"] += r["n"]
+    return out
+
+
 def transfers(graph: Graph, subject_id: str, since: dt.date | None = None, until: dt.date | None = None,
-              limit: int | None = None, *, relatedness: Relatedness | None = None) -> list[dict]:
-    """Every transfer in or out of the subject's accounts, oldest first, with its counterparty.
+              limit: int | None = None, *, relatedness: Relatedness | None = None, newest_first: bool = False,
+              offset: int = 0) -> list[dict]:
+    """Every transfer in or out of the subject's accounts, oldest first (or newest first from
+    `offset`, for paging), with its counterparty. Within a day, timed transfers come in time order
+    and a date-only one (`at_has_time` False) after them (oldest first): its time is unknown.
 
     Each row: transfer_id, at, on, at_has_time (False: only the day is known), amount_fen, currency, channel, memo, direction
     ('out' / 'in' / 'internal' between two own accounts), account_id (own),
@@ -253,7 +286,11 @@ def transfers(graph: Graph, subject_id: str, since: dt.date | None = None, until
     accounts), src_file, src_row, load_id. At most `limit` rows (never more than MAX_TRANSFERS).
     """
     lim = MAX_TRANSFERS if limit is None else max(0, min(int(limit), MAX_TRANSFERS))
-    rows = graph.read(Q_TRANSFERS, {"sid": subject_id, "since": since, "until": until, "limit": lim})
+    if newest_first:
+        rows = graph.read(Q_TRANSFERS_NEWEST, {"sid": subject_id, "since": since, "until": until, "limit": lim,
+                                               "offset": max(0, int(offset))})
+    else:
+        rows = graph.read(Q_TRANSFERS, {"sid": subject_id, "since": since, "until": until, "limit": lim})
     rel = relatedness or subject_relatedness(graph, subject_id)
     out = []
     for r in rows:
@@ -320,7 +357,8 @@ MILESTONES = ("filed_on", "served_on", "judged_on", "effective_on", "enforcement
 
 def timeline(graph: Graph, subject_id: str, limit: int = MAX_TIMELINE_EVENTS, *,
              profile_data: dict | None = None, transfer_rows: list[dict] | None = None,
-             conveyance_rows: list[dict] | None = None) -> dict:
+             conveyance_rows: list[dict] | None = None, since: dt.date | None = None,
+             until: dt.date | None = None) -> dict:
     """Case milestones and the subject's transfer / conveyance events, for the timeline chart.
 
     {"cases": [{case_no, kind, unpaid_fen, open, milestones: {name: date}}],
@@ -339,13 +377,16 @@ def timeline(graph: Graph, subject_id: str, limit: int = MAX_TIMELINE_EVENTS, *,
         cases.append({"case_no": c["case_no"], "kind": c.get("kind"), "unpaid_fen": c["unpaid_fen"],
                       "open": c["open"], "litigation_start": c.get("litigation_start"), "milestones": ms})
     events = []
-    trs = transfer_rows if transfer_rows is not None else transfers(graph, subject_id, limit=limit + 1)
+    trs = transfer_rows if transfer_rows is not None else transfers(graph, subject_id, since, until,
+                                                                    limit=limit + 1)
     truncated = len(trs) > limit
     for t in trs[:limit]:
         events.append({"kind": "transfer", "id": t["transfer_id"], "on": t["on"], "amount_fen": t["amount_fen"],
                        "direction": t["direction"], "counterparty_name": t["counterparty_name"],
                        **_relation_only(t), "currency": t["currency"]})
     for c in (conveyance_rows if conveyance_rows is not None else conveyances(graph, subject_id)):
+        if c["on"] is not None and ((since and c["on"] < since) or (until and c["on"] > until)):
+            continue  # the timeline shows the page's date range
         events.append({"kind": "conveyance", "id": c["transfer_id"], "on": c["on"],
                        "amount_fen": c["appraised_value_fen"] or c["price_fen"], "price_fen": c["price_fen"],
                        "direction": c["direction"], "counterparty_name": c["counterparty_name"],

@@ -17,7 +17,9 @@ if [ ! -f "$DEMO_DIR/ground_truth.json" ]; then
   echo "generating demo data in $DEMO_DIR ($DEMO_PERSONS persons, $DEMO_TRANSFERS transfers)"
   $PY -m synth generate "$DEMO_DIR" --seed 7 --persons "$DEMO_PERSONS" --transfers "$DEMO_TRANSFERS" --realistic
 fi
-if ! $PY -m ingest loads | grep -q "$(cd "$DEMO_DIR" && pwd)"; then
+# Only a complete load counts: a failed or killed one (or one still running) is not the data;
+# `ingest load` resumes an unfinished load of the same folder under its id.
+if ! $PY -m ingest loads --status complete | grep -qF "$(cd "$DEMO_DIR" && pwd)"; then
   echo "loading demo data"
   $PY -m ingest load "$DEMO_DIR" --rejects var/demo-rejects --summary-json var/demo-load.json
 fi

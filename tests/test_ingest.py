@@ -27,7 +27,7 @@ def snapshot(g) -> list:
                a.transfer_id, a.case_no, a.account_id) AS a, coalesce(b.person_id, b.company_id, b.account_id,
                b.asset_id, b.transfer_id, b.case_no) AS b""")
     drop = {"load_id", "src_file", "src_row", "inmate_load_id", "inmate_src_file", "inmate_src_row",
-            "holder_load_id", "updated_load_id"}
+            "holder_load_id", "updated_load_id", "prov", "paid_history"}
     clean = lambda p: sorted((k, str(v)) for k, v in p.items() if k not in drop)  # noqa: E731
     out = [("node", sorted(n["labels"]), clean(n["p"])) for n in nodes]
     out += [("rel", r["type"], r["a"], r["b"], clean(r["p"])) for r in rels]

@@ -201,6 +201,9 @@ def test_pdf_embeds_the_cjk_font_and_holds_the_facts(packages):
                  "第313条", a.package_id, "transfers.csv", "<b>未闭合"):
         assert fact in text, fact
     assert "2024-03-20" in text  # litigation start (served_on)
+    # non-CNY money: its own currency and units, per currency, never yuan
+    flat = re.sub(r"\s+", "", text)
+    assert "USD1笔，转出USD1,234.56，转入USD0.00" in flat and "¥1,234.56" not in text
 
 
 def test_case_filter_and_errors(loaded, tmp_path):

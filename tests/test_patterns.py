@@ -152,7 +152,7 @@ def test_below_value_conveyance(graph, tmp_path):
     assert by["AT1"]["relation"] == "spouse" and by["AT1"]["amount_fen"] == 50_000_000
     assert by["AT5"]["relation"] == "unrelated" and by["AT5"]["price_given"] is False
     assert by["AT5"]["amount_fen"] == 20_000_000
-    assert res.excluded_non_cny_fen == 0
+    assert res.excluded_non_cny == {}
     strict = _hits(graph, "below_value_conveyance", {"ratio": 0.71})
     assert "AT2" in {h["evidence"]["asset_transfer_ids"][0] for h in strict.hits}
 

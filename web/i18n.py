@@ -8,11 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
+from typing import Any
 
 from flask import session
 from flask_babel import get_locale as babel_locale
 from flask_babel import lazy_gettext as _l
 
+from ingest import clock
 from ingest.parse import format_fen, parse_money_fen
 
 logger = logging.getLogger(__name__)
@@ -112,6 +114,24 @@ def yuan(fen: int | None, symbol: bool = True) -> str:
     return "—" if fen is None else format_fen(fen, "¥" if symbol else "")
 
 
+def money(minor: int | None, currency: str | None = "CNY") -> str:
+    """An amount in its own currency: CNY as yuan (¥), any other as `USD 1,234.56` (its 1/100 units),
+    never as yuan."""
+    if minor is None:
+        return "—"
+    cur = currency or "CNY"
+    return yuan(minor) if cur == "CNY" else f"{cur} {format_fen(minor, '')}"
+
+
+def money_totals(totals: dict[str, Any]) -> str:
+    """Per-currency totals (`{"USD": 123}` or `{"USD": {"amount_minor": 123, ...}}`), CNY first, never summed."""
+    parts = []
+    for cur in sorted(totals, key=lambda c: (c != "CNY", c)):
+        v = totals[cur]
+        parts.append(money(v["amount_minor"] if isinstance(v, dict) else v, cur))
+    return " · ".join(parts) or "—"
+
+
 def yuan_short(fen: int | None) -> str:
     """Compact amount for chart and edge labels: ¥12.3万 / ¥1,234."""
     if fen is None:
@@ -160,7 +180,9 @@ def fmt_date(value: object) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        if value.tzinfo is not None:  # an app-store / load time: Beijing time, zone named
+            return clock.display(value, current_lang())
+        return value.strftime("%Y-%m-%d %H:%M")  # a statement's own clock
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value)
@@ -170,6 +192,6 @@ def fmt_date(value: object) -> str:
 
 
 def template_helpers() -> dict:
-    return {"yuan": yuan, "yuan_short": yuan_short, "label": label, "mask_id_number": mask_id_number,
+    return {"yuan": yuan, "money": money, "money_totals": money_totals, "yuan_short": yuan_short, "label": label, "mask_id_number": mask_id_number,
             "mask_phone": mask_phone, "fmt_date": fmt_date, "current_lang": current_lang,
             "LANGUAGES": LANGUAGES}

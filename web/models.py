@@ -14,9 +14,11 @@ from flask_login import UserMixin
 from sqlalchemy import (BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint,
                         event)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from audittrail import AUDIT_TABLE, seal
+from ingest.clock import as_utc, utc_now
 
 from .extensions import db
 
@@ -26,7 +28,21 @@ PIN_KINDS = ("transfer", "conveyance", "lead")
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    """Now, aware UTC (ingest.clock: the one time policy)."""
+    return utc_now()
+
+
+class UTCDateTime(TypeDecorator):
+    """A time stored as UTC and read back as aware UTC (SQLite keeps no zone; a naive value is UTC)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        return None if value is None else as_utc(value).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        return None if value is None else as_utc(value)
 
 
 class User(UserMixin, db.Model):
@@ -36,12 +52,12 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     role: Mapped[str] = mapped_column(String(20), nullable=False, default="investigator")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Bumped by a password change, a role change or disabling: every older session of this user ends.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Login throttle: failures in a row, and until when the account refuses logins.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -70,8 +86,8 @@ class ScanRun(db.Model):
     __tablename__ = "scan_runs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     as_of: Mapped[dt.date | None] = mapped_column(Date)
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lead_count: Mapped[int] = mapped_column(Integer, default=0)
     new_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -113,7 +129,7 @@ class LeadDismissal(db.Model):
     lead_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     user: Mapped[User] = relationship()
 
 
@@ -127,8 +143,8 @@ class Investigation(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="open")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     recovered_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     unpaid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
@@ -146,7 +162,7 @@ class Note(db.Model):
     investigation_id: Mapped[int] = mapped_column(ForeignKey("investigations.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     author: Mapped[User] = relationship()
     investigation: Mapped[Investigation] = relationship(back_populates="notes")
 
@@ -160,7 +176,7 @@ class PinnedEvidence(db.Model):
     ref_id: Mapped[str] = mapped_column(String(255))
     comment: Mapped[str | None] = mapped_column(Text)
     pinned_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    pinned_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    pinned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     user: Mapped[User] = relationship()
     investigation: Mapped[Investigation] = relationship(back_populates="pins")
 
@@ -170,7 +186,7 @@ class SavedQuery(db.Model):
     __tablename__ = "saved_queries"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     versions: Mapped[list["SavedQueryVersion"]] = relationship(
         back_populates="query", order_by="SavedQueryVersion.version", cascade="all, delete-orphan")
@@ -192,7 +208,7 @@ class SavedQueryVersion(db.Model):
     cypher: Mapped[str] = mapped_column(Text)
     params_json: Mapped[str] = mapped_column(Text, default="[]")
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     author: Mapped[User] = relationship()
     query: Mapped[SavedQuery] = relationship(back_populates="versions")
 
@@ -254,5 +270,5 @@ class RecoveryRecord(db.Model):
     prison: Mapped[str | None] = mapped_column(String(255))
     note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     user: Mapped[User] = relationship()

@@ -23,7 +23,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from ingest import clock
+
 from .extensions import db
+from .i18n import current_lang
 from .models import User, audit, utcnow
 
 logger = logging.getLogger(__name__)
@@ -134,8 +137,8 @@ def attempt_login(app: Flask, name: str, password: str) -> tuple[User | None, st
     if user is not None and user.locked_until is not None and user.locked_until > now:
         audit(None, "login_locked_out", name[:80], ip=ip, until=user.locked_until)
         db.session.commit()
-        return None, _("This account is locked after repeated failed logins; try again after %(t)s UTC.",
-                       t=user.locked_until.strftime("%H:%M"))
+        return None, _("This account is locked after repeated failed logins; try again after %(t)s.",
+                       t=clock.display(user.locked_until, current_lang()))
     if user is not None and user.is_active and user.check_password(password):
         user.failed_logins = 0
         user.locked_until = None
@@ -151,7 +154,7 @@ def attempt_login(app: Flask, name: str, password: str) -> tuple[User | None, st
             user.failed_logins = 0
             audit(None, "account_locked", name[:80], ip=ip, until=user.locked_until)
             db.session.commit()
-            return None, _("This account is locked after repeated failed logins; try again after %(t)s UTC.",
-                           t=user.locked_until.strftime("%H:%M"))
+            return None, _("This account is locked after repeated failed logins; try again after %(t)s.",
+                           t=clock.display(user.locked_until, current_lang()))
     db.session.commit()
     return None, _("Wrong user name or password.")

@@ -27,6 +27,25 @@ logger = logging.getLogger(__name__)
 
 MAX_VIEW_NODES = 300
 EXPAND_NODES = 60
+TRANSFERS_PER_PAGE = 100
+
+
+def _transfer_range(default_since: dt.date | None) -> dict:
+    """The transfer list's date range and page from the query string; by default the period since
+    the earliest open litigation start (`from=` empty means from the first transfer)."""
+    def day(name: str, default: dt.date | None) -> dt.date | None:
+        raw = request.args.get(name)
+        if raw is None:
+            return default
+        try:
+            return parse_date(raw) if raw.strip() else None
+        except ValueError:
+            return default
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    return {"since": day("from", default_since), "until": day("to", None), "page": page}
 
 
 def _revealed() -> list[str]:
@@ -50,10 +69,15 @@ def subject(subject_id: str):
     prof = subj.profile(graph, subject_id)
     if prof is None:
         abort(404, description=_("No person or company with this id."))
-    transfers = subj.transfers(graph, subject_id, limit=1000)
+    rng = _transfer_range(prof["open_litigation_start"])
+    totals = subj.transfer_totals(graph, subject_id, rng["since"], rng["until"])
+    pages = max(1, -(-totals["count"] // TRANSFERS_PER_PAGE))
+    rng["page"] = min(rng["page"], pages)
+    transfers = subj.transfers(graph, subject_id, rng["since"], rng["until"], limit=TRANSFERS_PER_PAGE,
+                               newest_first=True, offset=(rng["page"] - 1) * TRANSFERS_PER_PAGE)
     conveyances = subj.conveyances(graph, subject_id)
-    tl = subj.timeline(graph, subject_id, profile_data=prof, transfer_rows=transfers,
-                       conveyance_rows=conveyances)
+    tl = subj.timeline(graph, subject_id, profile_data=prof, conveyance_rows=conveyances,
+                       since=rng["since"], until=rng["until"])
     leads, dismissed = leadstore.subject_leads(subject_id)
     evidence = _lead_evidence([r for r in leads if r.lead_id not in dismissed])
     investigations = db.session.scalars(select(Investigation).where(Investigation.subject_id == subject_id)
@@ -63,7 +87,7 @@ def subject(subject_id: str):
     return render_template("subject.html", p=prof, transfers=transfers, conveyances=conveyances,
                            timeline=timeline_svg(tl, evidence), tl=tl, leads=leads, dismissed=dismissed,
                            evidence=evidence, revealed=subject_id in _revealed(),
-                           investigations=investigations, more_transfers=len(transfers) >= 1000,
+                           investigations=investigations, rng=rng, totals=totals, pages=pages,
                            package_as_of=default_package_as_of())
 
 
