@@ -16,7 +16,7 @@ LABELS = frozenset({
 })
 REL_TYPES = frozenset({
     "RELATED", "ROLE", "HOLDS", "HAS_BALANCE", "TRANSFER", "OWNS", "CONVEYED", "CONVEYED_TO",
-    "OF_ASSET", "DEBTOR_IN",
+    "OF_ASSET", "DEBTOR_IN", "CASH",
 })
 #: Key property of each keyed label (Balance has a composite key).
 NODE_KEYS: dict[str, tuple[str, ...]] = {
@@ -45,6 +45,10 @@ INDEXES: tuple[str, ...] = (
     "CREATE INDEX transfer_on IF NOT EXISTS FOR ()-[t:TRANSFER]-() ON (t.on)",
     "CREATE INDEX transfer_amount IF NOT EXISTS FOR ()-[t:TRANSFER]-() ON (t.amount_fen)",
     "CREATE INDEX transfer_load IF NOT EXISTS FOR ()-[t:TRANSFER]-() ON (t.load_id)",
+    # the two sides a statement transfer was built from (ingest/statements)
+    "CREATE INDEX transfer_out_side IF NOT EXISTS FOR ()-[t:TRANSFER]-() ON (t.out_side)",
+    "CREATE INDEX transfer_in_side IF NOT EXISTS FOR ()-[t:TRANSFER]-() ON (t.in_side)",
+    "CREATE INDEX cash_id IF NOT EXISTS FOR ()-[t:CASH]-() ON (t.transfer_id)",
     "CREATE INDEX account_kind IF NOT EXISTS FOR (n:Account) ON (n.kind)",
     "CREATE INDEX account_holder IF NOT EXISTS FOR (n:Account) ON (n.holder_id)",
     "CREATE INDEX case_debtor IF NOT EXISTS FOR (n:Case) ON (n.debtor_id)",

@@ -64,6 +64,8 @@ ENUMS: dict[str, dict[str, str]] = {
     "case_kind": {"criminal_fine": "criminal_fine", "罚金": "criminal_fine", "confiscation": "confiscation",
                   "没收财产": "confiscation", "restitution": "restitution", "退赔": "restitution",
                   "civil_enforcement": "civil_enforcement", "民事执行": "civil_enforcement"},
+    "transfer_kind": {"transfer": "transfer", "转账": "transfer", "cash_withdrawal": "cash_withdrawal",
+                      "取现": "cash_withdrawal", "cash_deposit": "cash_deposit", "存现": "cash_deposit"},
 }
 
 C = Column
@@ -107,6 +109,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         C("to_account", "收款账号", required=True), C("from_name", "付款户名"), C("to_name", "收款户名"),
         C("amount", "金额", "money", required=True), C("at", "交易时间", "datetime", required=True),
         C("currency", "币种"), C("channel", "渠道"), C("memo", "摘要"),
+        C("kind", "交易类型", "enum", enum="transfer_kind"), C("merchant", "商户名称"),
     ), key=("transfer_id",)),
     Table("assets", "财产", (
         C("asset_id", "财产编号", required=True), C("kind", "财产类型", "enum", required=True, enum="asset_kind"),

@@ -25,6 +25,7 @@ from graph.schema import label
 from . import writers
 from .contract import LOAD_ORDER, TABLES
 from .readers import InputError, Source, count_rows, discover, open_source, read_chunks
+from .statements import TOLERANCE_SECONDS, is_return_file, load_statements, prepare
 from .validate import Row, validate_row
 
 logger = logging.getLogger(__name__)
@@ -40,9 +41,13 @@ class LoadResult:
     tables: dict[str, dict[str, int]] = field(default_factory=dict)
     rejects_dir: str | None = None
     files: dict[str, list[str]] = field(default_factory=dict)
+    statements: dict[str, Any] | None = None  # ingest.statements.StatementResult.summary()
 
     def summary(self) -> dict[str, Any]:
-        return {"load_id": self.load_id, "tables": self.tables}
+        out: dict[str, Any] = {"load_id": self.load_id, "tables": self.tables}
+        if self.statements is not None:
+            out["statements"] = self.statements
+        return out
 
     @property
     def rejected(self) -> int:
@@ -138,7 +143,8 @@ def _payload(row: Row) -> dict[str, Any]:
                 "from_name": v.get("from_name"), "to_name": v.get("to_name"),
                 "at": v["at"].isoformat(), "on": v["on"].isoformat(), "props": _props(v, {
                     "amount": "amount_fen", "currency": "currency", "at_has_time": "at_has_time",
-                    "channel": "channel", "memo": "memo", "from_name": "from_name", "to_name": "to_name"}, x)}
+                    "channel": "channel", "memo": "memo", "from_name": "from_name", "to_name": "to_name",
+                    "kind": "kind", "merchant": "merchant"}, x)}
     if t == "assets":
         return {**base, "key": v["asset_id"], "owner_id": v["owner_id"], "props": _props(v, {
             "kind": "kind", "owner_id": "owner_id", "acquired_on": "acquired_on", "description": "description",
@@ -315,15 +321,25 @@ class _TableLoad:
 
 def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, progress: bool = False,
              load_id: str | None = None,
-             on_table: Callable[[str, dict[str, int]], None] | None = None) -> LoadResult:
-    """Load every contract table found in `path`; see the module docstring for the guarantees."""
+             on_table: Callable[[str, dict[str, int]], None] | None = None,
+             accounts: dict[str, str] | None = None, tolerance: int = TOLERANCE_SECONDS,
+             on_progress: Callable[[str, int], None] | None = None) -> LoadResult:
+    """Load every contract table and every bank/payment return found in `path`.
+
+    See the module docstring for the guarantees; returns (files not named after a table)
+    are recognised by their header row and loaded after the tables (ingest/statements).
+    `accounts` maps a file name ("" for any) to its own account where the file cannot say.
+    """
     folder = Path(path)
     sources = discover(folder)
     for src in sources:  # every header checked before anything is written
         open_source(src)
-    if not sources:
+    taken = {s.path for s in sources}
+    returns = prepare([p for p in sorted(folder.iterdir()) if p.is_file() and is_return_file(p)
+                       and p not in taken], accounts)
+    if not sources and not returns:
         raise InputError(f"{folder}: no file named after a table of the contract "
-                         f"({', '.join(LOAD_ORDER)}; .csv or .xlsx)")
+                         f"({', '.join(LOAD_ORDER)}; .csv or .xlsx) and no bank or payment return")
     rejects_path = Path(rejects_dir) if rejects_dir else Path.cwd() / "rejects"
     load_id = load_id or new_load_id()
     result = LoadResult(load_id, str(folder.resolve()), rejects_dir=str(rejects_path))
@@ -331,7 +347,7 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
     g.write("MERGE (l:Load {load_id: $id}) ON CREATE SET l.started_at = $now, l.source_dir = $dir, "
             "l.status = 'running'", {"id": load_id, "now": dt.datetime.now().replace(microsecond=0),
                                       "dir": result.source_dir})
-    for name in LOAD_ORDER:
+    for name in (*LOAD_ORDER, "statements"):
         (rejects_path / f"{name}.csv").unlink(missing_ok=True)
     by_table: dict[str, list[Source]] = {}
     for src in sources:
@@ -361,6 +377,13 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
                     state.counts["rejected"])
         if on_table:
             on_table(name, state.counts)
+    if returns:
+        sres = load_statements(g, returns, load_id, rejects_path, tolerance, on_progress)
+        result.tables["statements"] = sres.totals()
+        result.statements = sres.summary()
+        result.files["statements"] = list(sres.files)
+        if on_table:
+            on_table("statements", result.tables["statements"])
     g.write("MATCH (l:Load {load_id: $id}) SET l.status = 'complete', l.finished_at = $now, l.summary_json = $s",
             {"id": load_id, "now": dt.datetime.now().replace(microsecond=0),
              "s": json.dumps(result.summary(), ensure_ascii=False)})

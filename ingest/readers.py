@@ -68,7 +68,7 @@ def discover(folder: Path) -> list[Source]:
             if table:
                 sources.append(Source(table, path))
             else:
-                logger.warning("ignoring %s: its name matches no table of the contract", path.name)
+                logger.debug("%s: its name matches no table; read as a bank or payment return", path.name)
         elif suffix == ".xlsx":
             table = _table_for_name(path.stem)
             try:
@@ -81,7 +81,7 @@ def discover(folder: Path) -> list[Source]:
             elif table:
                 sources.append(Source(table, path, sheet=sheets[0]))
             else:
-                logger.warning("ignoring %s: neither its name nor its sheets match a table", path.name)
+                logger.debug("%s: neither its name nor its sheets match a table; read as a return", path.name)
     return sources
 
 
