@@ -50,6 +50,7 @@ class StatementResult:
     persons_created: int = 0
     holder_links: int = 0
     balances: int = 0
+    known_sides: int = 0  # sides an earlier load already wrote (a reload or an overlapping return)
 
     def totals(self) -> dict[str, int]:
         keys = ("read", "loaded", "paired", "skipped", "rejected")
@@ -58,7 +59,7 @@ class StatementResult:
     def summary(self) -> dict[str, Any]:
         return {"files": self.files, "paired_sides": self.paired_sides, "unpaired_sides": self.unpaired_sides,
                 "transfers": self.transfers, "cash": self.cash, "persons_created": self.persons_created,
-                "holder_links": self.holder_links, "balances": self.balances}
+                "holder_links": self.holder_links, "balances": self.balances, "known_sides": self.known_sides}
 
 
 def prepare(paths: list[Path], accounts: dict[str, str] | None = None) -> list[Prepared]:
@@ -270,20 +271,6 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
             c["skipped"] += 1
             c["skipped_reasons"][f"same row as {first.file} row {first.row}"] += 1
     sides = list(unique.values())
-    partner = _pair(sides, tolerance)
-    stored = store.existing_sides(g, list(unique))  # side key -> transfer id (a reload)
-    attached: dict[str, str] = {}  # lone side -> transfer id its partner made in an earlier load
-    lone = [s for s in sides if s.key not in partner and s.key not in stored and s.cp and s.kind == "transfer"]
-    if lone:
-        cand = store.partners(g, [{"side": s.key, "out": s.out, "amount": s.amount, "currency": s.currency,
-                                   "from_account": s.own if s.out else s.cp, "to_account": s.cp if s.out else s.own,
-                                   "has_time": s.has_time, "at": s.at.isoformat(),
-                                   "on": s.at.date().isoformat()} for s in lone], tolerance)
-        taken: set[str] = set()
-        for r in cand:
-            if r["side"] not in attached and r["transfer_id"] not in taken:
-                attached[r["side"]] = r["transfer_id"]
-                taken.add(r["transfer_id"])
     # own accounts and their aliases
     kinds = {p.sniff.name: p.sniff.profile for p in preps}
     own: dict[str, dict[str, Any]] = {}
@@ -301,6 +288,23 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
                           "opened_on": None, "closed_on": None, "aliases": own_aliases.get(s.own, set()),
                           "src_file": s.file, "src_row": s.row}
     acct_rows = [{**r, "aliases": sorted(r["aliases"])} for r in own.values()]
+    g.write_batches(store.Q_ACCOUNTS, acct_rows, BATCH, load_id=load_id)
+    fold = [{"alias": al, "account": r["key"]} for r in acct_rows for al in r["aliases"]]
+    g.write_batches(store.Q_FOLD_ALIASES, fold, 500, load_id=load_id)
+    partner = _pair(sides, tolerance)
+    stored = store.existing_sides(g, list(unique))  # side key -> transfer id (a reload)
+    attached: dict[str, str] = {}  # lone side -> transfer id its partner made in an earlier load
+    lone = [s for s in sides if s.key not in partner and s.key not in stored and s.cp and s.kind == "transfer"]
+    if lone:
+        cand = store.partners(g, [{"side": s.key, "out": s.out, "amount": s.amount, "currency": s.currency,
+                                   "from_account": s.own if s.out else s.cp, "to_account": s.cp if s.out else s.own,
+                                   "has_time": s.has_time, "at": s.at.isoformat(),
+                                   "on": s.at.date().isoformat()} for s in lone], tolerance)
+        taken: set[str] = set()
+        for r in cand:
+            if r["side"] not in attached and r["transfer_id"] not in taken:
+                attached[r["side"]] = r["transfer_id"]
+                taken.add(r["transfer_id"])
     # holders by ID number
     holder_claims: dict[str, tuple[str, str, str, int]] = {}  # account -> (id number, reason, file, row)
     for a in accts:
@@ -344,6 +348,7 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
                                         "src_file": f, "src_row": r})
             elif party == "ambiguous":
                 logger.warning("%s: ID %s matches more than one party; holder not linked", acc, idn)
+    known_sides = 0
     # transfers and cash movements
     by_key = {s.key: s for s in sides}
     t_rows: list[dict] = []
@@ -381,7 +386,10 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
         else:
             done.add(s.key)
             c["loaded"] += 1
-            result.unpaired_sides += 1
+            if s.key in stored:
+                known_sides += 1
+            else:
+                result.unpaired_sides += 1
     # balances: the last one of each day per account
     last: dict[tuple[str, str], Side] = {}
     for s in sides:
@@ -393,22 +401,22 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
             last[k] = s
     bal_rows = [{"key": f"{a}|{d}", "account_id": a, "as_of": s.at.date(), "props": {"balance_fen": s.balance},
                  "src_file": s.file, "src_row": s.row} for (a, d), s in sorted(last.items())]
-    # write: persons, accounts, holders, transfers, cash, balances
+    # write: persons, accounts, aliases, transfers, cash, holders, balances
     g.write_batches(store.Q_BANK_PERSONS, list(new_persons.values()), BATCH, load_id=load_id)
-    g.write_batches(store.Q_ACCOUNTS, acct_rows, BATCH, load_id=load_id)
-    for lab, rows in sorted(links.items()):
-        g.write_batches(store.q_holders(lab), rows, BATCH, load_id=load_id)
     dedup: dict[str, dict] = {}
     for r in t_rows:
         dedup.setdefault(r["key"], r)
     g.write_batches(store.Q_TRANSFERS, list(dedup.values()), BATCH, load_id=load_id)
     if c_rows:
         g.write_batches(store.Q_CASH, c_rows, BATCH, load_id=load_id)
+    for lab, rows in sorted(links.items()):
+        g.write_batches(store.q_holders(lab), rows, BATCH, load_id=load_id)
     g.write_batches(writers.Q_BALANCES, bal_rows, BATCH, load_id=load_id)
     result.transfers, result.cash = len(dedup), len(c_rows)
     result.persons_created = len(new_persons)
     result.holder_links = sum(len(v) for v in links.values())
     result.balances = len(bal_rows)
+    result.known_sides = known_sides
     for c in result.files.values():
         c["skipped_reasons"] = dict(c["skipped_reasons"])
         assert c["read"] == c["loaded"] + c["paired"] + c["skipped"] + c["rejected"], c

@@ -125,6 +125,25 @@ RETURN row.side AS side, t.transfer_id AS transfer_id, t.at AS at
 ORDER BY side, at
 """
 
+# An earlier return named an account by its card number and made an unknown-holder Account
+# for it; now that a return says the card belongs to an account, its transfers move there.
+Q_FOLD_ALIASES = """
+UNWIND $rows AS row
+MATCH (c:Account {account_id: row.alias}), (a:Account {account_id: row.account})
+WHERE NOT coalesce(c.holder_known, false) AND NOT coalesce(c.queried, false)
+CALL (c, a) {
+  MATCH (x)-[t:TRANSFER]->(c) WITH x, t, properties(t) AS p DELETE t
+  WITH x, p CREATE (x)-[t2:TRANSFER]->(a) SET t2 = p
+}
+CALL (c, a) {
+  MATCH (c)-[t:TRANSFER]->(y) WITH y, t, properties(t) AS p DELETE t
+  WITH y, p CREATE (a)-[t2:TRANSFER]->(y) SET t2 = p
+}
+SET a.stmt_names = reduce(acc = coalesce(a.stmt_names, []), x IN coalesce(c.stmt_names, []) |
+                          CASE WHEN x IN acc THEN acc ELSE acc + x END)
+DETACH DELETE c
+"""
+
 Q_ALIASES = "MATCH (a:Account) WHERE a.aliases IS NOT NULL RETURN a.account_id AS account_id, a.aliases AS aliases"
 
 Q_PARTIES = """
