@@ -68,10 +68,11 @@ def create_app(config: dict | None = None) -> Flask:
     from web import models  # noqa: F401  (tables)
     from web.auth import bp as auth_bp
     from web.cases import bp as cases_bp
+    from web.imports import bp as imports_bp
     from web.main import bp as main_bp
     from web.patterns import bp as patterns_bp
     from web.subjects import bp as subjects_bp
-    for bp in (auth_bp, main_bp, subjects_bp, patterns_bp, cases_bp):
+    for bp in (auth_bp, main_bp, subjects_bp, patterns_bp, cases_bp, imports_bp):
         app.register_blueprint(bp)
 
     @login_manager.user_loader

@@ -36,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     try:
         from . import generate
         generate.register(sub)
+        gen = sub.choices["generate"]
+        gen.add_argument("--as-returns", action="store_true", dest="as_returns",
+                         help="write bank and payment returns (layouts 1-3) instead of transfer and bank "
+                              "account tables (synth/returns.py)")
     except ImportError:  # the generator is optional for loading
         pass
     return p
@@ -96,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     if args.cmd == "generate":
+        if getattr(args, "as_returns", False):
+            from synth.returns import run as run_returns
+            return run_returns(args)
         return args.func(args)
     try:
         if args.cmd == "profiles":
