@@ -271,6 +271,15 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
             c["skipped"] += 1
             c["skipped_reasons"][f"same row as {first.file} row {first.row}"] += 1
     sides = list(unique.values())
+    # a counterparty a statement names without any number (a WeChat bill's 交易对方): an unknown-holder
+    # account keyed by the institution and the name as given, marked name_only (never linked to a holder)
+    kinds0 = {p.sniff.name: p.sniff.profile for p in preps}
+    name_only: set[str] = set()
+    for s in sides:
+        if s.cp is None and s.kind == "transfer" and s.cp_name:
+            prof = kinds0[s.file]
+            s.cp = f"{prof.institution or prof.name}:{s.cp_name}"  # type: ignore[union-attr]
+            name_only.add(s.cp)
     # own accounts and their aliases
     kinds = {p.sniff.name: p.sniff.profile for p in preps}
     own: dict[str, dict[str, Any]] = {}
@@ -290,7 +299,8 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
     acct_rows = [{**r, "aliases": sorted(r["aliases"])} for r in own.values()]
     g.write_batches(store.Q_ACCOUNTS, acct_rows, BATCH, load_id=load_id)
     fold = [{"alias": al, "account": r["key"]} for r in acct_rows for al in r["aliases"]]
-    g.write_batches(store.Q_FOLD_ALIASES, fold, 500, load_id=load_id)
+    present = writers.existing(g, "account", [f["alias"] for f in fold]) if fold else set()
+    g.write_batches(store.Q_FOLD_ALIASES, [f for f in fold if f["alias"] in present], 500, load_id=load_id)
     partner = _pair(sides, tolerance)
     stored = store.existing_sides(g, list(unique))  # side key -> transfer id (a reload)
     attached: dict[str, str] = {}  # lone side -> transfer id its partner made in an earlier load
@@ -367,7 +377,7 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
         out, inn = (s, mate) if s.out else (mate, s)
         if mate is None and s.cp is None:
             c["rejected"] += 1  # a transfer with no counterparty and no cash mark cannot be drawn
-            rejects.write(s.file, s.row, kinds[s.file].name, "counterparty: no account number and not "  # type: ignore[union-attr]
+            rejects.write(s.file, s.row, kinds[s.file].name, "counterparty: no account number, no name and not "  # type: ignore[union-attr]
                           "marked as cash", [], [])
             done.add(s.key)
             continue
@@ -409,6 +419,8 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
     g.write_batches(store.Q_TRANSFERS, list(dedup.values()), BATCH, load_id=load_id)
     if c_rows:
         g.write_batches(store.Q_CASH, c_rows, BATCH, load_id=load_id)
+    if name_only:
+        g.write(store.Q_NAME_ONLY, {"ids": sorted(name_only)})
     for lab, rows in sorted(links.items()):
         g.write_batches(store.q_holders(lab), rows, BATCH, load_id=load_id)
     g.write_batches(writers.Q_BALANCES, bal_rows, BATCH, load_id=load_id)

@@ -144,6 +144,11 @@ SET a.stmt_names = reduce(acc = coalesce(a.stmt_names, []), x IN coalesce(c.stmt
 DETACH DELETE c
 """
 
+Q_NAME_ONLY = """
+UNWIND $ids AS id MATCH (a:Account {account_id: id}) WHERE NOT coalesce(a.holder_known, false)
+SET a.name_only = true
+"""
+
 Q_ALIASES = "MATCH (a:Account) WHERE a.aliases IS NOT NULL RETURN a.account_id AS account_id, a.aliases AS aliases"
 
 Q_PARTIES = """
