@@ -53,6 +53,19 @@ def test_every_layout_file_is_recognised(tmp_path, case_dir):
     assert sniff(tmp_path / "wechat_bill" / "微信支付账单(20240301-20240331).csv").header_index == 16
     assert sniff(tmp_path / "cmb" / "cmb.csv").encoding == "gb18030"  # a GBK file
     assert {p.name for p in all_profiles()} >= set(want.values()) | set(F.LAYOUTS)
+    # the same ABC export saved as .xlsx, and the police return as tab-separated .txt in GBK
+    import openpyxl
+    wb = openpyxl.Workbook()
+    for row in csv.reader(open(tmp_path / "abc" / "abc_明细.csv", encoding="utf-8")):
+        wb.active.append(row)
+    wb.save(tmp_path / "张三_流水.xlsx")
+    s = sniff(tmp_path / "张三_流水.xlsx")
+    assert s.profile.name == "abc" and s.header_index == 2 and s.preamble[1].startswith("账户")
+    rows = list(csv.reader(open(case_dir / "工商银行_交易明细信息.csv", encoding="gb18030")))
+    with open(tmp_path / "明细.txt", "w", encoding="gbk", newline="") as f:
+        csv.writer(f, delimiter="\t").writerows(rows)
+    s = sniff(tmp_path / "明细.txt")
+    assert (s.profile.name, s.delimiter, s.encoding) == ("police_transactions", "\t", "gb18030")
 
 
 def test_case_folder_pairs_sides_and_links_holders(graph, case_dir, tmp_path):
