@@ -77,6 +77,8 @@ def main() -> int:
     ap.add_argument("--transfers", type=int, default=500_000)
     ap.add_argument("--accounts", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--python-only", action="store_true",
+                    help="read, normalise and pair in memory only (no database): the Python side's rate and RSS")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-statements-"))
     data = work / "data"
@@ -84,6 +86,25 @@ def main() -> int:
     t = time.perf_counter()
     rows = write(data, args.transfers, args.accounts, args.seed)
     print(json.dumps({"step": "write", "rows": rows, "seconds": round(time.perf_counter() - t, 1)}), flush=True)
+    if args.python_only:
+        from ingest.statements import load as L
+        t = time.perf_counter()
+        preps = L.prepare(sorted(data.iterdir()))
+        res = L.StatementResult()
+        rej = L._Rejects(work / "rejects.csv", "bench")
+        sides, accts, _ = L._read(preps, rej, res, None)
+        canon = {a.card: a.account for a in accts if a.card and a.account}
+        for s in sides:
+            s.own = canon.get(s.own, s.own)
+            s.cp = canon.get(s.cp, s.cp) if s.cp else None
+        pairs = L._pair(sides, L.TOLERANCE_SECONDS)
+        secs = time.perf_counter() - t
+        print(json.dumps({"step": "read_and_pair", "rows": rows, "seconds": round(secs, 1),
+                          "rows_per_s": round(rows / secs), "paired_sides": len(pairs),
+                          "peak_rss_mb_self": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}),
+              flush=True)
+        shutil.rmtree(work, ignore_errors=True)
+        return 0
     try:
         with scratch_connection(work / "db", heap="2g", pagecache_mb=1024) as conn, Graph(conn) as g:
             g.wipe()

@@ -361,8 +361,16 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
     known_sides = 0
     # transfers and cash movements
     by_key = {s.key: s for s in sides}
+    # transfers are written in batches as they are built (a million sides would not fit as payloads)
     t_rows: list[dict] = []
     c_rows: list[dict] = []
+    written: set[str] = set()
+    g.write_batches(store.Q_BANK_PERSONS, list(new_persons.values()), BATCH, load_id=load_id)
+
+    def flush(force: bool = False) -> None:
+        if t_rows and (force or len(t_rows) >= BATCH):
+            g.write_batches(store.Q_TRANSFERS, t_rows, BATCH, load_id=load_id)
+            t_rows.clear()
     done: set[str] = set()
     for s in sides:
         if s.key in done:
@@ -383,7 +391,10 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
             continue
         tid = (stored.get(out.key) if out else None) or (stored.get(inn.key) if inn else None) or \
             attached.get(s.key) or "S" + (out or inn).key  # type: ignore[union-attr]
-        t_rows.append(_transfer_row(tid, out, inn))
+        if tid not in written:
+            written.add(tid)
+            t_rows.append(_transfer_row(tid, out, inn))
+            flush()
         if mate is not None:
             done.update((s.key, mate.key))
             result.files[out.file]["loaded"] += 1  # type: ignore[union-attr]
@@ -411,12 +422,8 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
             last[k] = s
     bal_rows = [{"key": f"{a}|{d}", "account_id": a, "as_of": s.at.date(), "props": {"balance_fen": s.balance},
                  "src_file": s.file, "src_row": s.row} for (a, d), s in sorted(last.items())]
-    # write: persons, accounts, aliases, transfers, cash, holders, balances
-    g.write_batches(store.Q_BANK_PERSONS, list(new_persons.values()), BATCH, load_id=load_id)
-    dedup: dict[str, dict] = {}
-    for r in t_rows:
-        dedup.setdefault(r["key"], r)
-    g.write_batches(store.Q_TRANSFERS, list(dedup.values()), BATCH, load_id=load_id)
+    # the rest: last transfers, cash, name-only marks, holders, balances
+    flush(force=True)
     if c_rows:
         g.write_batches(store.Q_CASH, c_rows, BATCH, load_id=load_id)
     if name_only:
@@ -424,7 +431,7 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
     for lab, rows in sorted(links.items()):
         g.write_batches(store.q_holders(lab), rows, BATCH, load_id=load_id)
     g.write_batches(writers.Q_BALANCES, bal_rows, BATCH, load_id=load_id)
-    result.transfers, result.cash = len(dedup), len(c_rows)
+    result.transfers, result.cash = len(written), len(c_rows)
     result.persons_created = len(new_persons)
     result.holder_links = sum(len(v) for v in links.values())
     result.balances = len(bal_rows)

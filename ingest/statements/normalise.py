@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import sys
 from dataclasses import dataclass
 
 from .. import parse
@@ -237,12 +238,18 @@ def transaction(p: Profile, cols: dict[str, list[int]], cells: list[str], file: 
             balance = parse_amount(g("balance"), p.amount_unit)
         except ValueError:
             balance = None  # a balance we cannot read is not a reason to lose the transfer
-    return Side(own=own, out=out, amount=amount, currency=currency, at=at, has_time=has_time, cp=cp,
-                cp_name=cp_name, cp_id=(g("cp_id_number") or None), kind=kind, serial=g("serial") or None,
-                order_id=g("order_id") or None, memo=g("memo") or g("tx_type") or None,
-                channel=g("channel") or None, merchant=g("merchant") or None, file=file, row=row,
-                balance=balance, own_card=own_card or None, own_name=g("own_name") or None,
-                own_id=(g("own_id_number") or None))
+    # account numbers, names and memos repeat across a return: one string object each (a million
+    # sides held for pairing would otherwise keep millions of copies)
+    return Side(own=_i(own), out=out, amount=amount, currency=_i(currency), at=at, has_time=has_time, cp=_i(cp),
+                cp_name=_i(cp_name), cp_id=_i(g("cp_id_number") or None), kind=kind, serial=g("serial") or None,
+                order_id=g("order_id") or None, memo=_i(g("memo") or g("tx_type") or None),
+                channel=_i(g("channel") or None), merchant=_i(g("merchant") or None), file=file, row=row,
+                balance=balance, own_card=_i(own_card or None), own_name=_i(g("own_name") or None),
+                own_id=_i(g("own_id_number") or None))
+
+
+def _i(text: str | None) -> str | None:
+    return sys.intern(text) if text else None
 
 
 def _date(text: str) -> dt.date | None:
