@@ -125,9 +125,11 @@ def main(argv: list[str] | None = None) -> int:
                 if not rows:
                     print("no loads")
                 for r in rows:
-                    total = {k: sum(t[k] for t in r["tables"].values()) for k in ("read", "loaded", "rejected")}
+                    total = {k: sum(t.get(k, 0) for t in r["tables"].values())
+                             for k in ("read", "loaded", "paired", "skipped", "rejected")}
                     print(f"{r['load_id']}  {r['started_at']}  {r['status']:<9} read {total['read']}, "
-                          f"loaded {total['loaded']}, rejected {total['rejected']}  {r['source_dir']}")
+                          f"loaded {total['loaded']}, paired {total['paired']}, skipped {total['skipped']}, "
+                          f"rejected {total['rejected']}  {r['source_dir']}")
             elif args.cmd == "unload":
                 removed = unload(g, args.load_id)
                 print(f"unloaded {args.load_id}: " + (", ".join(f"{k} {v}" for k, v in removed.items()) or "nothing"))

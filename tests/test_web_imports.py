@@ -139,6 +139,9 @@ def test_import_page_in_browser(graph, tmp_path, artifacts_dir):
             assert page.locator(".rejects-link").count() == 1
             page.goto(base + "/imports")
             assert page.locator("#loads tr[data-load]").count() == 1
+            cells = page.locator("#loads tr[data-load] td").all_inner_texts()
+            read, loaded, paired, skipped, rejected = (int(c) for c in cells[3:8])
+            assert read == loaded + paired + skipped + rejected and paired > 0 and skipped > 0
             page.screenshot(path=str(shots / "import-03-loads.png"), full_page=True)
             page.click(".undo-btn")
             page.wait_for_selector("#loads")
