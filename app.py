@@ -81,11 +81,12 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     from web.auth import bp as auth_bp
     from web.investigation_views import bp as investigation_views_bp
+    from web.imports import bp as imports_bp
     from web.main import bp as main_bp
     from web.patterns import bp as patterns_bp
     from web.recovery import bp as recovery_bp
     from web.subjects import bp as subjects_bp
-    for bp in (auth_bp, main_bp, subjects_bp, patterns_bp, investigation_views_bp, recovery_bp):
+    for bp in (auth_bp, main_bp, subjects_bp, patterns_bp, investigation_views_bp, recovery_bp, imports_bp):
         app.register_blueprint(bp)
 
     @login_manager.user_loader

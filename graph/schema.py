@@ -53,6 +53,9 @@ INDEXES: tuple[str, ...] = (
     "CREATE INDEX restriction_kind IF NOT EXISTS FOR (n:Restriction) ON (n.kind)",
     "CREATE INDEX encumbrance_asset IF NOT EXISTS FOR (n:Encumbrance) ON (n.asset_id)",
     "CREATE INDEX encumbrance_registered IF NOT EXISTS FOR (n:Encumbrance) ON (n.registered_on)",
+    # the two sides a statement transfer was built from (ingest/statements)
+    "CREATE INDEX transfer_out_side IF NOT EXISTS FOR ()-[t:TRANSFER]-() ON (t.out_side)",
+    "CREATE INDEX transfer_in_side IF NOT EXISTS FOR ()-[t:TRANSFER]-() ON (t.in_side)",
     "CREATE INDEX account_kind IF NOT EXISTS FOR (n:Account) ON (n.kind)",
     "CREATE INDEX account_holder IF NOT EXISTS FOR (n:Account) ON (n.holder_id)",
     "CREATE INDEX case_debtor IF NOT EXISTS FOR (n:Case) ON (n.debtor_id)",

@@ -1,4 +1,4 @@
-"""`python -m ingest load DIR | loads | unload LOAD_ID | generate DIR ...`."""
+"""`python -m ingest load DIR | loads | unload LOAD_ID | profiles | sniff FILE | generate DIR ...`."""
 from __future__ import annotations
 
 import argparse
@@ -14,6 +14,7 @@ from graph import Graph, GraphError, ServerError
 from .loader import load_dir
 from .loads import UnknownLoad, list_loads, unload
 from .readers import InputError
+from .statements import TOLERANCE_SECONDS, ProfileError, all_profiles, sniff
 
 
 def _day(text: str) -> dt.date:
@@ -33,6 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     ld.add_argument("--no-progress", action="store_true", help="no progress bar")
     ld.add_argument("--known-on", type=_day, metavar="YYYY-MM-DD",
                     help="the day the data was exported (default: now); point-in-time figures use it")
+    ld.add_argument("--account", action="append", default=[], metavar="[FILE=]ACCOUNT",
+                    help="own account of a personal statement whose preamble and name do not give it")
+    ld.add_argument("--pair-tolerance", type=int, default=TOLERANCE_SECONDS, metavar="SECONDS",
+                    help=f"largest time gap between the two sides of one transfer (default {TOLERANCE_SECONDS})")
+    sub.add_parser("profiles", help="list the layouts of bank and payment returns")
+    sn = sub.add_parser("sniff", help="say which return layout a file matches, or what it lacks")
+    sn.add_argument("file", type=Path)
     ls = sub.add_parser("loads", help="list the loads in the graph")
     ls.add_argument("--status", choices=("complete", "running", "failed"), help="only loads with this status")
     ul = sub.add_parser("unload", help="remove everything one load created")
@@ -40,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     try:  # CLI alias of `python -m synth generate`
         from synth import generate
         generate.register(sub)
+        gen = sub.choices["generate"]
+        gen.add_argument("--as-returns", action="store_true", dest="as_returns",
+                         help="write bank and payment returns (layouts 1-3) instead of transfer and bank "
+                              "account tables (synth/returns.py)")
     except ImportError:  # the generator is test tooling, optional for loading
         pass
     return p
@@ -50,22 +62,75 @@ def _print_summary(result) -> None:
     print(f"{'table':<16}{'read':>10}{'loaded':>10}{'rejected':>10}")
     for name, c in result.tables.items():
         print(f"{name:<16}{c['read']:>10}{c['loaded']:>10}{c['rejected']:>10}")
+    if result.statements:
+        st = result.statements
+        print(f"{'return file':<40}{'profile':<22}{'read':>8}{'loaded':>8}{'paired':>8}{'skipped':>8}{'rejected':>9}")
+        for name, c in st["files"].items():
+            print(f"{name:<40}{c['profile']:<22}{c['read']:>8}{c['loaded']:>8}{c['paired']:>8}{c['skipped']:>8}"
+                  f"{c['rejected']:>9}")
+            for why, n in c["skipped_reasons"].items():
+                print(f"{'':<4}skipped {n}: {why}")
+        print(f"{st['transfers']} transfer(s) from {st['paired_sides']} paired and {st['unpaired_sides']} unpaired "
+              f"side(s); {st['cash']} cash movement(s); {st['holder_links']} holder link(s) by ID number; "
+              f"{st['persons_created']} person(s) known from bank returns; {st['balances']} daily balance(s)")
     if result.rejected:
         print(f"{result.rejected} rejected row(s) written to {result.rejects_dir}/<table>.csv")
     for r in result.refused:
         print(f"not loaded: {r['source']}: {r['reason']}")
 
 
+def _accounts(values: list[str]) -> dict[str, str]:
+    out = {}
+    for v in values:
+        name, _, acc = v.rpartition("=")
+        out[name] = acc
+    return out
+
+
+def _profiles() -> int:
+    for p in all_profiles():
+        print(f"{p.name:<22}{p.kind:<14}{p.title}")
+        print(f"{'':<22}identified by: {', '.join(p.signature)}")
+    return 0
+
+
+def _sniff(path: Path) -> int:
+    s = sniff(path)
+    if s.profile is None:
+        print(s.why_not())
+        return 2
+    p = s.profile
+    print(f"{s.name}: profile {p.name} ({p.title}), header on row {s.header_index + 1}"
+          + (f", encoding {s.encoding}, {'tab' if s.delimiter == chr(9) else 'comma'}-separated" if s.encoding else ""))
+    for f, cols in sorted(s.columns.items()):
+        print(f"  {f:<18}<- {', '.join(s.headers[i] for i in cols)}")
+    unused = [h for i, h in enumerate(s.headers) if h and not any(i in c for c in s.columns.values())]
+    if unused:
+        print(f"  not used: {', '.join(unused)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     if args.cmd == "generate":
+        if getattr(args, "as_returns", False):
+            from synth.returns import run as run_returns
+            return run_returns(args)
         return args.func(args)
+    try:
+        if args.cmd == "profiles":
+            return _profiles()
+        if args.cmd == "sniff":
+            return _sniff(args.file)
+    except (ProfileError, InputError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         with Graph.connect() as g:
             if args.cmd == "load":
                 result = load_dir(g, args.dir, args.rejects, progress=not args.no_progress and sys.stderr.isatty(),
-                                  known_on=args.known_on)
+                                  accounts=_accounts(args.account), tolerance=args.pair_tolerance)
                 _print_summary(result)
                 if args.summary_json:
                     args.summary_json.write_text(json.dumps(result.summary(), ensure_ascii=False, indent=2))
@@ -76,16 +141,16 @@ def main(argv: list[str] | None = None) -> int:
                 if not rows:
                     print("no loads")
                 for r in rows:
-                    total = {k: sum(t[k] for t in r["tables"].values()) for k in ("read", "loaded", "rejected")}
+                    total = {k: sum(t.get(k, 0) for t in r["tables"].values())
+                             for k in ("read", "loaded", "paired", "skipped", "rejected")}
                     print(f"{r['load_id']}  {r['started_at']}  {r['status']:<9} read {total['read']}, "
-                          f"loaded {total['loaded']}, rejected {total['rejected']}  {r['source_dir']}")
-                    if r.get("error"):
-                        print(f"    error: {r['error']}")
+                          f"loaded {total['loaded']}, paired {total['paired']}, skipped {total['skipped']}, "
+                          f"rejected {total['rejected']}  {r['source_dir']}")
             elif args.cmd == "unload":
                 removed = unload(g, args.load_id)
                 record_cli("unload", args.load_id, removed=removed)
                 print(f"unloaded {args.load_id}: " + (", ".join(f"{k} {v}" for k, v in removed.items()) or "nothing"))
-    except (InputError, UnknownLoad) as exc:
+    except (InputError, UnknownLoad, ProfileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (ServerError, GraphError) as exc:

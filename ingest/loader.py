@@ -29,6 +29,7 @@ from .contract import LOAD_ORDER, TABLES
 from .clock import end_of_day_utc, utc_stamp
 from .loads import unfinished_load, utc_now
 from .readers import InputError, Source, count_rows, discover_all, open_source, read_chunks
+from .statements import TOLERANCE_SECONDS, is_return_file, load_statements, prepare
 from .validate import Row, validate_row
 
 logger = logging.getLogger(__name__)
@@ -46,9 +47,13 @@ class LoadResult:
     files: dict[str, list[str]] = field(default_factory=dict)
     #: Files and sheets not loaded, each with why (`{"source": "x.xlsx#说明", "reason": ...}`).
     refused: list[dict[str, str]] = field(default_factory=list)
+    statements: dict[str, Any] | None = None  # ingest.statements.StatementResult.summary()
 
     def summary(self) -> dict[str, Any]:
-        return {"load_id": self.load_id, "tables": self.tables, "refused": self.refused}
+        out: dict[str, Any] = {"load_id": self.load_id, "tables": self.tables, "refused": self.refused}
+        if self.statements is not None:
+            out["statements"] = self.statements
+        return out
 
     @property
     def rejected(self) -> int:
@@ -409,8 +414,13 @@ def _load_tables(g: Graph, sources: list[Source], load_id: str, rejects_path: Pa
 def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, progress: bool = False,
              load_id: str | None = None,
              on_table: Callable[[str, dict[str, int]], None] | None = None,
-             known_on: dt.date | None = None) -> LoadResult:
-    """Load every contract table found in `path`; see the module docstring for the guarantees.
+             known_on: dt.date | None = None, accounts: dict[str, str] | None = None,
+             tolerance: int = TOLERANCE_SECONDS,
+             on_progress: Callable[[str, int], None] | None = None) -> LoadResult:
+    """Load every contract table and every bank/payment return found in `path`; see the module
+    docstring for the guarantees. Returns (files not named after a table) are recognised by their
+    header row and loaded after the tables (ingest/statements); `accounts` maps a file name ("" for
+    any) to its own account where the file cannot say.
 
     `known_on`: the day the data was exported (what it says was known by the end of that day,
     Beijing time); default the load's start. Point-in-time figures use it (a case's amount
@@ -430,9 +440,12 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
             logger.warning("refused %s", exc)
             continue
         sources.append(src)
-    if not sources:
+    taken = {s.path for s in found}
+    returns = prepare([p for p in sorted(folder.iterdir()) if p.is_file() and is_return_file(p)
+                       and p not in taken], accounts)
+    if not sources and not returns:
         raise InputError(f"{folder}: no file named after a table of the contract "
-                         f"({', '.join(LOAD_ORDER)}; .csv or .xlsx)")
+                         f"({', '.join(LOAD_ORDER)}; .csv or .xlsx) and no bank or payment return")
     rejects_path = Path(rejects_dir) if rejects_dir else Path.cwd() / "rejects"
     source_dir = str(folder.resolve())
     g.ensure_schema()
@@ -459,6 +472,14 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
     known_at = rec[0]["known"] if rec and rec[0]["known"] else now
     try:
         _load_tables(g, sources, load_id, rejects_path, result, progress, on_table, utc_stamp(known_at))
+        (rejects_path / "statements.csv").unlink(missing_ok=True)
+        if returns:
+            sres = load_statements(g, returns, load_id, rejects_path, tolerance, on_progress)
+            result.tables["statements"] = sres.totals()
+            result.statements = sres.summary()
+            result.files["statements"] = list(sres.files)
+            if on_table:
+                on_table("statements", result.tables["statements"])
     except BaseException as exc:  # an error or an interrupt: the load is marked failed, then re-raised
         error = f"{type(exc).__name__}: {exc}"
         try:

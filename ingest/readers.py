@@ -80,8 +80,7 @@ def discover_all(folder: Path) -> tuple[list[Source], list[tuple[str, str]]]:
             if table:
                 sources.append(Source(table, path))
             else:
-                logger.warning("ignoring %s: its name matches no table of the contract", path.name)
-                refused.append((path.name, "its name matches no table of the contract"))
+                logger.debug("%s: its name matches no table; read as a bank or payment return", path.name)
         elif suffix == ".xlsx":
             table = _table_for_name(path.stem)
             try:
@@ -89,6 +88,9 @@ def discover_all(folder: Path) -> tuple[list[Source], list[tuple[str, str]]]:
                 sheets = book.sheet_names
             except Exception as exc:  # openpyxl raises many kinds for a broken workbook
                 raise InputError(f"{path.name}: not a readable .xlsx workbook ({exc})") from exc
+            if table is None and not any(_table_for_name(sh) == sh.strip() for sh in sheets):
+                logger.debug("%s: neither its name nor its sheets name a table; read as a return", path.name)
+                continue
             for sheet in sheets:
                 where = f"{path.name}#{sheet}"
                 own = _table_for_name(sheet)

@@ -36,7 +36,11 @@ RETURN c.company_id AS id, 'company' AS kind, c.name AS name
 ORDER BY size(c.name), c.company_id LIMIT $limit
 """
 Q_SEARCH_ACCOUNT = """
-MATCH (a:Account {account_id: $q})
+CALL () {
+  MATCH (a:Account {account_id: $q}) RETURN a
+  UNION
+  MATCH (a:Account) WHERE a.aliases IS NOT NULL AND $q IN a.aliases RETURN a  // a card number of the account
+}
 OPTIONAL MATCH (h)-[:HOLDS]->(a)
 RETURN a.account_id AS id, a.kind AS account_kind, a.institution AS institution,
        coalesce(a.holder_known, false) AS holder_known, a.holder_id AS holder_id, h.name AS holder_name,
