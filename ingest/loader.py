@@ -187,34 +187,6 @@ def _payload(row: Row) -> dict[str, Any]:
     raise ValueError(t)
 
 
-def _json_value(v: Any) -> Any:
-    if isinstance(v, dt.datetime):
-        return {"$dt": v.isoformat()}
-    if isinstance(v, dt.date):
-        return {"$d": v.isoformat()}
-    return v
-
-
-def prov_entry(table: str, p: dict[str, Any]) -> tuple[str, str]:
-    """The JSON a row leaves in `prov` of what it wrote: (with its values, source only).
-
-    `loads.unload` rebuilds a record from the entries that remain (`loads.decode_entry`).
-    """
-    src = {"_f": p["src_file"], "_r": p["src_row"]}
-    values = {k: _json_value(v) for k, v in p["props"].items()}
-    if table == "transfers":
-        values["at"] = {"$dt": p["at"]}
-        values["on"] = {"$d": p["on"]}
-    elif table == "relations":
-        values["ended"] = bool(p["ended"])
-    elif table == "accounts":
-        values["holder_id"] = p["holder_id"]
-    elif table == "cases":
-        values["_k"] = p["known_at"]
-    return (json.dumps({**src, **values}, ensure_ascii=False, separators=(",", ":")),
-            json.dumps(src, ensure_ascii=False, separators=(",", ":")))
-
-
 # Fields of a payload whose stored value must match an earlier load's (else the row contradicts it).
 _STORED_FIELDS = {
     "accounts": ("holder_id",), "transfers": ("from_account", "to_account"), "assets": ("owner_id",),
@@ -356,7 +328,7 @@ class _TableLoad:
         for p in payloads:
             if t == "cases":
                 p["known_at"] = self.known_at
-            p["pj"], p["pe"] = prov_entry(t, p)
+            p["pj"], p["pe"] = writers.prov_entry(t, p)
         tag = f"{self.load_id}|{t}|"
         if t == "transfers":
             self.g.write_batches(writers.Q_TRANSFERS_UPDATE, payloads, BATCH, load_id=self.load_id, tag=tag)

@@ -14,6 +14,8 @@ the values of what others stated too from their entries.
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 from typing import Any
 
@@ -43,6 +45,34 @@ def _set_props(var: str) -> str:
             f"SET {var} += row.props\n"
             f"FOREACH (_ IN CASE WHEN size(changed_{var}) > 0 AND {var}.load_id <> $load_id THEN [1] ELSE [] END |"
             f" SET {var}.updated_load_id = $load_id)\n")
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, dt.datetime):
+        return {"$dt": v.isoformat()}
+    if isinstance(v, dt.date):
+        return {"$d": v.isoformat()}
+    return v
+
+
+def prov_entry(table: str, p: dict[str, Any]) -> tuple[str, str]:
+    """The JSON a row leaves in `prov` of what it wrote: (with its values, source only).
+
+    `loads.unload` rebuilds a record from the entries that remain (`loads.decode_entry`).
+    """
+    src = {"_f": p["src_file"], "_r": p["src_row"]}
+    values = {k: _json_value(v) for k, v in p["props"].items()}
+    if table == "transfers":
+        values["at"] = {"$dt": p["at"]}
+        values["on"] = {"$d": p["on"]}
+    elif table == "relations":
+        values["ended"] = bool(p["ended"])
+    elif table == "accounts":
+        values["holder_id"] = p["holder_id"]
+    elif table == "cases":
+        values["_k"] = p["known_at"]
+    return (json.dumps({**src, **values}, ensure_ascii=False, separators=(",", ":")),
+            json.dumps(src, ensure_ascii=False, separators=(",", ":")))
 
 
 def _party(var: str, lab: str, id_field: str) -> str:

@@ -108,3 +108,29 @@ def test_a_package_rebuilt_as_of_the_same_day_after_a_newer_load_gives_the_same_
     from investigations.scan import scan
     s = scan(graph, as_of, subject_id="D")
     assert {x["subject_id"]: x["unpaid_fen"] for x in s["subjects"]} == {"D": 50_000_000}
+
+
+def test_a_case_paid_in_full_by_a_later_load_still_yields_its_lead_as_of_an_earlier_day(graph, tmp_path):
+    """The patterns' case filter reads what was unpaid at as_of, not what the latest load says."""
+    d = tmp_path / "a"
+    d.mkdir()
+    _w(d / "persons.csv", [["person_id", "name"], ["D", "债务人"], ["W", "配偶"]])
+    _w(d / "relations.csv", [["person_id", "other_person_id", "relation", "since"], ["D", "W", "spouse", "2000-01-01"]])
+    _w(d / "accounts.csv", [["account_id", "holder_id", "kind"], ["A-D", "D", "bank"], ["A-W", "W", "bank"]])
+    _w(d / "cases.csv", [["case_no", "debtor_id", "kind", "filed_on", "amount_due", "amount_paid"],
+                         ["K1", "D", "civil_enforcement", "2025-01-01", "500000", "0"]])
+    _w(d / "transfers.csv", [["transfer_id", "from_account", "to_account", "amount", "at"],
+                             ["T1", "A-D", "A-W", "60000", "2025-03-01 10:00:00"]])
+    load_dir(graph, d, tmp_path / "ra", known_on=dt.date(2025, 10, 31))
+    as_of = dt.date(2025, 11, 1)
+    before = run_pattern(graph, "post_filing_transfer_to_related", as_of=as_of)
+    assert [h["subject_id"] for h in before.hits] == ["D"]
+    e = tmp_path / "b"
+    e.mkdir()
+    _w(e / "cases.csv", [["case_no", "debtor_id", "kind", "filed_on", "amount_due", "amount_paid"],
+                         ["K1", "D", "civil_enforcement", "2025-01-01", "500000", "500000"]])
+    load_dir(graph, e, tmp_path / "rb", known_on=dt.date(2025, 12, 15))
+    again = run_pattern(graph, "post_filing_transfer_to_related", as_of=as_of)
+    assert [h["lead_id"] for h in again.hits] == [h["lead_id"] for h in before.hits]
+    # as of a day after the payment was known: paid in full, no lead
+    assert run_pattern(graph, "post_filing_transfer_to_related", as_of=dt.date(2025, 12, 31)).hits == []

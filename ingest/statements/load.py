@@ -430,7 +430,9 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
         g.write(store.Q_NAME_ONLY, {"ids": sorted(name_only)})
     for lab, rows in sorted(links.items()):
         g.write_batches(store.q_holders(lab), rows, BATCH, load_id=load_id)
-    g.write_batches(writers.Q_BALANCES, bal_rows, BATCH, load_id=load_id)
+    for r in bal_rows:  # per-load provenance, so `ingest unload` takes back exactly this load's balances
+        r["pj"], r["pe"] = writers.prov_entry("balances", r)
+    g.write_batches(writers.Q_BALANCES, bal_rows, BATCH, load_id=load_id, tag=f"{load_id}|balances|")
     result.transfers, result.cash = len(written), len(c_rows)
     result.persons_created = len(new_persons)
     result.holder_links = sum(len(v) for v in links.values())

@@ -13,7 +13,7 @@
 //  ]}
 // ---
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
-WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
+WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
 MATCH (r)-[:CONVEYED]->(x:AssetTransfer)-[:CONVEYED_TO]->(d)
 MATCH (x)-[:OF_ASSET]->(s:Asset)
 WHERE x.on >= c.litigation_start AND x.on <= $as_of

@@ -13,7 +13,7 @@
 //  ]}
 // ---
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
-WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
+WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
 MATCH (d)-[:CONVEYED]->(x:AssetTransfer)-[:OF_ASSET]->(s:Asset)
 MATCH (x)-[:CONVEYED_TO]->(r)
 WHERE x.on >= c.litigation_start AND x.on <= $as_of

@@ -23,7 +23,7 @@
 // Candidates: CNY transfers from an open-case debtor's accounts to any account not the
 // debtor's own, on or after litigation start. Windows and relatedness: post-processor.
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
-WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
+WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
 MATCH (d)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
 WHERE t.on >= c.litigation_start AND t.on <= $as_of
   AND coalesce(t.currency, 'CNY') = 'CNY'

@@ -22,7 +22,7 @@
 // by the debtor or by a person with a relation (or, for a company debtor, a role) near the debtor.
 // Relatedness on the day, new accounts and freezes are judged by the post-processor.
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
-WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
+WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
 CALL (d, c) {
   MATCH (d)-[:HOLDS]->(a:Account)<-[t:TRANSFER]-(s:Account)
   WHERE t.on >= c.litigation_start - duration({days: $baseline_days}) AND t.on < c.litigation_start

@@ -22,7 +22,7 @@
 // another person, on or after litigation start and not after as_of. Whether the recipient
 // is related at the transfer date is decided by the post-processor (investigations.related).
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
-WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
+WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
 MATCH (d)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)<-[:HOLDS]-(h:Person)
 WHERE t.on >= c.litigation_start AND t.on <= $as_of
   AND coalesce(t.currency, 'CNY') = 'CNY'

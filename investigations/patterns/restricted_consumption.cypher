@@ -17,10 +17,10 @@
 // day) made while the ban was in force, with every name the statement gives the payee. The
 // category keywords (configuration) are matched by the post-processor.
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
-WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
+WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
 MATCH (d)-[:RESTRICTED_BY]->(r:Restriction {kind: 'consumption_ban'})
 WHERE r.ordered_on <= $as_of AND (r.case_no IS NULL OR r.case_no = c.case_no
-      OR NOT EXISTS { MATCH (d)-[:DEBTOR_IN]->(k:Case {case_no: r.case_no}) WHERE k.unpaid_fen > 0 })
+      OR NOT EXISTS { MATCH (d)-[:DEBTOR_IN]->(k:Case {case_no: r.case_no}) WHERE k.unpaid_fen > 0 OR size(coalesce(k.paid_history, [])) > 1 })
 CALL (d, r) {
   MATCH (d)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
   WHERE a <> b AND t.on >= r.ordered_on AND (r.lifted_on IS NULL OR t.on < r.lifted_on) AND t.on <= $as_of

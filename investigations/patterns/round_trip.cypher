@@ -25,7 +25,7 @@
 // Anchors: open cases with the debtor's accounts; the bounded subgraph and the time-ordered
 // search are in the post-processor (same walk as layered_chain, different end condition).
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
-WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
+WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
 MATCH (d)-[:HOLDS]->(a:Account)
 WITH d, c, collect(a.account_id) AS accounts
 RETURN coalesce(d.person_id, d.company_id) AS subject_id,

@@ -21,7 +21,7 @@
 // conveyances to the former spouse, both on or after litigation start, within window_days
 // of the divorce day and not after as_of.
 MATCH (d:Person)-[:DEBTOR_IN]->(c:Case)
-WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
+WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
 MATCH (d)-[m:RELATED]-(x:Person)
 WHERE m.relation = 'spouse' AND m.ended AND m.until IS NOT NULL
   AND m.until >= c.litigation_start - duration({days: $before_days}) AND m.until <= $as_of

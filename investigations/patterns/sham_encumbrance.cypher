@@ -24,7 +24,7 @@
 // debtor's accounts from the holder's accounts within match_days of registration. Relatedness
 // at the registration day and the ratio test are in the post-processor.
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
-WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
+WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
 MATCH (e:Encumbrance)-[:ENCUMBERS]->(s:Asset), (e)-[:HELD_BY]->(h)
 WHERE e.registered_on >= c.litigation_start - duration({days: $lookback_days}) AND e.registered_on <= $as_of
   AND h <> d

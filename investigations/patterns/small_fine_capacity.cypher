@@ -22,7 +22,7 @@
 // latest balance row on or before as_of. The arithmetic (months, standards, allocation) is in
 // the post-processor.
 MATCH (p:Inmate)-[:DEBTOR_IN]->(c:Case)
-WHERE c.unpaid_fen > 0 AND c.kind IN ['criminal_fine', 'confiscation', 'restitution'] AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
+WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.kind IN ['criminal_fine', 'confiscation', 'restitution'] AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
   AND c.filed_on <= $as_of
 WITH p, collect(c {.case_no, .kind, .litigation_start, .filed_on, .judged_on, .effective_on,
                    .enforcement_filed_on, .unpaid_fen, .amount_due_fen}) AS cases
