@@ -24,10 +24,7 @@ from typing import Any
 
 from ingest.parse import format_fen, parse_datetime, parse_money_fen
 
-try:  # the generator moves from ingest/ to synth/ (architecture work); either place works
-    from synth.generate import generate  # type: ignore[import-not-found]
-except ImportError:
-    from ingest.generate import generate
+from synth.generate import generate
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The freeze list on a generated world (python -m ingest generate, seed 7, 300 persons):
+"""The freeze list on a generated world (python -m synth generate, seed 7, 300 persons):
 every planted layered_chain and round_trip ends on a line with the traced amount, every planted
 direct transfer to a relative puts the relative's account on the list, and no unrelated account
 (merchants the debtors bought from) appears unless a lead or a balance shows the money there."""

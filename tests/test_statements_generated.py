@@ -8,7 +8,7 @@ import pytest
 
 from ingest import load_dir
 from investigations import scan
-from investigations.evaluate import evaluate, planted_found
+from synth.evaluate import evaluate, planted_found
 
 returns = pytest.importorskip("synth.returns")
 
@@ -39,7 +39,7 @@ def test_generated_world_as_returns(graph, tmp_path):
     leads_returns = scan(graph, as_of)
     graph.wipe()
     contract = tmp_path / "contract"
-    from ingest.generate import generate
+    from synth.generate import generate
     generate(contract, **gen_kwargs)
     load_dir(graph, contract, tmp_path / "rej2")
     leads_contract = scan(graph, as_of)
