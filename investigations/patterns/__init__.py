@@ -72,6 +72,8 @@ class Param:
             if self.type == "money":
                 if isinstance(value, Decimal):
                     value = str(value)
+                if str(value).strip().lower().lstrip("+-") in ("nan", "inf", "infinity", "snan"):
+                    raise PatternError(f"{self.name}: {value!r} is not a finite amount")
                 try:  # the one money rule: exact, sub-fen and negative amounts refused
                     return self._bounded(Decimal(parse_money_fen(str(value))) / 100)
                 except ValueError as exc:
