@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from ingest import load_dir, list_loads, unload
+from ingest.readers import InputError
 
 FIX = Path(__file__).parent / "fixtures"
 A, B = FIX / "ingest" / "en", FIX / "loads" / "b"
@@ -182,15 +183,25 @@ def test_every_sheet_of_a_workbook_is_loaded_or_refused_with_a_reason(graph, tmp
                           for i in range(3)], columns=cols).to_excel(xw, sheet_name=f"{m}月", index=False)
         pd.DataFrame([["本表为银行导出"]], columns=["说明"]).to_excel(xw, sheet_name="说明", index=False)
         pd.DataFrame().to_excel(xw, sheet_name="空白", index=False)
-    with pd.ExcelWriter(d / "misc.xlsx") as xw:
-        pd.DataFrame([["x"]], columns=["a"]).to_excel(xw, sheet_name="Sheet1", index=False)
     r = load_dir(graph, d, tmp_path / "rej")
     assert r.tables["transfers"] == {"read": 36, "loaded": 36, "rejected": 0}
     assert len(r.files["transfers"]) == 12
     refused = {x["source"]: x["reason"] for x in r.refused}
-    assert set(refused) == {"transfers_2024.xlsx#说明", "transfers_2024.xlsx#空白", "misc.xlsx#Sheet1"}
+    assert set(refused) == {"transfers_2024.xlsx#说明", "transfers_2024.xlsx#空白"}
     assert "matches no column" in refused["transfers_2024.xlsx#说明"]
     assert "empty sheet" in refused["transfers_2024.xlsx#空白"]
-    assert "names a table" in refused["misc.xlsx#Sheet1"]
     t = graph.read_one("MATCH ()-[t:TRANSFER {transfer_id: 'M12-2'}]->() RETURN t")["t"]
     assert t["src_file"] == "transfers_2024.xlsx#12月" and t["src_row"] == 4
+
+
+def test_a_workbook_named_after_no_table_is_read_as_a_return_or_refused_by_name(graph, tmp_path):
+    """A workbook whose name and sheets name no table is a bank or payment return; when its header
+    row matches no return layout either, the load stops before writing and names the file."""
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "persons.csv").write_bytes((A / "persons.csv").read_bytes())
+    with pd.ExcelWriter(d / "misc.xlsx") as xw:
+        pd.DataFrame([["x"]], columns=["a"]).to_excel(xw, sheet_name="Sheet1", index=False)
+    with pytest.raises(InputError, match=r"misc\.xlsx"):
+        load_dir(graph, d, tmp_path / "rej")
+    assert graph.read_one("MATCH (n) RETURN count(n) AS n")["n"] == 0
