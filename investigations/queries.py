@@ -379,6 +379,15 @@ LIMIT $limit
 """
 
 
+# --- investigations/postprocessors.py ----------------------------------------
+
+#: The holder (or, for an account known only from statements, the first statement name) of each account.
+Q_POSTPROCESSORS_HOLDER_NAMES = (
+    "UNWIND $ids AS aid MATCH (a:Account {account_id: aid}) OPTIONAL MATCH (h)-[:HOLDS]->(a) "
+    "RETURN aid, coalesce(h.person_id, h.company_id) AS holder_id, "
+    "coalesce(h.name, head(coalesce(a.stmt_names, []))) AS name")
+
+
 # --- investigations/related.py -----------------------------------------------
 
 Q_RELATED_RELATIONS = """

@@ -142,7 +142,7 @@ def test_sigkill_mid_load_then_rerun_gives_the_graph_of_one_clean_load(graph, tm
     n = 60000
     folder = tmp_path / "big"
     _big_folder(folder, n)
-    env = {**os.environ, "NEO4J_URI": neo4j_connection.uri}
+    env = {**os.environ, **neo4j_connection.env()}
     cmd = [sys.executable, "-m", "ingest", "load", str(folder), "--no-progress", "--rejects", str(tmp_path / "rj")]
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
