@@ -87,17 +87,17 @@ def main() -> int:
     rows = write(data, args.transfers, args.accounts, args.seed)
     print(json.dumps({"step": "write", "rows": rows, "seconds": round(time.perf_counter() - t, 1)}), flush=True)
     if args.python_only:
-        from ingest.statements import load as L
+        from ingest.statements import load as statement_load
         t = time.perf_counter()
-        preps = L.prepare(sorted(data.iterdir()))
-        res = L.StatementResult()
-        rej = L._Rejects(work / "rejects.csv", "bench")
-        sides, accts, _ = L._read(preps, rej, res, None)
+        preps = statement_load.prepare(sorted(data.iterdir()))
+        res = statement_load.StatementResult()
+        rej = statement_load._Rejects(work / "rejects.csv", "bench")
+        sides, accts, _ = statement_load._read(preps, rej, res, None)
         canon = {a.card: a.account for a in accts if a.card and a.account}
         for s in sides:
             s.own = canon.get(s.own, s.own)
             s.cp = canon.get(s.cp, s.cp) if s.cp else None
-        pairs = L._pair(sides, L.TOLERANCE_SECONDS)
+        pairs = statement_load._pair(sides, statement_load.TOLERANCE_SECONDS)
         secs = time.perf_counter() - t
         print(json.dumps({"step": "read_and_pair", "rows": rows, "seconds": round(secs, 1),
                           "rows_per_s": round(rows / secs), "paired_sides": len(pairs),

@@ -436,9 +436,7 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
     result = LoadResult(load_id, source_dir, rejects_dir=str(rejects_path))
     result.refused = [{"source": lab, "reason": why} for lab, why in refused]
     now = utc_now()
-    rec = g.write("MERGE (l:Load {load_id: $id}) ON CREATE SET l.started_at = $now, l.source_dir = $dir, "
-                  "l.known_at = $known ON MATCH SET l.resumed_at = $now "
-                  "SET l.status = 'running', l.pid = $pid, l.host = $host REMOVE l.error RETURN l.known_at AS known",
+    rec = g.write(writers.Q_LOAD_START,
                   {"id": load_id, "now": now, "dir": source_dir, "pid": os.getpid(), "host": socket.gethostname(),
                    "known": end_of_day_utc(known_on) if known_on else now})
     known_at = rec[0]["known"] if rec and rec[0]["known"] else now
@@ -455,12 +453,10 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
     except BaseException as exc:  # an error or an interrupt: the load is marked failed, then re-raised
         error = f"{type(exc).__name__}: {exc}"
         try:
-            g.write("MATCH (l:Load {load_id: $id}) SET l.status = 'failed', l.error = $error, l.finished_at = $now",
-                    {"id": load_id, "error": error, "now": utc_now()})
+            g.write(writers.Q_LOAD_FAILED, {"id": load_id, "error": error, "now": utc_now()})
         except Exception:  # the database may be what failed; the stale `running` then reads as failed
             logger.exception("could not mark load %s failed", load_id)
         raise
-    g.write("MATCH (l:Load {load_id: $id}) SET l.status = 'complete', l.finished_at = $now, l.summary_json = $s",
-            {"id": load_id, "now": utc_now(),
-             "s": json.dumps(result.summary(), ensure_ascii=False)})
+    g.write(writers.Q_LOAD_COMPLETE,
+            {"id": load_id, "now": utc_now(), "s": json.dumps(result.summary(), ensure_ascii=False)})
     return result

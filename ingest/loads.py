@@ -26,8 +26,8 @@ from typing import Any
 
 from graph import Graph
 
-from . import clock
-from graph.schema import LABELS, REL_TYPES, label, rel_type
+from . import clock, writers
+from graph.schema import LABELS, REL_TYPES
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +66,7 @@ def effective_status(row: dict[str, Any]) -> tuple[str, str | None]:
 
 def list_loads(g: Graph) -> list[dict[str, Any]]:
     """Every load, newest first, with its per-table summary and its real status."""
-    rows = g.read("MATCH (l:Load) RETURN l.load_id AS load_id, l.started_at AS started_at, "
-                  "l.finished_at AS finished_at, l.source_dir AS source_dir, l.status AS status, "
-                  "l.error AS error, l.pid AS pid, l.host AS host, "
-                  "l.summary_json AS summary_json ORDER BY l.started_at DESC, l.load_id DESC")
+    rows = g.read(writers.Q_LOADS)
     for r in rows:
         r["tables"] = json.loads(r.pop("summary_json") or "{}").get("tables", {})
         r["status"], r["error"] = effective_status(r)
@@ -151,34 +148,24 @@ def unload(g: Graph, load_id: str) -> dict[str, int]:
 
     Records other loads stated too are rebuilt from their entries (see the module docstring).
     """
-    if not g.read_one("MATCH (l:Load {load_id: $id}) RETURN l.load_id AS id", {"id": load_id}):
+    if not g.read_one(writers.Q_LOAD_EXISTS, {"id": load_id}):
         raise UnknownLoad(f"no load {load_id!r}; `python -m ingest loads` lists them")
     params = {"id": load_id, "p": load_id + "|"}
-    sole = ("(x.prov IS NULL AND x.load_id = $id) OR "
-            "(size(x.prov) > 0 AND all(e IN x.prov WHERE e STARTS WITH $p))")
     removed: dict[str, int] = {}
     rebuilt = 0
     for rel in sorted(REL_TYPES):
-        q = (f"MATCH ()-[x:{rel_type(rel)}]->() WHERE {sole} "
-             "CALL (x) { DELETE x } IN TRANSACTIONS OF 10000 ROWS RETURN count(*) AS n")
-        removed[rel] = _count(g, q, params)
-        rows = g.read(f"MATCH ()-[x:{rel_type(rel)}]->() WHERE any(e IN x.prov WHERE e STARTS WITH $p) "
-                      "RETURN elementId(x) AS eid, properties(x) AS props", params, timeout=None)
+        removed[rel] = _count(g, writers.q_unload_rels(rel), params)
+        rows = g.read(writers.q_shared_rels(rel), params, timeout=None)
         out = []
         for r in rows:
             keep = [e for e in r["props"]["prov"] if not e.startswith(params["p"])]
             gone = [e for e in r["props"]["prov"] if e.startswith(params["p"])]
             out.append({"eid": r["eid"], "props": rebuild(rel, r["props"], keep, gone)[0]})
-        g.write_batches("UNWIND $rows AS row MATCH ()-[x]->() WHERE elementId(x) = row.eid SET x = row.props",
-                        out, BATCH)
+        g.write_batches(writers.Q_REBUILD_RELS, out, BATCH)
         rebuilt += len(out)
     for lab in sorted(LABELS - {"Load", "Inmate"}):
-        q = (f"MATCH (x:{label(lab)}) WHERE ({sole}) AND NOT EXISTS {{ (x)--() }} "
-             "CALL (x) { DELETE x } IN TRANSACTIONS OF 10000 ROWS RETURN count(*) AS n")
-        removed[lab] = _count(g, q, params)
-        rows = g.read(f"MATCH (x:{label(lab)}) WHERE any(e IN x.prov WHERE e STARTS WITH $p) "
-                      "OR (x.prov IS NULL AND x.load_id = $id) "
-                      "RETURN elementId(x) AS eid, properties(x) AS props", params, timeout=None)
+        removed[lab] = _count(g, writers.q_unload_nodes(lab), params)
+        rows = g.read(writers.q_shared_nodes(lab), params, timeout=None)
         out = []
         for r in rows:
             prov = r["props"].get("prov") or []
@@ -186,14 +173,11 @@ def unload(g: Graph, load_id: str) -> dict[str, int]:
             gone = [e for e in prov if e.startswith(params["p"])]
             props, inmate = rebuild(lab, r["props"], keep, gone)
             out.append({"eid": r["eid"], "props": props, "inmate": inmate})
-        g.write_batches("UNWIND $rows AS row MATCH (x) WHERE elementId(x) = row.eid SET x = row.props "
-                        "FOREACH (_ IN CASE WHEN row.inmate THEN [] ELSE [1] END | REMOVE x:Inmate)", out, BATCH)
+        g.write_batches(writers.Q_REBUILD_NODES, out, BATCH)
         rebuilt += len(out)
         # A bare key nothing states any more and nothing uses: gone too.
-        q = (f"MATCH (x:{label(lab)}) WHERE x.prov = [] AND NOT EXISTS {{ (x)--() }} "
-             "CALL (x) { DELETE x } IN TRANSACTIONS OF 10000 ROWS RETURN count(*) AS n")
-        removed[lab] += _count(g, q, params)
-    g.write("MATCH (l:Load {load_id: $id}) DELETE l", {"id": load_id})
+        removed[lab] += _count(g, writers.q_bare_nodes(lab), params)
+    g.write(writers.Q_LOAD_DELETE, {"id": load_id})
     logger.info("unloaded %s: deleted %s, rebuilt %d records stated by other loads too", load_id,
                 {k: v for k, v in removed.items() if v}, rebuilt)
     return {k: v for k, v in removed.items() if v}

@@ -20,7 +20,7 @@ import logging
 from typing import Any
 
 from graph import Graph
-from graph.schema import label
+from graph.schema import label, rel_type
 
 logger = logging.getLogger(__name__)
 
@@ -304,3 +304,56 @@ def stored(g: Graph, table: str, keys: list[str], **params: Any) -> dict[str, di
     if table not in Q_STORED:
         return {}
     return {r["k"]: r for r in g.read(Q_STORED[table], {"keys": keys, **params})}
+
+
+# --- loads: the Load node's lifecycle (ingest/loader.py) and listing / undoing loads (ingest/loads.py)
+
+Q_LOAD_START = ("MERGE (l:Load {load_id: $id}) ON CREATE SET l.started_at = $now, l.source_dir = $dir, "
+                "l.known_at = $known ON MATCH SET l.resumed_at = $now "
+                "SET l.status = 'running', l.pid = $pid, l.host = $host REMOVE l.error RETURN l.known_at AS known")
+Q_LOAD_FAILED = "MATCH (l:Load {load_id: $id}) SET l.status = 'failed', l.error = $error, l.finished_at = $now"
+Q_LOAD_COMPLETE = ("MATCH (l:Load {load_id: $id}) SET l.status = 'complete', l.finished_at = $now, "
+                   "l.summary_json = $s")
+Q_LOADS = ("MATCH (l:Load) RETURN l.load_id AS load_id, l.started_at AS started_at, "
+           "l.finished_at AS finished_at, l.source_dir AS source_dir, l.status AS status, "
+           "l.error AS error, l.pid AS pid, l.host AS host, "
+           "l.summary_json AS summary_json ORDER BY l.started_at DESC, l.load_id DESC")
+Q_LOAD_EXISTS = "MATCH (l:Load {load_id: $id}) RETURN l.load_id AS id"
+Q_LOAD_DELETE = "MATCH (l:Load {load_id: $id}) DELETE l"
+#: Records stated by the load `$id` (entries prefixed `$p`) and by no other load.
+_STATED_ONLY_BY_LOAD = ("(x.prov IS NULL AND x.load_id = $id) OR "
+                        "(size(x.prov) > 0 AND all(e IN x.prov WHERE e STARTS WITH $p))")
+Q_REBUILD_RELS = "UNWIND $rows AS row MATCH ()-[x]->() WHERE elementId(x) = row.eid SET x = row.props"
+Q_REBUILD_NODES = ("UNWIND $rows AS row MATCH (x) WHERE elementId(x) = row.eid SET x = row.props "
+                   "FOREACH (_ IN CASE WHEN row.inmate THEN [] ELSE [1] END | REMOVE x:Inmate)")
+
+
+def q_unload_rels(rel: str) -> str:
+    """Delete the `rel` relationships only the load stated (`rel` from the allow-list)."""
+    return (f"MATCH ()-[x:{rel_type(rel)}]->() WHERE {_STATED_ONLY_BY_LOAD} "
+            "CALL (x) { DELETE x } IN TRANSACTIONS OF 10000 ROWS RETURN count(*) AS n")
+
+
+def q_shared_rels(rel: str) -> str:
+    """The `rel` relationships the load stated together with other loads (to rebuild)."""
+    return (f"MATCH ()-[x:{rel_type(rel)}]->() WHERE any(e IN x.prov WHERE e STARTS WITH $p) "
+            "RETURN elementId(x) AS eid, properties(x) AS props")
+
+
+def q_unload_nodes(lab: str) -> str:
+    """Delete the unconnected `lab` nodes only the load stated (`lab` from the allow-list)."""
+    return (f"MATCH (x:{label(lab)}) WHERE ({_STATED_ONLY_BY_LOAD}) AND NOT EXISTS {{ (x)--() }} "
+            "CALL (x) { DELETE x } IN TRANSACTIONS OF 10000 ROWS RETURN count(*) AS n")
+
+
+def q_shared_nodes(lab: str) -> str:
+    """The `lab` nodes the load stated (alone but still connected, or with other loads): to rebuild."""
+    return (f"MATCH (x:{label(lab)}) WHERE any(e IN x.prov WHERE e STARTS WITH $p) "
+            "OR (x.prov IS NULL AND x.load_id = $id) "
+            "RETURN elementId(x) AS eid, properties(x) AS props")
+
+
+def q_bare_nodes(lab: str) -> str:
+    """Delete `lab` keys nothing states any more and nothing uses."""
+    return (f"MATCH (x:{label(lab)}) WHERE x.prov = [] AND NOT EXISTS {{ (x)--() }} "
+            "CALL (x) { DELETE x } IN TRANSACTIONS OF 10000 ROWS RETURN count(*) AS n")

@@ -28,29 +28,13 @@ from graph.traversal import transfer_subgraph
 
 from .leads import iso
 from .related import Relatedness
+from . import queries
 
 logger = logging.getLogger(__name__)
 
 #: Above this many nodes, betweenness is estimated from this many sampled sources.
 BETWEENNESS_SAMPLE = 200
 SEED = 7
-
-_SUBJECT = """
-OPTIONAL MATCH (p:Person {person_id: $id})
-OPTIONAL MATCH (c:Company {company_id: $id})
-WITH coalesce(p, c) AS h
-WHERE h IS NOT NULL
-RETURN h.name AS name, CASE WHEN h:Person THEN 'person' ELSE 'company' END AS kind,
-       COLLECT { MATCH (h)-[:HOLDS]->(a:Account) RETURN a.account_id } AS accounts,
-       COLLECT { MATCH (h)-[:DEBTOR_IN]->(k:Case) WHERE k.unpaid_fen > 0 RETURN k.litigation_start } AS starts
-"""
-_HOLDERS = """
-UNWIND $ids AS aid
-MATCH (a:Account {account_id: aid})
-OPTIONAL MATCH (h)-[:HOLDS]->(a)
-RETURN aid, coalesce(h.person_id, h.company_id) AS holder_id,
-       coalesce(h.name, head(coalesce(a.stmt_names, []))) AS name, a.kind AS kind
-"""
 
 
 def _key(at: Any) -> dt.datetime:
@@ -93,7 +77,7 @@ def trace(graph: Graph, subject_id: str, since: dt.date | None = None, max_hops:
     """Where the subject's money went after `since` (default: earliest open litigation start) and up to
     `until` (default: everything loaded): time-respecting, depth- and size-limited, with the amount
     attributed to each endpoint and the money back at each of the subject's own accounts."""
-    info = graph.read_one(_SUBJECT, {"id": subject_id})
+    info = graph.read_one(queries.Q_ANALYSIS_SUBJECT, {"id": subject_id})
     if info is None:
         raise KeyError(f"no person or company {subject_id!r}")
     own = set(info["accounts"])
@@ -131,7 +115,7 @@ def trace(graph: Graph, subject_id: str, since: dt.date | None = None, max_hops:
         flows.append({"transfer_id": tid, "from_account": u, "to_account": v, "amount_fen": amount,
                       "traced_fen": traced, "at": iso(d["at"]), "on": iso(d["on"])})
     ends = {a: f for a, f in pool.items() if f > 0}
-    names = {r["aid"]: r for r in graph.read(_HOLDERS, {"ids": sorted(set(G.nodes))})}
+    names = {r["aid"]: r for r in graph.read(queries.Q_ANALYSIS_HOLDERS, {"ids": sorted(set(G.nodes))})}
     rel = Relatedness(graph, [subject_id])
     endpoints = []
     for a, f in sorted(ends.items(), key=lambda x: (-x[1], x[0])):

@@ -17,24 +17,9 @@ from fractions import Fraction
 from typing import Iterable
 
 from graph import Graph
+from . import queries
 
 logger = logging.getLogger(__name__)
-
-#: The debtor's CNY transfers (not cash, not to its own accounts) in each case's baseline
-#: window, totalled per recipient and calendar month.
-_MONTHLY = """
-UNWIND $cases AS cno
-MATCH (d)-[:DEBTOR_IN]->(c:Case {case_no: cno})
-MATCH (d)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
-WHERE t.on >= c.litigation_start - duration({days: $baseline_days}) AND t.on < c.litigation_start
-  AND coalesce(t.currency, 'CNY') = 'CNY' AND coalesce(t.kind, 'transfer') = 'transfer'
-  AND NOT (d)-[:HOLDS]->(b)
-OPTIONAL MATCH (h)-[:HOLDS]->(b)
-WITH cno, coalesce(h.person_id, h.company_id, 'account:' + b.account_id) AS payee,
-     t.on.year * 100 + t.on.month AS ym, t.amount_fen AS fen, t.transfer_id AS tid
-RETURN cno, payee, ym, sum(fen) AS fen, count(tid) AS n
-ORDER BY cno, payee, ym
-"""
 
 
 def month_key(day: dt.date) -> int:
@@ -99,7 +84,7 @@ def load_baselines(graph: Graph, cases: Iterable[dict], baseline_days: int, min_
     if not starts:
         return out
     monthly: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
-    for r in graph.read(_MONTHLY, {"cases": sorted(starts), "baseline_days": baseline_days}, timeout=timeout):
+    for r in graph.read(queries.Q_BASELINE_MONTHLY, {"cases": sorted(starts), "baseline_days": baseline_days}, timeout=timeout):
         monthly[(r["cno"], r["payee"])].append((r["ym"], r["fen"]))
     for (cno, payee), months in monthly.items():
         if len(months) < min_months:

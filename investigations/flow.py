@@ -17,6 +17,7 @@ from graph import Graph
 
 from .analysis import trace
 from .leads import iso
+from . import queries
 
 logger = logging.getLogger(__name__)
 
@@ -33,42 +34,10 @@ MAX_ROWS = 500
 #: Restriction kinds that hold money or an asset in place.
 HOLDING_KINDS = ("account_freeze", "asset_seizure")
 
-_CASES = """
-MATCH (k:Case {debtor_id: $id})
-RETURN k.case_no AS case_no, k.kind AS kind, k.court AS court, k.litigation_start AS litigation_start,
-       k.filed_on AS filed_on, k.unpaid_fen AS unpaid_fen, k.amount_due_fen AS amount_due_fen,
-       k.amount_paid_fen AS amount_paid_fen
-ORDER BY k.litigation_start, k.case_no
-"""
-# Account facts, the latest balance on or before as_of (with its source row), and freezes /
-# seizures in force on as_of. Restriction nodes (contract v1.1 `restrictions`) may not exist
-# in an older graph: matched by label and properties only, so no node simply means none known.
-_ACCOUNTS = """
-UNWIND $ids AS aid
-OPTIONAL MATCH (a:Account {account_id: aid})
-OPTIONAL MATCH (h)-[:HOLDS]->(a)
-CALL (a) {
-  OPTIONAL MATCH (a)-[:HAS_BALANCE]->(b:Balance) WHERE b.as_of <= $as_of
-  RETURN b ORDER BY b.as_of DESC LIMIT 1
-}
-RETURN aid, a.institution AS institution, a.kind AS kind, coalesce(h.person_id, h.company_id) AS holder_id,
-       coalesce(h.name, head(coalesce(a.stmt_names, []))) AS holder_name,
-       b.balance_fen AS balance_fen, b.as_of AS balance_on, b.src_file AS balance_file, b.src_row AS balance_row
-"""
-_RESTRICTIONS = """
-UNWIND $targets AS tg
-MATCH (r:Restriction)
-WHERE r.target = tg AND r.kind IN $kinds AND r.ordered_on <= $as_of
-  AND (r.lifted_on IS NULL OR r.lifted_on > $as_of)
-RETURN r.target AS target, r.kind AS kind, r.ordered_on AS ordered_on, r.case_no AS case_no,
-       r.src_file AS src_file, r.src_row AS src_row
-ORDER BY r.ordered_on
-"""
-
 
 def cases(graph: Graph, subject_id: str) -> list[dict]:
     """The subject's cases with litigation start and unpaid amount (fen), oldest first."""
-    return graph.read(_CASES, {"id": subject_id})
+    return graph.read(queries.Q_FLOW_CASES, {"id": subject_id})
 
 
 def where_now(graph: Graph, account_ids: list[str], as_of: dt.date) -> dict[str, dict]:
@@ -77,7 +46,7 @@ def where_now(graph: Graph, account_ids: list[str], as_of: dt.date) -> dict[str,
     ids = sorted(set(account_ids))
     if not ids:
         return {}
-    out = {r["aid"]: {**r, "restrictions": []} for r in graph.read(_ACCOUNTS, {"ids": ids, "as_of": as_of})}
+    out = {r["aid"]: {**r, "restrictions": []} for r in graph.read(queries.Q_FLOW_ACCOUNTS, {"ids": ids, "as_of": as_of})}
     for r in restrictions(graph, ids, as_of):
         if r["target"] in out:
             out[r["target"]]["restrictions"].append(r)
@@ -88,7 +57,7 @@ def restrictions(graph: Graph, targets: list[str], as_of: dt.date) -> list[dict]
     """Account freezes and asset seizures on `targets` (account or asset ids) in force on `as_of`."""
     if not targets:
         return []
-    return graph.read(_RESTRICTIONS, {"targets": sorted(set(targets)), "kinds": list(HOLDING_KINDS),
+    return graph.read(queries.Q_FLOW_RESTRICTIONS, {"targets": sorted(set(targets)), "kinds": list(HOLDING_KINDS),
                                       "as_of": as_of})
 
 

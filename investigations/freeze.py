@@ -34,6 +34,7 @@ from .labels import zh_map
 from .flow import cases as subject_cases
 from .flow import flow, restrictions, where_now
 from .related import UNRELATED_CLOSENESS, Relatedness
+from . import queries
 
 logger = logging.getLogger(__name__)
 
@@ -43,25 +44,6 @@ BASIS_ZH = {"own": "被执行人本人账户", "related": "关联方", "lead": "
             "asset": "被转移财产"}
 RESTRICTION_ZH = {"account_freeze": "已冻结", "asset_seizure": "已查封", "recorded_frozen": "本案已登记冻结"}
 
-_CONVEYED = """
-CALL () {
-  MATCH (p:Person {person_id: $id}) RETURN p AS d
-  UNION
-  MATCH (c:Company {company_id: $id}) RETURN c AS d
-}
-MATCH (d)-[:CONVEYED]->(x:AssetTransfer)-[:OF_ASSET]->(s:Asset)
-WHERE x.on >= $since AND x.on <= $as_of
-CALL (s) {
-  MATCH (s)<-[:OF_ASSET]-(later:AssetTransfer) WHERE later.on <= $as_of
-  RETURN later ORDER BY later.on DESC, later.transfer_id DESC LIMIT 1
-}
-OPTIONAL MATCH (op:Person {person_id: later.to_id})
-OPTIONAL MATCH (oc:Company {company_id: later.to_id})
-RETURN x.transfer_id AS transfer_id, x.on AS on, x.price_fen AS price_fen, s.asset_id AS asset_id,
-       s.kind AS asset_kind, s.description AS description, s.appraised_value_fen AS appraised_value_fen,
-       later.to_id AS owner_id, coalesce(op.name, oc.name) AS owner_name, later.on AS owner_since
-ORDER BY x.on, x.transfer_id
-"""
 
 CSV_COLUMNS = (
     ("no", "序号"), ("subject_id", "被执行人编号"), ("subject_name", "被执行人"), ("case_no", "案号"),
@@ -215,7 +197,7 @@ def _asset_lines(graph: Graph, subject_id: str, since: dt.date | None, as_of: dt
                  support: dict[str, list[str]]) -> list[dict]:
     """Assets the subject conveyed in [since, as_of], held now by a related party or named by a lead."""
     since = since or dt.date(1900, 1, 1)
-    rows = graph.read(_CONVEYED, {"id": subject_id, "since": since, "as_of": as_of})
+    rows = graph.read(queries.Q_FREEZE_CONVEYED, {"id": subject_id, "since": since, "as_of": as_of})
     if not rows:
         return []
     rel = Relatedness(graph, [subject_id])

@@ -13,54 +13,12 @@ import logging
 from graph import Graph
 
 from . import labels
+from . import queries
 
 logger = logging.getLogger(__name__)
 
 KIND_ZH = labels.zh_map("measure")
 KIND_EN = {k: labels.en("measure", k) for k in labels.TABLES["measure"]}
-
-_SUBJECT = "MATCH (s) WHERE (s:Person AND s.person_id = $sid) OR (s:Company AND s.company_id = $sid)\n"
-
-Q_RESTRICTIONS = _SUBJECT + """
-MATCH (s)-[:RESTRICTED_BY]->(r:Restriction)
-OPTIONAL MATCH (r)-[:TARGETS]->(t)
-RETURN r.restriction_id AS restriction_id, r.kind AS kind, r.ordered_on AS ordered_on, r.lifted_on AS lifted_on,
-       r.case_no AS case_no, r.target AS target,
-       CASE WHEN t:Account THEN 'account' WHEN t:Asset THEN 'asset' END AS target_kind,
-       r.src_file AS src_file, r.src_row AS src_row, r.load_id AS load_id
-ORDER BY ordered_on, restriction_id
-"""
-# Encumbrances on assets the subject owned (the original owner, or a party it was conveyed to)
-# and those the subject holds as creditor.
-Q_ENCUMBRANCES = _SUBJECT + """
-CALL (s) {
-  MATCH (e:Encumbrance)-[:ENCUMBERS]->(a:Asset)
-  WHERE a.owner_id = coalesce(s.person_id, s.company_id)
-     OR EXISTS { MATCH (a)<-[:OF_ASSET]-(:AssetTransfer)-[:CONVEYED_TO]->(s) }
-  RETURN e, a, 'on_own_asset' AS role
-  UNION
-  MATCH (e:Encumbrance)-[:HELD_BY]->(s), (e)-[:ENCUMBERS]->(a:Asset)
-  RETURN e, a, 'as_creditor' AS role
-}
-MATCH (e)-[:HELD_BY]->(h)
-RETURN e.encumbrance_id AS encumbrance_id, e.kind AS kind, e.registered_on AS registered_on,
-       e.amount_fen AS amount_fen, e.released_on AS released_on, role,
-       a.asset_id AS asset_id, a.kind AS asset_kind, a.description AS asset_description,
-       a.appraised_value_fen AS appraised_value_fen,
-       coalesce(h.person_id, h.company_id) AS holder_id, h.name AS holder_name,
-       CASE WHEN h:Person THEN 'person' ELSE 'company' END AS holder_kind,
-       e.src_file AS src_file, e.src_row AS src_row, e.load_id AS load_id
-ORDER BY registered_on, encumbrance_id
-"""
-Q_CASH = _SUBJECT + """
-MATCH (s)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(a)
-WHERE t.kind IN ['cash_withdrawal', 'cash_deposit']
-  AND ($since IS NULL OR t.on >= $since) AND ($until IS NULL OR t.on <= $until)
-RETURN t.transfer_id AS transfer_id, t.kind AS kind, t.at AS at, t.on AS on, t.at_has_time AS at_has_time,
-       t.amount_fen AS amount_fen, t.currency AS currency, a.account_id AS account_id, t.channel AS channel,
-       t.memo AS memo, t.src_file AS src_file, t.src_row AS src_row, t.load_id AS load_id
-ORDER BY at, transfer_id
-"""
 
 
 def in_force(row: dict, day: dt.date) -> bool:
@@ -74,7 +32,7 @@ def restrictions(graph: Graph, subject_id: str, as_of: dt.date | None = None) ->
     names nothing loaded), in_force at `as_of` (default today), provenance."""
     day = as_of or dt.date.today()
     out = []
-    for r in graph.read(Q_RESTRICTIONS, {"sid": subject_id}):
+    for r in graph.read(queries.Q_MEASURES_RESTRICTIONS, {"sid": subject_id}):
         r = dict(r, target=r["target"] or None, kind_zh=KIND_ZH.get(r["kind"], r["kind"]),
                  kind_en=KIND_EN.get(r["kind"], r["kind"]))
         r["in_force"] = in_force(r, day)
@@ -87,7 +45,7 @@ def encumbrances(graph: Graph, subject_id: str) -> list[dict]:
     creditor (role 'as_creditor'), oldest first, with the asset, its appraisal, the holder,
     amount_fen (None when not stated), released_on and provenance."""
     return [dict(r, kind_zh=KIND_ZH.get(r["kind"], r["kind"]), kind_en=KIND_EN.get(r["kind"], r["kind"]))
-            for r in graph.read(Q_ENCUMBRANCES, {"sid": subject_id})]
+            for r in graph.read(queries.Q_MEASURES_ENCUMBRANCES, {"sid": subject_id})]
 
 
 def cash(graph: Graph, subject_id: str, since: dt.date | None = None, until: dt.date | None = None) -> list[dict]:
@@ -95,7 +53,7 @@ def cash(graph: Graph, subject_id: str, since: dt.date | None = None, until: dt.
     In `investigations.subject.transfers` the same rows appear with direction 'internal' (a cash
     row is a self-loop on the account, docs/graph-model.md); show them with this marker instead."""
     return [dict(r, kind_zh=KIND_ZH[r["kind"]], kind_en=KIND_EN[r["kind"]])
-            for r in graph.read(Q_CASH, {"sid": subject_id, "since": since, "until": until})]
+            for r in graph.read(queries.Q_MEASURES_CASH, {"sid": subject_id, "since": since, "until": until})]
 
 
 def timeline_events(graph: Graph, subject_id: str, as_of: dt.date | None = None) -> list[dict]:

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 
 from graph import Graph
+from . import queries
 
 logger = logging.getLogger(__name__)
 
@@ -19,135 +20,6 @@ BUSY_DEGREE = 200
 #: Rows fetched per hop query (before the node cap is applied).
 HOP_ROW_LIMIT = 5000
 
-# --- neighbourhood: one query per hop and kind of link, each over a frontier of ids ---------
-Q_NB_RESOLVE = """
-CALL () {
-  MATCH (p:Person {person_id: $id}) RETURN 'entity' AS what, p AS n
-  UNION
-  MATCH (c:Company {company_id: $id}) RETURN 'entity' AS what, c AS n
-  UNION
-  MATCH (a:Account {account_id: $id}) RETURN 'account' AS what, a AS n
-  UNION
-  MATCH (x:Asset {asset_id: $id}) RETURN 'asset' AS what, x AS n
-}
-RETURN what, n, labels(n) AS labels
-LIMIT 1
-"""
-
-Q_NB_ENTITIES = """
-UNWIND $ids AS id
-CALL (id) {
-  MATCH (p:Person {person_id: id}) RETURN p AS n
-  UNION
-  MATCH (c:Company {company_id: id}) RETURN c AS n
-}
-RETURN n, labels(n) AS labels,
-       [(n)-[:DEBTOR_IN]->(k:Case) WHERE coalesce(k.unpaid_fen, 0) > 0 | k.case_no] AS open_cases
-LIMIT $limit
-"""
-
-Q_NB_ACCOUNTS = """
-UNWIND $ids AS id
-MATCH (a:Account {holder_id: id})
-RETURN id AS holder, a.account_id AS account_id, a.kind AS kind, a.institution AS institution,
-       true AS holder_known, a.stmt_names AS stmt_names, COUNT { (a)-[:TRANSFER]-() } AS degree
-LIMIT $limit
-"""
-
-Q_NB_ACCOUNT_NODES = """
-UNWIND $ids AS id
-MATCH (a:Account {account_id: id})
-RETURN a.account_id AS account_id, a.kind AS kind, a.institution AS institution, a.holder_id AS holder,
-       coalesce(a.holder_known, a.holder_id IS NOT NULL) AS holder_known, a.stmt_names AS stmt_names,
-       COUNT { (a)-[:TRANSFER]-() } AS degree
-LIMIT $limit
-"""
-
-# Transfers of frontier accounts, aggregated per (from, to) account pair, largest first.
-Q_NB_TRANSFERS = """
-UNWIND $ids AS id
-MATCH (a:Account {account_id: id})-[t:TRANSFER]-(b:Account)
-WHERE ($since IS NULL OR t.on >= $since) AND t.amount_fen >= $min_fen
-WITH DISTINCT t, startNode(t) AS x, endNode(t) AS y
-WITH x, y, count(t) AS n, sum(CASE WHEN coalesce(t.currency, 'CNY') = 'CNY' THEN t.amount_fen ELSE 0 END) AS cny_fen,
-     sum(t.amount_fen) AS all_fen, min(t.on) AS first_on, max(t.on) AS last_on,
-     collect(t.transfer_id)[..50] AS transfer_ids, collect(DISTINCT coalesce(t.currency, 'CNY')) AS currencies
-RETURN x.account_id AS src, y.account_id AS dst, n, cny_fen, all_fen, first_on, last_on, transfer_ids,
-       currencies
-ORDER BY cny_fen DESC, src, dst
-LIMIT $limit
-"""
-
-# Transfers among accounts already in the view (the last hop's links to each other).
-Q_NB_TRANSFERS_AMONG = """
-UNWIND $ids AS id
-MATCH (a:Account {account_id: id})-[t:TRANSFER]->(b:Account)
-WHERE b.account_id IN $ids AND ($since IS NULL OR t.on >= $since) AND t.amount_fen >= $min_fen
-WITH a, b, count(t) AS n, sum(CASE WHEN coalesce(t.currency, 'CNY') = 'CNY' THEN t.amount_fen ELSE 0 END) AS cny_fen,
-     sum(t.amount_fen) AS all_fen, min(t.on) AS first_on, max(t.on) AS last_on,
-     collect(t.transfer_id)[..50] AS transfer_ids, collect(DISTINCT coalesce(t.currency, 'CNY')) AS currencies
-RETURN a.account_id AS src, b.account_id AS dst, n, cny_fen, all_fen, first_on, last_on, transfer_ids,
-       currencies
-ORDER BY cny_fen DESC, src, dst
-LIMIT $limit
-"""
-
-Q_NB_RELATED = """
-UNWIND $ids AS id
-MATCH (p:Person {person_id: id})-[r:RELATED]-(o:Person)
-WITH DISTINCT r, startNode(r) AS x, endNode(r) AS y
-RETURN x.person_id AS src, y.person_id AS dst, r.relation AS relation, coalesce(r.ended, false) AS ended,
-       r.since AS since, r.until AS until
-LIMIT $limit
-"""
-
-Q_NB_ROLES = """
-UNWIND $ids AS id
-CALL (id) {
-  MATCH (p:Person {person_id: id})-[r:ROLE]->(c:Company) RETURN r, p, c
-  UNION
-  MATCH (p:Person)-[r:ROLE]->(c:Company {company_id: id}) RETURN r, p, c
-}
-WITH DISTINCT r, p, c
-RETURN p.person_id AS src, c.company_id AS dst, r.role AS role, r.share_pct AS share_pct,
-       r.since AS since, r.until AS until
-LIMIT $limit
-"""
-
-# Assets owned by, conveyed by or conveyed to frontier entities.
-Q_NB_ASSETS = """
-UNWIND $ids AS id
-CALL (id) {
-  MATCH (p:Person {person_id: id}) RETURN p AS n
-  UNION
-  MATCH (c:Company {company_id: id}) RETURN c AS n
-}
-CALL (n) {
-  MATCH (n)-[:OWNS]->(x:Asset)
-  RETURN x, null AS t
-  UNION
-  MATCH (n)-[:CONVEYED]->(t:AssetTransfer)-[:OF_ASSET]->(x:Asset)
-  RETURN x, t
-  UNION
-  MATCH (t:AssetTransfer)-[:CONVEYED_TO]->(n) MATCH (t)-[:OF_ASSET]->(x:Asset)
-  RETURN x, t
-}
-RETURN DISTINCT x.asset_id AS asset_id, x.kind AS kind, x.description AS description,
-       x.owner_id AS owner_id, x.appraised_value_fen AS appraised_value_fen,
-       t.transfer_id AS atid, t.from_id AS from_id, t.to_id AS to_id, t.on AS on, t.price_fen AS price_fen
-LIMIT $limit
-"""
-
-# Asset nodes reached as a frontier: their owner and every conveyance of them.
-Q_NB_ASSET_LINKS = """
-UNWIND $ids AS id
-MATCH (x:Asset {asset_id: id})
-OPTIONAL MATCH (t:AssetTransfer)-[:OF_ASSET]->(x)
-RETURN x.asset_id AS asset_id, x.kind AS kind, x.description AS description,
-       x.owner_id AS owner_id, x.appraised_value_fen AS appraised_value_fen,
-       t.transfer_id AS atid, t.from_id AS from_id, t.to_id AS to_id, t.on AS on, t.price_fen AS price_fen
-LIMIT $limit
-"""
 
 ALLOWED_DEPTHS = (1, 2, 3)
 
@@ -244,7 +116,7 @@ def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date 
         raise ValueError(f"depth must be one of {ALLOWED_DEPTHS}, not {depth!r}")
     max_nodes = max(1, min(int(max_nodes), 5000))
     min_fen = max(0, int(min_fen or 0))
-    root = graph.read_one(Q_NB_RESOLVE, {"id": subject_id})
+    root = graph.read_one(queries.Q_NETWORK_RESOLVE, {"id": subject_id})
     if root is None:
         return None
     net = _Net(max_nodes)
@@ -254,13 +126,13 @@ def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date 
     if root["what"] == "entity":
         ents = [subject_id]
     elif root["what"] == "account":
-        r = graph.read(Q_NB_ACCOUNT_NODES, {"ids": [subject_id], "limit": 1})[0]
+        r = graph.read(queries.Q_NETWORK_ACCOUNT_NODES, {"ids": [subject_id], "limit": 1})[0]
         net.add(_account_node(r, 0))
         accts = [subject_id]
         if r.get("holder"):
             ents = [r["holder"]]  # the holder comes with its account
     else:
-        r = graph.read(Q_NB_ASSET_LINKS, {"ids": [subject_id], "limit": 1})[0]
+        r = graph.read(queries.Q_NETWORK_ASSET_LINKS, {"ids": [subject_id], "limit": 1})[0]
         net.add(_asset_node(r, 0))
         assets = [subject_id]
     root_id = {"entity": None, "account": _nid("account", subject_id),
@@ -277,13 +149,13 @@ def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date 
                     and e not in tried]
         tried.update(new_ents)
         if new_ents:
-            for r in graph.read(Q_NB_ENTITIES, {"ids": new_ents, "limit": HOP_ROW_LIMIT}):
+            for r in graph.read(queries.Q_NETWORK_ENTITIES, {"ids": new_ents, "limit": HOP_ROW_LIMIT}):
                 net.add(_entity_node(r["n"], r["labels"], hop, r["open_cases"]))
         if root_id is None:
             root_id = net.entity(subject_id)
         ents = [e for e in dict.fromkeys(ents) if e not in done_ent and net.entity(e) is not None]
         if ents:
-            for r in graph.read(Q_NB_ACCOUNTS, {"ids": ents, "limit": HOP_ROW_LIMIT}):
+            for r in graph.read(queries.Q_NETWORK_ACCOUNTS, {"ids": ents, "limit": HOP_ROW_LIMIT}):
                 nd = _account_node(r, hop)
                 if net.add(nd):
                     net.edge(net.entity(r["holder"]), nd["id"], "holds", r["account_id"], {})
@@ -313,7 +185,7 @@ def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date 
             else:
                 expandable.append(a)
         if expandable:
-            rows = graph.read(Q_NB_TRANSFERS, {"ids": expandable, "since": since, "min_fen": min_fen,
+            rows = graph.read(queries.Q_NETWORK_TRANSFERS, {"ids": expandable, "since": since, "min_fen": min_fen,
                                                "limit": row_limit})
             # only as many new accounts as there is room for are fetched (rows come largest first);
             # the rest are counted as left out
@@ -326,7 +198,7 @@ def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date 
                             missing.append(x)
                         else:
                             net.dropped.add(_nid("account", x))
-            info = {r["account_id"]: r for r in graph.read(Q_NB_ACCOUNT_NODES,
+            info = {r["account_id"]: r for r in graph.read(queries.Q_NETWORK_ACCOUNT_NODES,
                                                              {"ids": missing, "limit": row_limit})} \
                 if missing else {}
             for r in rows:
@@ -339,19 +211,19 @@ def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date 
                 _transfer_edge(net, r)
         # Relations, roles, assets of this hop's entities, and links of this hop's assets.
         if ents:
-            for r in graph.read(Q_NB_RELATED, {"ids": ents, "limit": row_limit}):
+            for r in graph.read(queries.Q_NETWORK_RELATED, {"ids": ents, "limit": row_limit}):
                 nxt_ents += [r["src"], r["dst"]]
                 links.append(("related", f'{r["src"]}-{r["relation"]}-{r["dst"]}', "e:" + r["src"],
                               "e:" + r["dst"], {"relation": r["relation"], "ended": r["ended"],
                                                 "since": r["since"], "until": r["until"]}))
-            for r in graph.read(Q_NB_ROLES, {"ids": ents, "limit": row_limit}):
+            for r in graph.read(queries.Q_NETWORK_ROLES, {"ids": ents, "limit": row_limit}):
                 nxt_ents += [r["src"], r["dst"]]
                 links.append(("role", f'{r["src"]}-{r["role"]}-{r["dst"]}', "e:" + r["src"], "e:" + r["dst"],
                               {"role": r["role"], "share_pct": r["share_pct"], "since": r["since"],
                                "until": r["until"]}))
-        asset_rows = graph.read(Q_NB_ASSETS, {"ids": ents, "limit": row_limit}) if ents else []
+        asset_rows = graph.read(queries.Q_NETWORK_ASSETS, {"ids": ents, "limit": row_limit}) if ents else []
         if assets:
-            asset_rows += graph.read(Q_NB_ASSET_LINKS, {"ids": assets, "limit": row_limit})
+            asset_rows += graph.read(queries.Q_NETWORK_ASSET_LINKS, {"ids": assets, "limit": row_limit})
         for r in asset_rows:
             if net.add(_asset_node(r, hop + 1)) and r["asset_id"] not in done_asset:
                 nxt_assets.append(r["asset_id"])
@@ -367,7 +239,7 @@ def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date 
         new_ents = [e for e in dict.fromkeys(nxt_ents) if e and net.entity(e) is None and e not in tried]
         tried.update(new_ents)
         if new_ents:
-            for r in graph.read(Q_NB_ENTITIES, {"ids": new_ents, "limit": row_limit}):
+            for r in graph.read(queries.Q_NETWORK_ENTITIES, {"ids": new_ents, "limit": row_limit}):
                 nd = _entity_node(r["n"], r["labels"], hop + 1, r["open_cases"])
                 net.add(nd)
         for kind, key, src, dst, data in links:
@@ -393,18 +265,18 @@ def _links_among(graph: Graph, net: _Net, since: dt.date | None, min_fen: int) -
     """Transfers, relations and roles between nodes already in the view (no new nodes)."""
     accts = [n["key"] for n in net.nodes.values() if n["kind"] in ("account", "unknown_account")]
     if accts:
-        for r in graph.read(Q_NB_TRANSFERS_AMONG, {"ids": accts, "since": since, "min_fen": min_fen,
+        for r in graph.read(queries.Q_NETWORK_TRANSFERS_AMONG, {"ids": accts, "since": since, "min_fen": min_fen,
                                                    "limit": HOP_ROW_LIMIT}):
             _transfer_edge(net, r)
     persons = [n["key"] for n in net.nodes.values() if n["kind"] in ("person", "inmate")]
     ents = persons + [n["key"] for n in net.nodes.values() if n["kind"] == "company"]
     if persons:
-        for r in graph.read(Q_NB_RELATED, {"ids": persons, "limit": HOP_ROW_LIMIT}):
+        for r in graph.read(queries.Q_NETWORK_RELATED, {"ids": persons, "limit": HOP_ROW_LIMIT}):
             net.edge(net.entity(r["src"]), net.entity(r["dst"]), "related",
                      f'{r["src"]}-{r["relation"]}-{r["dst"]}',
                      {"relation": r["relation"], "ended": r["ended"], "since": r["since"], "until": r["until"]})
     if ents:
-        for r in graph.read(Q_NB_ROLES, {"ids": ents, "limit": HOP_ROW_LIMIT}):
+        for r in graph.read(queries.Q_NETWORK_ROLES, {"ids": ents, "limit": HOP_ROW_LIMIT}):
             net.edge(net.entity(r["src"]), net.entity(r["dst"]), "role", f'{r["src"]}-{r["role"]}-{r["dst"]}',
                      {"role": r["role"], "share_pct": r["share_pct"], "since": r["since"], "until": r["until"]})
 

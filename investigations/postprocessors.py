@@ -19,7 +19,7 @@ from graph.traversal import transfer_subgraph
 
 from .baseline import Baselines, load_baselines, month_key
 from .leads import yuan
-from . import labels
+from . import labels, queries
 from .related import DEFAULT_MIN_SHARE_PCT, UNRELATED_CLOSENESS, Relatedness, Tie, relation_fields
 from .measures import KIND_ZH, in_force
 
@@ -458,10 +458,7 @@ def _path_hits(ctx: Context, found: list, describe: Callable) -> list[dict]:
 
 
 def _holder_names(ctx: Context, accounts: list[str]) -> dict[str, dict]:
-    rows = ctx.graph.read(
-        "UNWIND $ids AS aid MATCH (a:Account {account_id: aid}) OPTIONAL MATCH (h)-[:HOLDS]->(a) "
-        "RETURN aid, coalesce(h.person_id, h.company_id) AS holder_id, "
-        "coalesce(h.name, head(coalesce(a.stmt_names, []))) AS name", {"ids": accounts}, timeout=ctx.timeout)
+    rows = ctx.graph.read(queries.Q_POSTPROCESSORS_HOLDER_NAMES, {"ids": accounts}, timeout=ctx.timeout)
     return {r["aid"]: r for r in rows}
 
 

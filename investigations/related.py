@@ -21,6 +21,7 @@ from typing import Iterable
 from graph import Graph
 
 from .labels import NO_RELATION, en, zh
+from . import queries
 
 logger = logging.getLogger(__name__)
 
@@ -34,25 +35,6 @@ UNRELATED_CLOSENESS = 0.3
 
 #: The default share threshold of a shareholder tie (detection spec, `min_share_pct`).
 DEFAULT_MIN_SHARE_PCT = 5.0
-
-_RELATIONS = """
-UNWIND $ids AS pid
-MATCH (p:Person {person_id: pid})-[r:RELATED]-(o:Person)
-RETURN pid, o.person_id AS other, r.relation AS relation, coalesce(r.ended, false) AS ended,
-       r.since AS since, r.until AS until, startNode(r) = p AS outgoing
-"""
-_HOLDERS = """
-UNWIND $ids AS cid
-MATCH (h:Person)-[ro:ROLE]->(c:Company {company_id: cid})
-RETURN cid, h.person_id AS person_id, ro.role AS role, ro.share_pct AS share_pct,
-       ro.since AS since, ro.until AS until
-"""
-_ROLES = """
-UNWIND $ids AS pid
-MATCH (p:Person {person_id: pid})-[ro:ROLE]->(c:Company)
-RETURN pid, c.company_id AS company_id, ro.role AS role, ro.share_pct AS share_pct,
-       ro.since AS since, ro.until AS until
-"""
 
 
 def _covers(since: dt.date | None, until: dt.date | None, day: dt.date) -> bool:
@@ -90,7 +72,7 @@ class Relatedness:
         if not ids:
             return
         self._rel_loaded.update(ids)
-        for r in graph.read(_RELATIONS, {"ids": ids}, timeout=timeout):
+        for r in graph.read(queries.Q_RELATED_RELATIONS, {"ids": ids}, timeout=timeout):
             rel = r["relation"]
             if rel == "spouse" and r["ended"]:
                 rel = "former_spouse"
@@ -102,14 +84,14 @@ class Relatedness:
     def _load(self, graph: Graph, timeout: float) -> None:
         self._rel_loaded: set[str] = set()
         self._load_relations(graph, self.debtors, timeout)
-        for r in graph.read(_HOLDERS, {"ids": self.debtors}, timeout=timeout):
+        for r in graph.read(queries.Q_RELATED_HOLDERS, {"ids": self.debtors}, timeout=timeout):
             self.holders[r["cid"]].append((r["person_id"], r["role"], r["share_pct"], r["since"], r["until"]))
         holder_ids = sorted({h[0] for hs in self.holders.values() for h in hs})
         self._load_relations(graph, holder_ids, timeout)
         people = set(self.debtors) | set(holder_ids)
         for lst in list(self.rel.values()):
             people.update(o[0] for o in lst)
-        for r in graph.read(_ROLES, {"ids": sorted(people)}, timeout=timeout):
+        for r in graph.read(queries.Q_RELATED_ROLES, {"ids": sorted(people)}, timeout=timeout):
             self.roles[r["pid"]].append((r["company_id"], r["role"], r["share_pct"], r["since"], r["until"]))
 
     # -- checks ------------------------------------------------------------------------

@@ -9,23 +9,13 @@ from typing import Any
 
 from graph import Graph
 
-from . import leads as L
+from . import leads
 from .pointintime import unpaid_at
 from .patterns import Pattern, PatternError, get_pattern
 from .postprocessors import POST, Context
+from . import queries
 
 logger = logging.getLogger(__name__)
-
-_NON_CNY = """
-MATCH (d)-[:DEBTOR_IN]->(c:Case)
-WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
-WITH d, min(c.litigation_start) AS start
-MATCH (d)-[:HOLDS]->(:Account)-[t:TRANSFER]->(b:Account)
-WHERE t.on >= start AND t.on <= $as_of AND coalesce(t.currency, 'CNY') <> 'CNY'
-  AND NOT (d)-[:HOLDS]->(b)
-RETURN t.currency AS currency, sum(t.amount_fen) AS amount, count(t) AS n
-ORDER BY currency
-"""
 
 
 @dataclass
@@ -71,21 +61,21 @@ def shape_hit(pattern_id: str, raw: dict, n_patterns: int = 1) -> dict:
     case = raw["case"]
     ev = raw["evidence"]
     day = raw.get("first_on") or case.get("litigation_start")
-    st = L.stage(case, day)
-    evidence = {k: list(ev.get(k, [])) for k in L.EVIDENCE_KEYS}
-    evidence.update({k: list(ev[k]) for k in L.EXTRA_EVIDENCE_KEYS if ev.get(k)})
+    st = leads.stage(case, day)
+    evidence = {k: list(ev.get(k, [])) for k in leads.EVIDENCE_KEYS}
+    evidence.update({k: list(ev[k]) for k in leads.EXTRA_EVIDENCE_KEYS if ev.get(k)})
     lead = {
-        "lead_id": L.lead_id(pattern_id, raw["subject_id"], case["case_no"], ev, raw.get("counterparties")),
+        "lead_id": leads.lead_id(pattern_id, raw["subject_id"], case["case_no"], ev, raw.get("counterparties")),
         "pattern": pattern_id,
         "subject_id": raw["subject_id"], "subject_kind": raw["subject_kind"], "subject_name": raw.get("subject_name"),
         "case_no": case["case_no"], "case_kind": case.get("kind"),
-        "litigation_start": L.iso(case.get("litigation_start")),
+        "litigation_start": leads.iso(case.get("litigation_start")),
         "stage": st,
         "unpaid_fen": case.get("unpaid_fen"),
-        "score": L.score(raw["amount_fen"], case.get("unpaid_fen") or 0, raw.get("closeness", 0.3), n_patterns, st),
+        "score": leads.score(raw["amount_fen"], case.get("unpaid_fen") or 0, raw.get("closeness", 0.3), n_patterns, st),
         "amount_fen": raw["amount_fen"],
         "counterparties": raw["counterparties"], "counterparty_names": raw["counterparty_names"],
-        "first_at": L.iso(raw["first_at"]), "last_at": L.iso(raw["last_at"]),
+        "first_at": leads.iso(raw["first_at"]), "last_at": leads.iso(raw["last_at"]),
         "evidence": evidence,
         "explanation_zh": raw["explanation_zh"], "explanation_en": raw["explanation_en"],
     }
@@ -106,13 +96,6 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-_CASE_FACTS = """
-UNWIND $ids AS id MATCH (c:Case {case_no: id})
-RETURN c.case_no AS case_no, c.amount_due_fen AS amount_due_fen, c.amount_paid_fen AS amount_paid_fen,
-       c.paid_history AS paid_history
-"""
-
-
 def _unpaid_as_of(graph: Graph, rows: list[dict], as_of: dt.date, timeout: float | None) -> None:
     """Set every case map of the pattern rows to its unpaid amount as known at `as_of` (pointintime)."""
     maps = []
@@ -122,7 +105,7 @@ def _unpaid_as_of(graph: Graph, rows: list[dict], as_of: dt.date, timeout: float
                 maps.append(c)
     if not maps:
         return
-    facts = {f["case_no"]: f for f in graph.read(_CASE_FACTS, {"ids": sorted({c["case_no"] for c in maps})},
+    facts = {f["case_no"]: f for f in graph.read(queries.Q_RUNNER_CASE_FACTS, {"ids": sorted({c["case_no"] for c in maps})},
                                                  timeout=timeout)}
     for c in maps:
         if c["case_no"] in facts:
@@ -134,7 +117,7 @@ def excluded_non_cny(graph: Graph, as_of: dt.date, timeout: float = 60.0,
     """Non-CNY money out of open-case debtors' accounts since their earliest litigation start,
     per currency (amounts in the currency's 1/100 units): what the money patterns left out.
     Patterns judge CNY only; these totals are reported beside them, one per currency."""
-    rows = graph.read(_NON_CNY, {"as_of": as_of, "subject_id": subject_id}, timeout=timeout)
+    rows = graph.read(queries.Q_RUNNER_NON_CNY, {"as_of": as_of, "subject_id": subject_id}, timeout=timeout)
     return {r["currency"]: {"amount_minor": r["amount"], "transfers": r["n"]} for r in rows}
 
 

@@ -14,10 +14,11 @@ from typing import Any
 
 from graph import Graph
 
-from . import leads as L
+from . import leads
 from .patterns import PATTERN_IDS, get_pattern
 from .pointintime import unpaid_at
 from .runner import run_pattern
+from . import queries
 
 logger = logging.getLogger(__name__)
 
@@ -27,14 +28,6 @@ TOOL_VERSION = "investigations 1.1 (detection spec v2)"
 LEAD_KEYS = ("lead_id", "pattern", "subject_id", "subject_kind", "case_no", "stage", "score", "amount_fen",
              "counterparties", "first_at", "last_at", "evidence", "explanation_zh", "explanation_en")
 EXTRA_KEYS = ("subject_name", "counterparty_names")
-
-_UNPAID = """
-UNWIND $ids AS sid
-MATCH (c:Case {debtor_id: sid})
-WHERE c.filed_on <= $as_of
-RETURN sid, c.amount_due_fen AS amount_due_fen, c.amount_paid_fen AS amount_paid_fen, c.unpaid_fen AS unpaid_fen,
-       c.paid_history AS paid_history
-"""
 
 
 def _moved_items(lead: dict) -> dict[tuple[str, str], int]:
@@ -92,7 +85,7 @@ def scan(graph: Graph, as_of: dt.date | None = None, params: dict | None = None,
     for lead in all_leads:
         by_subject[lead["subject_id"]].append(lead)
     unpaid: dict[str, int] = defaultdict(int)
-    for r in graph.read(_UNPAID, {"ids": sorted(by_subject), "as_of": as_of}):
+    for r in graph.read(queries.Q_SCAN_UNPAID, {"ids": sorted(by_subject), "as_of": as_of}):
         unpaid[r["sid"]] += unpaid_at(r, as_of)  # as known at as_of (pointintime)
 
     subjects = []
@@ -109,11 +102,11 @@ def scan(graph: Graph, as_of: dt.date | None = None, params: dict | None = None,
         recoverable = min(unpaid_fen, moved_fen + capacity)
         closeness = max(x.get("closeness", 0.3) for x in ls)
         for x in ls:
-            x["score"] = L.score(x["amount_fen"], x.get("unpaid_fen") or 0, x.get("closeness", 0.3), len(pats),
+            x["score"] = leads.score(x["amount_fen"], x.get("unpaid_fen") or 0, x.get("closeness", 0.3), len(pats),
                                  x.get("stage"))
         subjects.append({
             "subject_id": sid, "subject_kind": ls[0]["subject_kind"], "subject_name": ls[0].get("subject_name"),
-            "score": L.score(moved_fen + capacity, unpaid_fen, closeness, len(pats)),
+            "score": leads.score(moved_fen + capacity, unpaid_fen, closeness, len(pats)),
             "patterns": pats, "moved_fen": moved_fen, "unpaid_fen": unpaid_fen, "recoverable_fen": recoverable,
             "leads": len(ls),
         })

@@ -15,6 +15,7 @@ from graph import Graph
 
 from .labels import en, zh
 from .related import DEFAULT_MIN_SHARE_PCT, Relatedness, relation_fields
+from . import queries
 
 logger = logging.getLogger(__name__)
 
@@ -23,147 +24,17 @@ MAX_TRANSFERS = 20000
 MAX_CONVEYANCES = 5000
 MAX_TIMELINE_EVENTS = 2000
 
-# The subject, whichever of person or company holds the id (ids are unique across both).
-_SUBJECT = """
-CALL () {
-  MATCH (p:Person {person_id: $sid}) RETURN p AS s
-  UNION
-  MATCH (c:Company {company_id: $sid}) RETURN c AS s
-}
-"""
 
-Q_PROFILE = _SUBJECT + """
+Q_PROFILE = queries.Q_SUBJECT_SUBJECT + """
 RETURN s AS node, labels(s) AS labels
 LIMIT 1
 """
 
-Q_CASES = """
-MATCH (k:Case {debtor_id: $sid})
-RETURN k AS case
-ORDER BY k.litigation_start, k.case_no
-LIMIT 500
-"""
 
-Q_RELATIONS = """
-MATCH (p:Person {person_id: $sid})-[r:RELATED]-(o:Person)
-RETURN o.person_id AS other_id, o.name AS other_name, 'Inmate' IN labels(o) AS other_inmate,
-       r.relation AS relation, coalesce(r.ended, false) AS ended, r.since AS since, r.until AS until,
-       startNode(r) = p AS outgoing, r.src_file AS src_file, r.src_row AS src_row, r.load_id AS load_id
-ORDER BY o.person_id, r.relation
-LIMIT 500
-"""
-
-# Roles the subject (person) holds, or roles held in the subject (company).
-Q_ROLES = """
-CALL () {
-  MATCH (p:Person {person_id: $sid})-[r:ROLE]->(c:Company)
-  RETURN p.person_id AS person_id, p.name AS person_name, c.company_id AS company_id,
-         c.name AS company_name, r AS r
-  UNION
-  MATCH (p:Person)-[r:ROLE]->(c:Company {company_id: $sid})
-  RETURN p.person_id AS person_id, p.name AS person_name, c.company_id AS company_id,
-         c.name AS company_name, r AS r
-}
-RETURN person_id, person_name, company_id, company_name, r.role AS role, r.share_pct AS share_pct,
-       r.since AS since, r.until AS until, r.src_file AS src_file, r.src_row AS src_row,
-       r.load_id AS load_id
-ORDER BY company_id, person_id, role
-LIMIT 500
-"""
-
-Q_ACCOUNTS = """
-MATCH (a:Account {holder_id: $sid})
-OPTIONAL CALL (a) {
-  MATCH (a)-[:HAS_BALANCE]->(b:Balance)
-  RETURN b ORDER BY b.as_of DESC LIMIT 1
-}
-RETURN a.account_id AS account_id, a.kind AS kind, a.institution AS institution,
-       a.opened_on AS opened_on, a.closed_on AS closed_on,
-       b.balance_fen AS balance_fen, b.as_of AS balance_as_of,
-       COUNT { (a)-[:TRANSFER]-() } AS transfer_count,
-       a.src_file AS src_file, a.src_row AS src_row, a.load_id AS load_id
-ORDER BY a.account_id
-LIMIT 500
-"""
-
-# Assets the subject owns or owned (named owner), or received by conveyance, with the current holder.
-Q_ASSETS = _SUBJECT + """
-CALL (s) {
-  MATCH (s)-[:OWNS]->(x:Asset) RETURN x
-  UNION
-  MATCH (:AssetTransfer)-[:CONVEYED_TO]->(s) WITH s
-  MATCH (t:AssetTransfer)-[:CONVEYED_TO]->(s) MATCH (t)-[:OF_ASSET]->(x:Asset) RETURN x
-}
-OPTIONAL CALL (x) {
-  MATCH (t:AssetTransfer)-[:OF_ASSET]->(x)
-  RETURN t ORDER BY t.on DESC, t.transfer_id DESC LIMIT 1
-}
-RETURN x.asset_id AS asset_id, x.kind AS kind, x.description AS description, x.owner_id AS owner_id,
-       x.acquired_on AS acquired_on, x.appraised_value_fen AS appraised_value_fen,
-       x.appraised_on AS appraised_on, coalesce(t.to_id, x.owner_id) AS current_owner_id,
-       t.on AS last_conveyed_on, x.src_file AS src_file, x.src_row AS src_row, x.load_id AS load_id
-ORDER BY x.asset_id
-LIMIT 500
-"""
-
-# Every transfer in or out of the subject's accounts, with the counterparty (its relation: `related`).
-# A transfer between two of the subject's own accounts appears once (direction 'internal').
-Q_TRANSFERS = _SUBJECT + """
-MATCH (s)-[:HOLDS]->(a:Account)-[t:TRANSFER]-(b:Account)
-WHERE ($since IS NULL OR t.on >= $since) AND ($until IS NULL OR t.on <= $until)
-WITH s, a, t, b, startNode(t) = a AS outgoing, EXISTS { (s)-[:HOLDS]->(b) } AS own_cp
-WHERE NOT (own_cp AND NOT outgoing)
-OPTIONAL MATCH (h)-[:HOLDS]->(b)
-RETURN t.transfer_id AS transfer_id, t.at AS at, t.on AS on, t.amount_fen AS amount_fen,
-       coalesce(t.at_has_time, true) AS at_has_time, coalesce(t.currency, 'CNY') AS currency, t.channel AS channel, t.memo AS memo,
-       CASE WHEN own_cp THEN 'internal' WHEN outgoing THEN 'out' ELSE 'in' END AS direction,
-       a.account_id AS account_id, a.kind AS account_kind,
-       b.account_id AS counterparty_account, b.kind AS counterparty_account_kind,
-       coalesce(b.holder_known, h IS NOT NULL) AS counterparty_holder_known,
-       h.person_id AS cp_person_id, h.company_id AS cp_company_id, h.name AS cp_name,
-       CASE WHEN outgoing THEN t.to_name ELSE t.from_name END AS statement_name,
-       b.stmt_names AS cp_stmt_names,
-       t.src_file AS src_file, t.src_row AS src_row, t.load_id AS load_id
-ORDER BY t.on, coalesce(t.at_has_time, true) DESC, t.at, t.transfer_id
-LIMIT $limit
-"""
 # Newest first, one page: a date-only transfer sorts after the timed ones of its day (asc).
-Q_TRANSFERS_NEWEST = Q_TRANSFERS.replace(
+Q_TRANSFERS_NEWEST = queries.Q_SUBJECT_TRANSFERS.replace(
     "ORDER BY t.on, coalesce(t.at_has_time, true) DESC, t.at, t.transfer_id\nLIMIT $limit",
     "ORDER BY t.on DESC, coalesce(t.at_has_time, true) ASC, t.at DESC, t.transfer_id DESC\nSKIP $offset LIMIT $limit")
-# Count and totals per currency and direction of every transfer in the range (not one page).
-Q_TRANSFER_TOTALS = _SUBJECT + """
-MATCH (s)-[:HOLDS]->(a:Account)-[t:TRANSFER]-(b:Account)
-WHERE ($since IS NULL OR t.on >= $since) AND ($until IS NULL OR t.on <= $until)
-WITH s, a, t, b, startNode(t) = a AS outgoing, EXISTS { (s)-[:HOLDS]->(b) } AS own_cp
-WHERE NOT (own_cp AND NOT outgoing)
-RETURN coalesce(t.currency, 'CNY') AS currency,
-       CASE WHEN own_cp THEN 'internal' WHEN outgoing THEN 'out' ELSE 'in' END AS direction,
-       count(t) AS n, sum(t.amount_fen) AS amount
-"""
-
-Q_CONVEYANCES = _SUBJECT + """
-CALL (s) {
-  MATCH (s)-[:CONVEYED]->(x:AssetTransfer) RETURN x, 'out' AS direction
-  UNION
-  MATCH (x:AssetTransfer)-[:CONVEYED_TO]->(s) RETURN x, 'in' AS direction
-}
-MATCH (x)-[:OF_ASSET]->(asset:Asset)
-OPTIONAL MATCH (f)-[:CONVEYED]->(x)
-OPTIONAL MATCH (x)-[:CONVEYED_TO]->(r)
-WITH s, x, direction, asset, f, r, CASE WHEN direction = 'out' THEN r ELSE f END AS h
-RETURN x.transfer_id AS transfer_id, x.on AS on, x.price_fen AS price_fen,
-       coalesce(x.price_given, x.price_fen IS NOT NULL AND x.price_fen > 0) AS price_given,
-       x.registry_ref AS registry_ref, direction,
-       asset.asset_id AS asset_id, asset.kind AS asset_kind, asset.description AS asset_description,
-       asset.appraised_value_fen AS appraised_value_fen, asset.appraised_on AS appraised_on,
-       x.from_id AS from_id, f.name AS from_name, x.to_id AS to_id, r.name AS to_name,
-       h.person_id AS cp_person_id, h.company_id AS cp_company_id, h.name AS cp_name,
-       x.src_file AS src_file, x.src_row AS src_row, x.load_id AS load_id
-ORDER BY x.on, x.transfer_id
-LIMIT $limit
-"""
-
 
 
 # ------------------------------------------------------------------------------------------------
@@ -195,7 +66,7 @@ def profile(graph: Graph, subject_id: str) -> dict | None:
         inmate = {k: props.get(k) for k in ("inmate_no", "prison", "admitted_on", "release_on",
                                             "treatment_level")}
     cases = []
-    for r in graph.read(Q_CASES, {"sid": subject_id}):
+    for r in graph.read(queries.Q_SUBJECT_CASES, {"sid": subject_id}):
         c = {k: v for k, v in r["case"].items() if not k.startswith("_") and k != "prov"}
         due = c.get("amount_due_fen") or 0
         paid = c.get("amount_paid_fen") or 0
@@ -209,16 +80,16 @@ def profile(graph: Graph, subject_id: str) -> dict | None:
     open_starts = [d for d in open_starts if d is not None]
     relations = []
     if kind == "person":
-        for r in graph.read(Q_RELATIONS, {"sid": subject_id}):
+        for r in graph.read(queries.Q_SUBJECT_RELATIONS, {"sid": subject_id}):
             rel = r["relation"]
             if rel == "spouse" and r["ended"]:
                 rel = "former_spouse"
             elif rel == "parent":
                 rel = "parent" if r["outgoing"] else "child"
             relations.append({**r, "relation_to_subject": rel})
-    roles = graph.read(Q_ROLES, {"sid": subject_id})
-    accounts = graph.read(Q_ACCOUNTS, {"sid": subject_id})
-    assets = graph.read(Q_ASSETS, {"sid": subject_id})
+    roles = graph.read(queries.Q_SUBJECT_ROLES, {"sid": subject_id})
+    accounts = graph.read(queries.Q_SUBJECT_ACCOUNTS, {"sid": subject_id})
+    assets = graph.read(queries.Q_SUBJECT_ASSETS, {"sid": subject_id})
     return {
         "subject_id": subject_id,
         "kind": kind,
@@ -262,7 +133,7 @@ def transfer_totals(graph: Graph, subject_id: str, since: dt.date | None = None,
     in each currency's 1/100 units, never added across currencies.
     """
     out: dict = {"count": 0, "by_currency": {}}
-    for r in graph.read(Q_TRANSFER_TOTALS, {"sid": subject_id, "since": since, "until": until}):
+    for r in graph.read(queries.Q_SUBJECT_TRANSFER_TOTALS, {"sid": subject_id, "since": since, "until": until}):
         cur = out["by_currency"].setdefault(r["currency"], {"in": 0, "out": 0, "internal": 0, "n": 0})
         cur[r["direction"]] += r["amount"]
         cur["n"] += r["n"]
@@ -290,7 +161,7 @@ def transfers(graph: Graph, subject_id: str, since: dt.date | None = None, until
         rows = graph.read(Q_TRANSFERS_NEWEST, {"sid": subject_id, "since": since, "until": until, "limit": lim,
                                                "offset": max(0, int(offset))})
     else:
-        rows = graph.read(Q_TRANSFERS, {"sid": subject_id, "since": since, "until": until, "limit": lim})
+        rows = graph.read(queries.Q_SUBJECT_TRANSFERS, {"sid": subject_id, "since": since, "until": until, "limit": lim})
     rel = relatedness or subject_relatedness(graph, subject_id)
     out = []
     for r in rows:
@@ -326,7 +197,7 @@ def conveyances(graph: Graph, subject_id: str, limit: int | None = None, *,
     (the subject conveyed) or 'in' (the subject received).
     """
     lim = MAX_CONVEYANCES if limit is None else max(0, min(int(limit), MAX_CONVEYANCES))
-    rows = graph.read(Q_CONVEYANCES, {"sid": subject_id, "limit": lim})
+    rows = graph.read(queries.Q_SUBJECT_CONVEYANCES, {"sid": subject_id, "limit": lim})
     rel = relatedness or subject_relatedness(graph, subject_id)
     out = []
     for r in rows:

@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from . import names as N
+from . import names
 from ingest.parse import format_fen
 
 logger = logging.getLogger(__name__)
@@ -178,14 +178,14 @@ class _World:
         birth = birth or self.rdate(date(1955, 1, 1), date(1998, 12, 31))
         while True:
             seq = rng.randint(0, 499) * 2 + (1 if gender == "M" else 0)
-            idn = N.id_number(rng.choice(N.AREA_CODES), birth, seq)
+            idn = names.id_number(rng.choice(names.AREA_CODES), birth, seq)
             if idn not in self.used_idnums:
                 self.used_idnums.add(idn)
                 break
         pid = self.new_pid()
-        row = {"person_id": pid, "name": N.person_name(rng, gender, surname), "id_number": idn,
+        row = {"person_id": pid, "name": names.person_name(rng, gender, surname), "id_number": idn,
                "gender": gender, "birth_date": birth.isoformat(),
-               "phone": N.phone(rng) if rng.random() < 0.9 else "", "address": addr or N.address(rng)}
+               "phone": names.phone(rng) if rng.random() < 0.9 else "", "address": addr or names.address(rng)}
         self.persons.append(row)
         self.person[pid] = row
         self.group_of[pid] = group if group is not None else len(self.group_of) + 1_000_000
@@ -205,7 +205,7 @@ class _World:
         rng = self.rng
         while True:
             if kind == "bank":
-                bin_ = dict(N.BANKS)[inst]
+                bin_ = dict(names.BANKS)[inst]
                 num = bin_ + "".join(str(rng.randint(0, 9)) for _ in range(13))
             elif kind == "payment":
                 num = ("2088" if inst == "支付宝" else "WX") + f"{rng.randint(0, 10**12 - 1):012d}"
@@ -223,8 +223,8 @@ class _World:
                 closed: date | None = None) -> str:
         rng = self.rng
         if inst is None:
-            inst = {"bank": lambda: rng.choice(N.BANKS)[0], "payment": lambda: rng.choice(("支付宝", "财付通")),
-                    "securities": lambda: rng.choice(N.SECURITIES), "prison": lambda: rng.choice(N.PRISONS)[0]}[kind]()
+            inst = {"bank": lambda: rng.choice(names.BANKS)[0], "payment": lambda: rng.choice(("支付宝", "财付通")),
+                    "securities": lambda: rng.choice(names.SECURITIES), "prison": lambda: rng.choice(names.PRISONS)[0]}[kind]()
         num = self._number(kind, inst)
         opened = opened or self.rdate(date(2008, 1, 1), self.data_start - timedelta(days=30))
         self.accounts.append({"account_id": num, "holder_id": holder, "kind": kind, "institution": inst,
@@ -237,8 +237,8 @@ class _World:
 
     def unknown_account(self, name: str | None = None) -> str:
         """An account that appears only in statements (not in accounts.csv)."""
-        num = self._number("bank", self.rng.choice(N.BANKS[:6])[0])
-        self.acct_name[num] = name or N.person_name(self.rng, self.rng.choice("MF"))
+        num = self._number("bank", self.rng.choice(names.BANKS[:6])[0])
+        self.acct_name[num] = name or names.person_name(self.rng, self.rng.choice("MF"))
         self.acct_inst[num] = ""
         return num
 
@@ -247,9 +247,9 @@ class _World:
         rng = self.rng
         self._uscc_seq += 1
         body = "9111" + rng.choice(("0101", "0102", "0105", "0106", "0108", "0112", "0114", "0115")) + \
-            "".join(rng.choice(N.USCC_CHARS) for _ in range(5)) + f"{self._uscc_seq:04d}"
-        cid = N.uscc(body)
-        row = {"company_id": cid, "name": name or N.company_name(rng, industry),
+            "".join(rng.choice(names.USCC_CHARS) for _ in range(5)) + f"{self._uscc_seq:04d}"
+        cid = names.uscc(body)
+        row = {"company_id": cid, "name": name or names.company_name(rng, industry),
                "registered_on": _d(registered or self.rdate(date(2000, 1, 1), date(2021, 12, 31)))}
         self.companies.append(row)
         self.company[cid] = row
@@ -274,7 +274,7 @@ class _World:
         judged = start + timedelta(days=rng.randint(60, 150))
         effective = judged + timedelta(days=rng.randint(12, 30))
         enforcement = effective + timedelta(days=rng.randint(20, 90))
-        court, code = rng.choice(N.COURTS)
+        court, code = rng.choice(names.COURTS)
         key = (filed.year, code, criminal)
         seq = self._case_seq.get(key, rng.randint(20, 200)) + rng.randint(1, 40)
         self._case_seq[key] = seq
@@ -283,8 +283,8 @@ class _World:
             due = self.money(20_000, 300_000) if criminal else self.money(80_000, 3_000_000)
         if paid is None:
             paid = due if paid_full else (0 if rng.random() < 0.6 else due * rng.randint(5, 40) // 100)
-        creditor = "" if criminal else (N.company_name(rng) if rng.random() < 0.5 else
-                                        N.person_name(rng, rng.choice("MF")))
+        creditor = "" if criminal else (names.company_name(rng) if rng.random() < 0.5 else
+                                        names.person_name(rng, rng.choice("MF")))
         row = {"case_no": case_no, "debtor_id": debtor, "kind": kind, "court": court,
                "filed_on": _d(filed), "served_on": _d(served_on),
                "judged_on": _d(judged if judged <= self.as_of else None),
@@ -314,8 +314,8 @@ class _World:
         self._asset_seq += 1
         acquired = acquired or self.rdate(date(2005, 1, 1), date(2021, 12, 31))
         if kind == "real_estate":
-            aid = f"京({acquired.year}){rng.choice(N.DISTRICTS)}不动产权第{self._asset_seq:07d}号"
-            desc = description or f"{N.address(rng)} 住宅 {rng.randint(45, 180)}㎡"
+            aid = f"京({acquired.year}){rng.choice(names.DISTRICTS)}不动产权第{self._asset_seq:07d}号"
+            desc = description or f"{names.address(rng)} 住宅 {rng.randint(45, 180)}㎡"
         elif kind == "vehicle":
             aid = f"京{rng.choice('ABCEFGHJKLMNPQ')}{self._asset_seq:05d}"
             desc = description or rng.choice(("小型轿车", "SUV", "小型普通客车", "货车"))
@@ -370,8 +370,8 @@ class _World:
         rng = self.rng
         g = debtor_gender or rng.choice("MF")
         grp = len(self.group_of) + 2_000_000
-        addr = N.address(rng)
-        surname = rng.choice(N.SURNAMES)
+        addr = names.address(rng)
+        surname = rng.choice(names.SURNAMES)
         birth = self.rdate(date(1962, 1, 1), date(1980 if "child" in members else 1990, 12, 31))
         fam: dict[str, str] = {"debtor": self.person_new(g, birth, surname, addr, True, grp)}
         d = fam["debtor"]
@@ -416,11 +416,11 @@ class _World:
 
     def accounts_kind(self, num: str) -> str:
         inst = self.acct_inst[num]
-        if inst in dict(N.BANKS):
+        if inst in dict(names.BANKS):
             return "bank"
         if inst in ("支付宝", "财付通"):
             return "payment"
-        if inst in N.SECURITIES:
+        if inst in names.SECURITIES:
             return "securities"
         return "prison"
 
@@ -1014,7 +1014,7 @@ def _inmate(w: _World, level: str | None, *, n_accounts: int = 1, release_days: 
     rng = w.rng
     fam = w.family("parent") if relative else w.family()
     pid = fam["debtor"]
-    prison, code = rng.choice(N.PRISONS)
+    prison, code = rng.choice(names.PRISONS)
     admitted = w.rdate(w.as_of - timedelta(days=1500), w.as_of - timedelta(days=200))
     release = w.as_of + timedelta(days=rng.randint(*release_days))
     w._inmate_seq += 1
@@ -1070,8 +1070,8 @@ def _fine_case(w: _World, pid: str, inmate: dict, kind: str = "criminal_fine", *
 def _bg_inmate(w: _World, pid: str) -> None:
     """Make a background person an inmate whose balance cannot cover the fine (or who owes none)."""
     rng = w.rng
-    level = rng.choice(N.TREATMENT_LEVELS + (None,))
-    prison, code = rng.choice(N.PRISONS)
+    level = rng.choice(names.TREATMENT_LEVELS + (None,))
+    prison, code = rng.choice(names.PRISONS)
     admitted = w.rdate(w.as_of - timedelta(days=1500), w.as_of - timedelta(days=200))
     release = w.as_of + timedelta(days=rng.randint(200, 2000))
     w._inmate_seq += 1
@@ -1126,7 +1126,7 @@ def _p_fine(w: _World, i: int) -> None:
 
 def _fine_decoy(w: _World, why: str, kind: str) -> None:
     rng = w.rng
-    level = "lenient" if kind == "level" else rng.choice(N.TREATMENT_LEVELS)
+    level = "lenient" if kind == "level" else rng.choice(names.TREATMENT_LEVELS)
     pid, accts, months, row = _inmate(w, level)
     projected = LEVEL_STD_YUAN[level] * 100 * months
     due = w.money(3_000, 20_000)
@@ -1193,9 +1193,9 @@ def _background_people(w: _World, reserve: int) -> list[list[str]]:
         gid += 1
         grp = gid
         left = len(w._pids) - reserve
-        addr = N.address(rng)
+        addr = names.address(rng)
         g = rng.choice("MF")
-        surname = rng.choice(N.SURNAMES)
+        surname = rng.choice(names.SURNAMES)
         hb = w.rdate(date(1950, 1, 1), date(1999, 12, 31))
         head = w.person_new(g, hb, surname, addr, group=grp)
         members = [head]
@@ -1256,14 +1256,14 @@ def _build_background(w: _World, households: list[list[str]], scale: int) -> Non
         w.role(holder, cid, "legal_rep", None, w.rdate(date(2010, 1, 1), date(2021, 1, 1)))
         w.role(holder, cid, "shareholder", rng.choice((51, 60, 70, 100)), w.rdate(date(2010, 1, 1), date(2021, 1, 1)))
     for j in range(n_merch):
-        cid = w.company_new(name=f"北京{rng.choice(N.COMPANY_WORDS)}{rng.choice(N.SHOP_KINDS)}有限公司")
+        cid = w.company_new(name=f"北京{rng.choice(names.COMPANY_WORDS)}{rng.choice(names.SHOP_KINDS)}有限公司")
         pay = w.account(cid, "payment", "支付宝" if j % 2 == 0 else "财付通")
         bank = w.account(cid, "bank")
         w.merchant_accts.append(pay)
         w.merchant_bank[pay] = bank
         w.role(role_holders[(n_oper + j) % len(role_holders)], cid, "legal_rep", None, date(2015, 1, 1))
     w.busy_merchant = w.merchant_accts[0]
-    for prison, _ in N.PRISONS:
+    for prison, _ in names.PRISONS:
         cid = w.company_new(name=f"{prison}服务社")
         w.prison_store[prison] = w.account(cid, "bank")
     # person accounts, salaries, support links
@@ -1324,7 +1324,7 @@ def _build_background(w: _World, households: list[list[str]], scale: int) -> Non
     # unknown counterparties named on statements (utilities, landlords, platforms) and foreign ones
     for j in range(max(20, scale // 30)):
         name = rng.choice(("北京市自来水集团有限责任公司", "国网北京市电力公司", "北京燃气集团有限责任公司",
-                           "中国移动通信集团北京有限公司")) if j % 5 == 0 else N.person_name(rng, rng.choice("MF"))
+                           "中国移动通信集团北京有限公司")) if j % 5 == 0 else names.person_name(rng, rng.choice("MF"))
         w.unknown_pool.append((w.unknown_account(name), name))
     for j in range(8):
         num = w._number("foreign", "")
@@ -1396,17 +1396,17 @@ class _Stream:
         if kind == "support" and w.support_links:
             src, dst = rng.choice(w.support_links)
             if self._free(src, day):
-                return src, dst, rng.randint(200, 5_000) * 100, "CNY", rng.choice(N.CHANNELS[:2]), rng.choice(("生活费", "转账", "红包"))
+                return src, dst, rng.randint(200, 5_000) * 100, "CNY", rng.choice(names.CHANNELS[:2]), rng.choice(("生活费", "转账", "红包"))
         elif kind == "p2p":
             src = rng.choice(self.person_payers)
             dst = rng.choice(self.person_payers)
             if src != dst and self._free(src, day):
-                return src, dst, rng.randint(50, BG_P2P_MAX // 100) * 100, "CNY", rng.choice(N.CHANNELS), rng.choice(("转账", "还款", "借款", "AA"))
+                return src, dst, rng.randint(50, BG_P2P_MAX // 100) * 100, "CNY", rng.choice(names.CHANNELS), rng.choice(("转账", "还款", "借款", "AA"))
         elif kind == "unknown_out":
             src = rng.choice(self.person_payers)
             if self._free(src, day):
                 dst, _ = rng.choice(w.unknown_pool)
-                return src, dst, rng.randint(3_000, BG_P2P_MAX), "CNY", rng.choice(N.CHANNELS[:2]), rng.choice(("房租", "缴费", "转账", "物业费"))
+                return src, dst, rng.randint(3_000, BG_P2P_MAX), "CNY", rng.choice(names.CHANNELS[:2]), rng.choice(("房租", "缴费", "转账", "物业费"))
         elif kind == "unknown_in":
             src, _ = rng.choice(w.unknown_pool)
             return src, rng.choice(self.person_payers), rng.randint(1_000, 300_000), "CNY", "网银", rng.choice(("退款", "转账", "报销"))
@@ -1469,7 +1469,7 @@ def _write_transfers(w: _World, out_dir: Path, total: int) -> dict[str, int]:
         c1, c2 = csv.writer(f1), csv.writer(f2)
         c1.writerow(HEADERS["transfers"])
         c2.writerow(TRANSFER_HEADERS_ZH)
-        names = w.acct_name
+        holder_names = w.acct_name
         for i in range(days):
             day = w.data_start + timedelta(days=i)
             rows = []
@@ -1489,12 +1489,12 @@ def _write_transfers(w: _World, out_dir: Path, total: int) -> dict[str, int]:
                 st.degree[src] += 1
                 st.degree[dst] += 1
                 hms = "" if secs < 0 else f" {secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"
-                if w.acct_inst.get(src) == N.BANK2_INSTITUTION:
-                    c2.writerow((tid, src, dst, names[src], names[dst], yuan_zh(fen), ds2 + hms,
+                if w.acct_inst.get(src) == names.BANK2_INSTITUTION:
+                    c2.writerow((tid, src, dst, holder_names[src], holder_names[dst], yuan_zh(fen), ds2 + hms,
                                  cur, ch, memo))
                     written["transfers_bank2"] += 1
                 else:
-                    c1.writerow((tid, src, dst, names[src], names[dst], yuan(fen), ds + hms,
+                    c1.writerow((tid, src, dst, holder_names[src], holder_names[dst], yuan(fen), ds + hms,
                                  cur, ch, memo))
                     written["transfers"] += 1
     w.degree = st.degree

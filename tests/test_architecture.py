@@ -12,33 +12,30 @@ dependency. The rules:
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("graph", "ingest", "investigations", "evidence", "synth", "web")
+PACKAGES = ("audittrail", "graph", "ingest", "investigations", "evidence", "synth", "web")
 
 #: package -> the project packages it may import (docs/architecture.md, "What each package may import").
 ALLOWED = {
+    "audittrail": set(),  # the hash-chained audit table (SQLAlchemy only); written by the CLIs and web
     "graph": set(),
     "ingest": {"graph"},
     "investigations": {"graph", "ingest"},
-    "evidence": {"graph", "ingest", "investigations"},
+    "evidence": {"audittrail", "graph", "ingest", "investigations"},
     "synth": {"ingest", "investigations"},
-    "web": {"graph", "ingest", "investigations", "evidence"},
-    "app": {"graph", "web"},
+    "web": {"audittrail", "graph", "ingest", "investigations", "evidence"},
+    "app": {"audittrail", "graph", "web"},
 }
 #: CLI entry modules may also import these (the command aliases and the package sub-command).
-CLI_EXTRA = {"ingest": {"synth"}, "investigations": {"synth", "evidence"}}
+CLI_EXTRA = {"graph": {"audittrail"}, "ingest": {"audittrail", "synth"},
+             "investigations": {"audittrail", "synth", "evidence"}}
 WEB_ONLY = ("flask", "flask_babel", "flask_login", "flask_sqlalchemy", "flask_wtf", "werkzeug")
-#: Single-letter aliases still present, each with the reason it stays (see docs/architecture.md).
-ALIAS_EXCEPTIONS = {
-    # Kept only until the branches editing these files at the same time are merged (renaming every
-    # use now would collide with their edits); then: sed 's/\bN\./names./' etc. and drop the entry.
-    ("synth/generate.py", "N"),  # detection is editing the generator
-    ("investigations/runner.py", "L"),  # detection and evidence edit the lead fields
-    ("investigations/scan.py", "L"),  # detection edits the scores
-}
+#: Single-letter aliases still present, each with the reason it stays (none left).
+ALIAS_EXCEPTIONS: set[tuple[str, str]] = set()
 
 
 def _modules() -> dict[str, Path]:
@@ -175,3 +172,61 @@ def test_the_rules_see_a_violation(tmp_path):
     assert _cycles({"evidence.package": {"evidence.pdf"}, "evidence.pdf": {"evidence.package"}}) == [
         "evidence.package -> evidence.pdf -> evidence.package"]
     assert _cycles({"evidence": {"evidence.package"}, "evidence.package": {"evidence"}}) == []
+
+
+#: Where Cypher string constants may live (docs/architecture.md, "Queries"): one queries module per
+#: package, the loader's writers, the statement store, and `graph/` itself.
+QUERY_HOMES = ("graph/", "ingest/writers.py", "ingest/statements/store.py")
+_CYPHER = re.compile(r"\b(?:MATCH|MERGE|CREATE)\s*\(|\bUNWIND\b[^\n]*\bAS\b|\bDETACH\s+DELETE\b")
+
+
+def _text(node: ast.AST) -> str | None:
+    """The literal text of a string constant, f-string or `+` concatenation (names count as '')."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return (_text(node.left) or "") + (_text(node.right) or "")
+    return None
+
+
+def _cypher_constants(path: Path) -> list[tuple[int, str]]:
+    """(line, name) of every Cypher string in the file: module-level constants by their name,
+    strings written inline (in a call, inside a function) as `<inline>`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found = []
+    named: set[int] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            text = _text(node.value)
+            if text and _CYPHER.search(text):
+                target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+                found.append((node.lineno, getattr(target, "id", "?")))
+                named.update(id(n) for n in ast.walk(node.value))
+    for node in ast.walk(tree):
+        if id(node) in named or not isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp)):
+            continue
+        text = _text(node)
+        if text and _CYPHER.search(text):
+            found.append((node.lineno, "<inline>"))
+            named.update(id(n) for n in ast.walk(node))
+    return sorted(found)
+
+
+def test_cypher_constants_live_in_the_queries_modules():
+    bad = []
+    for path in MODULES.values():
+        rel = path.relative_to(ROOT).as_posix()
+        if path.name == "queries.py" or rel.startswith(QUERY_HOMES):
+            continue
+        bad.extend(f"{rel}:{line} {name}" for line, name in _cypher_constants(path))
+    assert not bad, "Cypher outside the queries modules:\n" + "\n".join(bad)
+
+
+def test_cypher_constant_checker_sees_a_planted_query(tmp_path):
+    planted = tmp_path / "planted.py"
+    planted.write_text('PREFIX = "x"\nQ_X = PREFIX + """\nMATCH (p:Person) RETURN p\n"""\nNOTE = "a match (not Cypher)"\n'
+                       'def f(g):\n    return g.read("MATCH (a:Account) "\n                  "RETURN a")\n',
+                       encoding="utf-8")
+    assert _cypher_constants(planted) == [(2, "Q_X"), (7, "<inline>")]

@@ -13,7 +13,7 @@ from ingest import InputError, load_dir, unload
 from ingest.statements import all_profiles, sniff
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "statements"))
-import make_fixtures as F  # noqa: E402
+import make_fixtures  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +36,7 @@ def counts(g) -> tuple[int, int, int, int]:
 
 @pytest.fixture
 def case_dir(tmp_path) -> Path:
-    F.write_case(tmp_path / "case")
+    make_fixtures.write_case(tmp_path / "case")
     return tmp_path / "case"
 
 
@@ -46,14 +46,14 @@ def test_every_layout_file_is_recognised(tmp_path, case_dir):
             "TenpayTrades_20240401.txt": "tenpay_trades", "TenpayRegInfo.txt": "tenpay_reginfo"}
     for name, prof in want.items():
         assert sniff(case_dir / name).profile.name == prof, name
-    for lay in F.LAYOUTS:
-        path = F.write_layout(lay, tmp_path / lay)
+    for lay in make_fixtures.LAYOUTS:
+        path = make_fixtures.write_layout(lay, tmp_path / lay)
         s = sniff(path)
         assert s.profile is not None and s.profile.name == lay, (lay, s.why_not())
     assert sniff(tmp_path / "icbc" / "icbc_statement.csv").header_index == 4  # after the 明细查询 preamble
     assert sniff(tmp_path / "wechat_bill" / "微信支付账单(20240301-20240331).csv").header_index == 16
     assert sniff(tmp_path / "cmb" / "cmb.csv").encoding == "gb18030"  # a GBK file
-    assert {p.name for p in all_profiles()} >= set(want.values()) | set(F.LAYOUTS)
+    assert {p.name for p in all_profiles()} >= set(want.values()) | set(make_fixtures.LAYOUTS)
     # the same ABC export saved as .xlsx, and the police return as tab-separated .txt in GBK
     import openpyxl
     wb = openpyxl.Workbook()
@@ -84,11 +84,11 @@ def test_case_folder_pairs_sides_and_links_holders(graph, case_dir, tmp_path):
     t = transfers(graph)
     by = {(x["f"], x["to"], x["fen"]): x for x in t}
     # 张三 -> 李四 named by card on one side, account on the other, 105 s apart: one transfer with both sides
-    x = by[(F.ZHANG_ACC, F.LI_ACC, 5_000_000)]
+    x = by[(make_fixtures.ZHANG_ACC, make_fixtures.LI_ACC, 5_000_000)]
     assert (x["out_file"], x["out_row"], x["out_serial"]) == ("工商银行_交易明细信息.csv", 2, "ICBC0001")
     assert (x["in_file"], x["in_row"], x["in_serial"]) == ("李四_查询反馈.csv", 2, "CCB01")
     # 张三 -> 王五 within one return, 210 s apart, named by card: paired
-    x = by[(F.ZHANG_ACC, F.WANG_ACC, 2_000_000)]
+    x = by[(make_fixtures.ZHANG_ACC, make_fixtures.WANG_ACC, 2_000_000)]
     assert x["in_serial"] == "ICBC0003"
     # two 1,000 transfers two minutes apart: each paired with its own partner
     thousand = [x for x in t if x["fen"] == 100_000]
@@ -96,52 +96,52 @@ def test_case_folder_pairs_sides_and_links_holders(graph, case_dir, tmp_path):
     assert sorted((x["out_serial"], x["in_serial"]) for x in thousand) == [("ICBC0009", "CCB02"),
                                                                          ("ICBC0010", "CCB03")]
     # Tenpay sides share 交易单号 (30 minutes apart)
-    x = by[(F.ZHANG_WX, F.LI_WX, 128_800)]
+    x = by[(make_fixtures.ZHANG_WX, make_fixtures.LI_WX, 128_800)]
     assert x["out_serial"] == "T1" and x["in_serial"] == "T2"
     # lone sides still make their transfer
-    assert (F.ZHANG_ACC, F.ZHAO_CARD, 800_000) in by and (F.LI_ACC, F.COMPANY_ACC, 3_000_000) in by
-    assert (F.WANG_WX, F.LI_WX, 6_600) in by
-    assert by[(F.ZHANG_ACC, F.COMPANY_ACC, 200_000)]["merchant"] == "某某贸易"
+    assert (make_fixtures.ZHANG_ACC, make_fixtures.ZHAO_CARD, 800_000) in by and (make_fixtures.LI_ACC, make_fixtures.COMPANY_ACC, 3_000_000) in by
+    assert (make_fixtures.WANG_WX, make_fixtures.LI_WX, 6_600) in by
+    assert by[(make_fixtures.ZHANG_ACC, make_fixtures.COMPANY_ACC, 200_000)]["merchant"] == "某某贸易"
     assert len(t) == 9
     # cash: a movement of the account, no counterparty
     cash = graph.read("MATCH (a:Account)-[c:TRANSFER]->(b) WHERE c.kind STARTS WITH 'cash' "
                       "RETURN a.account_id AS a, b.account_id AS b, "
                       "c.kind AS kind, c.amount_fen AS fen")
-    assert cash == [{"a": F.ZHANG_ACC, "b": F.ZHANG_ACC, "kind": "cash_withdrawal", "fen": 500_000}]
+    assert cash == [{"a": make_fixtures.ZHANG_ACC, "b": make_fixtures.ZHANG_ACC, "kind": "cash_withdrawal", "fen": 500_000}]
     assert st["paired_sides"] == 10 and st["cash"] == 1
     # card and account number: one Account; aliases kept
-    acc = graph.read_one("MATCH (a:Account {account_id: $a}) RETURN a.aliases AS al, a.kind AS k", {"a": F.ZHANG_ACC})
-    assert acc == {"al": [F.ZHANG_CARD], "k": "bank"}
-    assert not graph.read("MATCH (a:Account) WHERE a.account_id IN $c RETURN a", {"c": [F.ZHANG_CARD, F.LI_CARD,
-                                                                                      F.WANG_CARD]})
+    acc = graph.read_one("MATCH (a:Account {account_id: $a}) RETURN a.aliases AS al, a.kind AS k", {"a": make_fixtures.ZHANG_ACC})
+    assert acc == {"al": [make_fixtures.ZHANG_CARD], "k": "bank"}
+    assert not graph.read("MATCH (a:Account) WHERE a.account_id IN $c RETURN a", {"c": [make_fixtures.ZHANG_CARD, make_fixtures.LI_CARD,
+                                                                                      make_fixtures.WANG_CARD]})
     # holders by ID number, with the reason
     hold = {r["a"]: r for r in graph.read(
         "MATCH (h)-[r:HOLDS]->(a:Account) RETURN a.account_id AS a, coalesce(h.person_id, h.company_id) AS h, "
         "r.reason AS reason")}
-    assert hold[F.ZHANG_ACC]["h"] == "P001" and "开户人证件号码" in hold[F.ZHANG_ACC]["reason"]
-    assert hold[F.LI_WX]["h"] == "P002" and "TenpayRegInfo.txt row 3" in hold[F.LI_WX]["reason"]
-    assert hold[F.COMPANY_ACC]["h"] == F.COMPANY_ID and "对手证件号码" in hold[F.COMPANY_ACC]["reason"]
+    assert hold[make_fixtures.ZHANG_ACC]["h"] == "P001" and "开户人证件号码" in hold[make_fixtures.ZHANG_ACC]["reason"]
+    assert hold[make_fixtures.LI_WX]["h"] == "P002" and "TenpayRegInfo.txt row 3" in hold[make_fixtures.LI_WX]["reason"]
+    assert hold[make_fixtures.COMPANY_ACC]["h"] == make_fixtures.COMPANY_ID and "对手证件号码" in hold[make_fixtures.COMPANY_ACC]["reason"]
     # 王五: unknown to the tables, created from 人员信息 and marked so
     wang = graph.read_one("MATCH (p:Person {id_number: $i})-[:HOLDS]->(a:Account) RETURN p.person_id AS id, "
-                          "p.name AS name, p.phone AS phone, p.known_from AS src, a.account_id AS a", {"i": F.WANG_ID})
-    assert wang == {"id": f"BANK-{F.WANG_ID}", "name": "王五", "phone": "13900000003", "src": "bank_return",
-                    "a": F.WANG_ACC}
+                          "p.name AS name, p.phone AS phone, p.known_from AS src, a.account_id AS a", {"i": make_fixtures.WANG_ID})
+    assert wang == {"id": f"BANK-{make_fixtures.WANG_ID}", "name": "王五", "phone": "13900000003", "src": "bank_return",
+                    "a": make_fixtures.WANG_ACC}
     # 李四's CCB account: no 账户信息, no ID on the rows -> holder not guessed from the name
-    assert F.LI_ACC not in hold
+    assert make_fixtures.LI_ACC not in hold
     # 赵六: an unknown counterparty keeps the name and ID the statement gives; no person invented
     zhao = graph.read_one("MATCH (a:Account {account_id: $a}) RETURN a.holder_known AS k, a.stmt_names AS n, "
-                          "a.stmt_id_numbers AS i", {"a": F.ZHAO_CARD})
-    assert zhao == {"k": False, "n": ["赵六"], "i": [F.ZHAO_ID]}
-    assert not graph.read("MATCH (p:Person {id_number: $i}) RETURN p", {"i": F.ZHAO_ID})
+                          "a.stmt_id_numbers AS i", {"a": make_fixtures.ZHAO_CARD})
+    assert zhao == {"k": False, "n": ["赵六"], "i": [make_fixtures.ZHAO_ID]}
+    assert not graph.read("MATCH (p:Person {id_number: $i}) RETURN p", {"i": make_fixtures.ZHAO_ID})
     # balances: the last of each day
     bal = graph.read("MATCH (a:Account {account_id: $a})-[:HAS_BALANCE]->(b:Balance) RETURN toString(b.as_of) AS d, "
-                     "b.balance_fen AS fen ORDER BY d", {"a": F.ZHANG_ACC})
+                     "b.balance_fen AS fen ORDER BY d", {"a": make_fixtures.ZHANG_ACC})
     assert bal[0] == {"d": "2024-03-01", "fen": 15_000_000}
     assert {"d": "2024-03-07", "fen": 11_530_000} in bal
     # search finds the account by its card number too
-    from web.services import search
-    assert [a["id"] for a in search(graph, F.ZHANG_CARD)["accounts"]] == [F.ZHANG_ACC]
-    assert [a["id"] for a in search(graph, F.ZHANG_ACC)["accounts"]] == [F.ZHANG_ACC]
+    from investigations.lookup import search
+    assert [a["id"] for a in search(graph, make_fixtures.ZHANG_CARD)["accounts"]] == [make_fixtures.ZHANG_ACC]
+    assert [a["id"] for a in search(graph, make_fixtures.ZHANG_ACC)["accounts"]] == [make_fixtures.ZHANG_ACC]
 
 
 def test_reload_and_overlapping_return_add_nothing(graph, case_dir, tmp_path):
@@ -156,8 +156,8 @@ def test_reload_and_overlapping_return_add_nothing(graph, case_dir, tmp_path):
     more.mkdir()
     rows = list(csv.reader(open(src, encoding="utf-8")))
     new = list(rows[-1])
-    new[F.JIWEI.index("交易时间")], new[F.JIWEI.index("交易流水号")] = "2024-03-20 10:00:00", "CCB05"
-    new[F.JIWEI.index("交易金额")] = "700.00"
+    new[make_fixtures.JIWEI.index("交易时间")], new[make_fixtures.JIWEI.index("交易流水号")] = "2024-03-20 10:00:00", "CCB05"
+    new[make_fixtures.JIWEI.index("交易金额")] = "700.00"
     with open(more / "李四_查询反馈_第二次.csv", "w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(rows[:1] + rows[3:] + [new])
     third = load_dir(graph, more, tmp_path / "r3")
@@ -221,7 +221,7 @@ def test_unknown_layout_is_a_clear_error(graph, case_dir, tmp_path):
                               ("yang18@example.com", "han17@example.com", 80_000)]),
 ])
 def test_each_personal_layout_loads(graph, tmp_path, layout, account, n, expect):
-    path = F.write_layout(layout, tmp_path / layout)
+    path = make_fixtures.write_layout(layout, tmp_path / layout)
     res = load_dir(graph, path.parent, tmp_path / "r", accounts={"": account} if account else None)
     c = res.statements["files"][path.name]
     assert c["read"] == n and c["read"] == c["loaded"] + c["paired"] + c["skipped"] + c["rejected"]
@@ -237,7 +237,7 @@ def test_each_personal_layout_loads(graph, tmp_path, layout, account, n, expect)
 
 
 def test_wechat_bill_needs_its_account(graph, tmp_path):
-    path = F.write_layout("wechat_bill", tmp_path / "w")
+    path = make_fixtures.write_layout("wechat_bill", tmp_path / "w")
     with pytest.raises(InputError, match="--account"):
         load_dir(graph, path.parent, tmp_path / "r")
 

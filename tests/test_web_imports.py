@@ -18,7 +18,7 @@ from web.extensions import db
 from web.models import AuditLog
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "statements"))
-import make_fixtures as F  # noqa: E402
+import make_fixtures  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -50,7 +50,7 @@ def test_staging_refuses_unsafe_archives(tmp_path):
 
 def _upload_case(client, tmp_path) -> str:
     case = tmp_path / "case"
-    F.write_case(case)
+    make_fixtures.write_case(case)
     z = _zip({p.name: p.read_bytes() for p in case.iterdir()})
     r = client.post("/imports/upload", data={"csrf_token": client.token, "files": (io.BytesIO(z), "returns.zip")},
                     content_type="multipart/form-data")
@@ -104,8 +104,8 @@ def test_import_page_in_browser(graph, tmp_path, artifacts_dir):
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{srv.server_port}"
     case = tmp_path / "case"
-    F.write_case(case)
-    wechat = F.write_layout("wechat_bill", tmp_path / "w")
+    make_fixtures.write_case(case)
+    wechat = make_fixtures.write_layout("wechat_bill", tmp_path / "w")
     shots = artifacts_dir / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
