@@ -16,6 +16,7 @@ from typing import Any
 
 from ingest import clock
 from investigations import labels
+from investigations.baseline import describe as describe_baseline
 from investigations.patterns import get_pattern
 
 from .common import MAX_FIGURE_NODES, PackageError, fen_text
@@ -434,6 +435,9 @@ def render_pdf(data: dict, path: Path, package_id: str, investigator: str = "",
                     ["评分", str(x["score"])], ["说明", x["explanation_zh"]],
                     ["证据记录", _capped(ids, len(ids), "条证据记录", "其余见第七部分明细表“引用模式”列及 evidence.csv")
                      or "—"]]
+            base = describe_baseline(x.get("details"), "zh")
+            if base:
+                rows.insert(-1, ["基线", "\n".join(base)])
             story += _table(rows[0], rows[1:], [W * 0.14, W * 0.86], st, font, big=True)
             add(Spacer(1, 2.5 * mm))
 

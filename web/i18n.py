@@ -191,7 +191,13 @@ def fmt_date(value: object) -> str:
     return text
 
 
+def baseline_lines(details: dict | None) -> list[str]:
+    """The baseline a lead was judged against, in the UI language (investigations.baseline.describe)."""
+    from investigations.baseline import describe
+    return describe(details, current_lang())
+
+
 def template_helpers() -> dict:
-    return {"yuan": yuan, "money": money, "money_totals": money_totals, "yuan_short": yuan_short, "label": label, "mask_id_number": mask_id_number,
+    return {"baseline_lines": baseline_lines, "yuan": yuan, "money": money, "money_totals": money_totals, "yuan_short": yuan_short, "label": label, "mask_id_number": mask_id_number,
             "mask_phone": mask_phone, "fmt_date": fmt_date, "current_lang": current_lang,
             "LANGUAGES": LANGUAGES}
