@@ -21,7 +21,7 @@ from investigations.scan import scan
 
 from .common import PackageError, fen_plain, iso_text
 from .figures import money_moved
-from .queries import Q_BALANCES, Q_CONVEYANCES_BY_ID, Q_TRANSFERS_BY_ID
+from .queries import Q_BALANCES, Q_CONVEYANCES_BY_ID, Q_TRANSFER_SIDES, Q_TRANSFERS_BY_ID
 
 logger = logging.getLogger(__name__)
 
@@ -194,6 +194,12 @@ def gather(graph: Graph, subject_id: str, case_no: str | None = None, as_of: dt.
                 "appraised_fen": None, "after_start": None, "patterns": sorted(cites.get(("balance", key), ())),
                 "src_file": b["src_file"], "src_row": b["src_row"], "load_id": b["load_id"],
             })
+    tids = sorted(r["id"] for r in records if r["kind"] == "transfer")
+    if tids:  # both sides' provenance of statement-built transfers, next to src_file / src_row
+        sides = {s["transfer_id"]: s for s in graph.read(Q_TRANSFER_SIDES, {"ids": tids})}
+        for r in records:
+            if r["kind"] == "transfer" and r["id"] in sides:
+                r.update({k: v for k, v in sides[r["id"]].items() if k != "transfer_id"})
     kind_order = {"case": 0, "transfer": 1, "asset_transfer": 2, "balance": 3}
     records.sort(key=lambda r: (kind_order[r["kind"]], r["date"], r["time"], r["id"]))
     for r in records:

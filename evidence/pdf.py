@@ -526,12 +526,13 @@ def render_pdf(data: dict, path: Path, package_id: str, investigator: str = "",
     # ---- sources -----------------------------------------------------------------------------
     add(_p("八、记录来源", st["h1"]))
     add(_p("每条记录的原始数据文件、行号（表头为第 1 行）与导入批次，可据此回溯至调取的原始表格。", st["small"]))
-    rows = [["被调查人", data["subject_id"], props.get("src_file") or "", str(props.get("src_row") or ""),
+    add(_p("由银行、支付机构返回的流水生成的转账，另列付款方与收款方两侧流水的文件、行号与流水号。", st["small"]))
+    rows = [["被调查人", data["subject_id"], props.get("src_file") or "", str(props.get("src_row") or ""), "",
              props.get("load_id") or ""]]
     for r in data["records"]:
-        rows.append([r["kind_zh"], r["id"], r["src_file"], str(r["src_row"]), r["load_id"]])
-    story += _table(["类型", "编号", "来源文件", "行号", "导入批次"], rows,
-                    [W * 0.12, W * 0.3, W * 0.22, W * 0.08, W * 0.28], st, font)
+        rows.append([r["kind_zh"], r["id"], r["src_file"], str(r["src_row"]), _sides_text(r), r["load_id"]])
+    story += _table(["类型", "编号", "来源文件", "行号", "两侧流水（文件:行 流水号）", "导入批次"], rows,
+                    [W * 0.09, W * 0.2, W * 0.17, W * 0.06, W * 0.28, W * 0.2], st, font)
 
     # ---- notes and method --------------------------------------------------------------------
     add(_p("九、调查人员意见", st["h1"]))
@@ -558,6 +559,16 @@ def render_pdf(data: dict, path: Path, package_id: str, investigator: str = "",
                             initialFontName=font, initialFontSize=9)
     doc.build(story, canvasmaker=_make_canvas(package_id, font))
     return {**tl_info, **nw_info}
+
+
+def _sides_text(r: dict) -> str:
+    """Both sides' provenance of a statement-built transfer ('' for any other record)."""
+    out = []
+    for side, word in (("out", "付款方"), ("in", "收款方")):
+        if r.get(f"{side}_file"):
+            serial = f" 流水号 {r[f'{side}_serial']}" if r.get(f"{side}_serial") else ""
+            out.append(f"{word}：{r[f'{side}_file']}:{r.get(f'{side}_row') or ''}{serial}")
+    return "\n".join(out)
 
 
 def _pat_names(ids: list[str]) -> str:
