@@ -532,7 +532,7 @@ def render_pdf(data: dict, path: Path, package_id: str, investigator: str = "",
     for r in data["records"]:
         rows.append([r["kind_zh"], r["id"], r["src_file"], str(r["src_row"]), _sides_text(r), r["load_id"]])
     story += _table(["类型", "编号", "来源文件", "行号", "两侧流水（文件:行 流水号）", "导入批次"], rows,
-                    [W * 0.09, W * 0.2, W * 0.17, W * 0.06, W * 0.28, W * 0.2], st, font)
+                    [W * 0.08, W * 0.16, W * 0.15, W * 0.05, W * 0.36, W * 0.2], st, font)
 
     # ---- notes and method --------------------------------------------------------------------
     add(_p("九、调查人员意见", st["h1"]))

@@ -61,7 +61,7 @@ def test_pdf_sources_list_both_sides(package, artifacts_dir):
     flat = "".join(text.split())
     assert "两侧流水" in flat
     sources = flat[flat.index("八、记录来源"):]
-    for piece in ("付款方：", "工商银行_交易明细信息.csv:2", "流水号ICBC0001", "收款方：", "李四_查询反馈.csv:2",
+    for piece in ("付款方：", "工商银行_交易明细信息.csv:2", "ICBC0001", "收款方：", "李四_查询反馈.csv:2",
                   "流水号CCB01", "财付通_交易明细.xlsx:7", "流水号T1"):
         assert piece in sources, piece
     assert sources.index("ICBC0001") < sources.index("CCB01")
