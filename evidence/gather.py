@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from graph import Graph
-from investigations import labels, subject
+from investigations import labels, measures, subject
 from investigations.leads import stage as case_stage
 from investigations.patterns import PATTERN_IDS
 from investigations.pointintime import unpaid_at
@@ -210,14 +210,14 @@ def gather(graph: Graph, subject_id: str, case_no: str | None = None, as_of: dt.
         "case_no": case_no, "as_of": as_of, "litigation_start": lit_start, "leads": leads, "summary": summary,
         "parameters": parameters, "records": records,
         "moved": money_moved(records, shown_cases, as_of),
-        "timeline": _timeline(graph, subject_id, prof, shown_cases, transfers, convs, records),
+        "timeline": _timeline(graph, subject_id, prof, shown_cases, transfers, convs, records, as_of),
         "load_ids": sorted({r["load_id"] for r in records if r.get("load_id")}
                            | {prof["props"].get("load_id")} - {None}),
     }
 
 
 def _timeline(graph: Graph, subject_id: str, prof: dict, shown_cases: list[dict], transfers: list[dict],
-              convs: list[dict], records: list[dict]) -> dict:
+              convs: list[dict], records: list[dict], as_of: dt.date | None = None) -> dict:
     """The timeline model the web page's SVG also draws (investigations.subject.timeline), for the
     package's cases, plus the chain transfers the leads cite, with which events are cited."""
     tl = subject.timeline(graph, subject_id, max(1, len(transfers)), profile_data=prof, transfer_rows=transfers,
@@ -231,6 +231,8 @@ def _timeline(graph: Graph, subject_id: str, prof: dict, shown_cases: list[dict]
                                  "counterparty_name": r["counterparty_name"], "relation": "chain", "tie_kind": None,
                                  "relation_zh": r["relation_zh"], "relation_en": "", "currency": r["currency"]})
     tl["events"].sort(key=lambda e: (e["on"] or dt.date.min, e["id"]))
+    # court measures / encumbrances as markers and cash by kind, as the web timeline draws them
+    tl.update(measures.timeline_overlay(graph, subject_id, as_of, None, as_of))
     kinds = {"transfer": "transfer", "asset_transfer": "conveyance"}
     tl["cited"] = sorted((kinds[r["kind"]], r["id"]) for r in records if r["kind"] in kinds and r["patterns"])
     return tl

@@ -88,7 +88,8 @@ def timeline_png(data: dict) -> tuple[bytes, dict]:
 
     tl = data["timeline"]  # the one timeline model (investigations.subject.timeline), as the web SVG
     cited = {tuple(c) for c in tl["cited"]}
-    events = [e for e in tl["events"] if e["on"] is not None and e["direction"] != "internal"]
+    cash = tl.get("cash", {})  # cash rows are self-loops ('internal'); drawn by their kind
+    events = [e for e in tl["events"] if e["on"] is not None and (e["direction"] != "internal" or e["id"] in cash)]
     total = len(events)
     if total > MAX_TIMELINE_POINTS:
         top = [e for e in events if (e["kind"], e["id"]) in cited]
@@ -99,11 +100,14 @@ def timeline_png(data: dict) -> tuple[bytes, dict]:
         "转出至关系方": ([], "#c0392b", "o"), "转出至其他": ([], "#e67e22", "o"), "转入": ([], "#2471a3", "v"),
         "链路下游转账": ([], "#7d3c98", "x"), "财产转出（评估价值）": ([], "#6c3483", "s"), "财产转入（评估价值）": ([], "#117a65", "D"),
         "非人民币（原币金额）": ([], "#7f8c8d", "P"),
+        "取现": ([], "#b7950b", "D"), "存现": ([], "#1e8449", "d"),
     }
     cited_pts = []
     for e in events:
         day = e["on"]
-        if e["kind"] == "transfer":
+        if e["id"] in cash:
+            g = labels.zh("measure", cash[e["id"]])
+        elif e["kind"] == "transfer":
             if e["currency"] != "CNY":
                 g = "非人民币（原币金额）"
             elif e["direction"] == "chain":
@@ -143,6 +147,18 @@ def timeline_png(data: dict) -> tuple[bytes, dict]:
                 if len(tl["cases"]) > 1:
                     ax.annotate(f"案{i + 1}", (d, 1), xycoords=("data", "axes fraction"), fontsize=6,
                                 rotation=90, va="top", ha="right", color=color)
+        marker_style = {"restriction_ordered": ("#7b241c", True, "强制措施决定"),
+                         "restriction_lifted": ("#7b241c", False, "强制措施解除"),
+                         "encumbrance_registered": ("#6c3483", True, "抵押/质押登记"),
+                         "encumbrance_released": ("#6c3483", False, "抵押/质押注销")}
+        seen_mk: set[str] = set()
+        for m in tl.get("markers", []):
+            colour, filled, name = marker_style.get(m["type"], ("#555555", True, m["type"]))
+            days.append(m["on"])
+            ax.scatter([m["on"]], [0.97], s=40, marker="v", transform=ax.get_xaxis_transform(),
+                       facecolors=colour if filled else "white", edgecolors=colour, linewidths=1.0, zorder=5,
+                       label=name if m["type"] not in seen_mk else None, clip_on=False)
+            seen_mk.add(m["type"])
         if days:
             lo, hi = min(days), max(days)
             pad = dt.timedelta(days=max(15, (hi - lo).days // 25))

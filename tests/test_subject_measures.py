@@ -125,3 +125,22 @@ def test_subject_measures_in_chromium(app, artifacts_dir):
     finally:
         srv.shutdown()
     assert not errors, errors
+
+
+def test_package_timeline_draws_cash_and_measures(measures_graph, tmp_path, artifacts_dir):
+    import subprocess
+
+    from evidence.gather import gather
+    from evidence.package import build_package
+
+    tl = gather(measures_graph, "M1", as_of=AS_OF)["timeline"]
+    assert tl["cash"] == {"CASH1": "cash_withdrawal", "CASH2": "cash_withdrawal", "CASH3": "cash_deposit"}
+    assert sorted(m["type"] for m in tl["markers"]) == ["encumbrance_registered", "restriction_lifted",
+                                                        "restriction_ordered", "restriction_ordered"]
+    res = build_package(measures_graph, "M1", tmp_path / "pkg", as_of=AS_OF)
+    assert res.manifest["figures"]["timeline_points"] == 4  # one transfer out and three cash rows
+    out = artifacts_dir / "screenshots" / "package-timeline-measures"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "3", "-l", "3", str(res.pdf_path), str(out)], check=True)
+    text = subprocess.run(["pdftotext", str(res.pdf_path), "-"], check=True, capture_output=True, text=True).stdout
+    assert "四、时间线" in text
