@@ -44,7 +44,7 @@ def test_lead_pages_show_the_baseline(baseline_graph, tmp_path):  # noqa: F811
     assert 'class="lead-baseline' not in page
 
 
-def test_package_shows_the_baseline(baseline_graph, tmp_path):  # noqa: F811
+def test_package_shows_the_baseline(baseline_graph, tmp_path, artifacts_dir):  # noqa: F811
     g, _ids = baseline_graph
     res = build_package(g, "P2", tmp_path / "pkg", as_of=AS_OF)
     leads = json.loads((res.pdf_path.parent / "leads.json").read_text(encoding="utf-8"))
@@ -55,3 +55,6 @@ def test_package_shows_the_baseline(baseline_graph, tmp_path):  # noqa: F811
                           text=True).stdout
     flat = "".join(text.split())
     assert "基线：收款人P2K" in flat and "¥4,500.00的部分才计入" in flat and "2025-06¥40,000.00→¥35,500.00" in flat
+    out = artifacts_dir / "screenshots" / "package-baseline"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "2", "-l", "2", str(res.pdf_path), str(out)], check=True)
