@@ -30,7 +30,9 @@ CSV_COLUMNS = (
     ("转出方", "from"), ("转入方", "to"), ("对方编号", "counterparty_id"), ("对方名称", "counterparty_name"),
     ("与被调查人关系", "relation_zh"), ("财产编号", "asset_id"), ("金额", "amount"), ("金额（分）", "amount_fen"),
     ("币种", "currency"), ("评估价值", "appraised"), ("诉讼开始后", "after_start_zh"),
-    ("引用模式", "patterns_text"), ("来源文件", "src_file"), ("来源行", "src_row"), ("导入批次", "load_id"),
+    ("引用模式", "patterns_text"), ("来源文件", "src_file"), ("来源行", "src_row"),
+    ("付款方流水文件", "out_file"), ("付款方流水行", "out_row"), ("付款方流水号", "out_serial"),
+    ("收款方流水文件", "in_file"), ("收款方流水行", "in_row"), ("收款方流水号", "in_serial"), ("导入批次", "load_id"),
 )
 
 

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from graph import Graph
-from investigations import labels, subject
+from investigations import labels, measures, subject
 from investigations.leads import stage as case_stage
 from investigations.patterns import PATTERN_IDS
 from investigations.pointintime import unpaid_at
@@ -21,7 +21,7 @@ from investigations.scan import scan
 
 from .common import PackageError, fen_plain, iso_text
 from .figures import money_moved
-from .queries import Q_BALANCES, Q_CONVEYANCES_BY_ID, Q_TRANSFERS_BY_ID
+from .queries import Q_BALANCES, Q_CONVEYANCES_BY_ID, Q_TRANSFER_SIDES, Q_TRANSFERS_BY_ID
 
 logger = logging.getLogger(__name__)
 
@@ -194,6 +194,12 @@ def gather(graph: Graph, subject_id: str, case_no: str | None = None, as_of: dt.
                 "appraised_fen": None, "after_start": None, "patterns": sorted(cites.get(("balance", key), ())),
                 "src_file": b["src_file"], "src_row": b["src_row"], "load_id": b["load_id"],
             })
+    tids = sorted(r["id"] for r in records if r["kind"] == "transfer")
+    if tids:  # both sides' provenance of statement-built transfers, next to src_file / src_row
+        sides = {s["transfer_id"]: s for s in graph.read(Q_TRANSFER_SIDES, {"ids": tids})}
+        for r in records:
+            if r["kind"] == "transfer" and r["id"] in sides:
+                r.update({k: v for k, v in sides[r["id"]].items() if k != "transfer_id"})
     kind_order = {"case": 0, "transfer": 1, "asset_transfer": 2, "balance": 3}
     records.sort(key=lambda r: (kind_order[r["kind"]], r["date"], r["time"], r["id"]))
     for r in records:
@@ -204,14 +210,14 @@ def gather(graph: Graph, subject_id: str, case_no: str | None = None, as_of: dt.
         "case_no": case_no, "as_of": as_of, "litigation_start": lit_start, "leads": leads, "summary": summary,
         "parameters": parameters, "records": records,
         "moved": money_moved(records, shown_cases, as_of),
-        "timeline": _timeline(graph, subject_id, prof, shown_cases, transfers, convs, records),
+        "timeline": _timeline(graph, subject_id, prof, shown_cases, transfers, convs, records, as_of),
         "load_ids": sorted({r["load_id"] for r in records if r.get("load_id")}
                            | {prof["props"].get("load_id")} - {None}),
     }
 
 
 def _timeline(graph: Graph, subject_id: str, prof: dict, shown_cases: list[dict], transfers: list[dict],
-              convs: list[dict], records: list[dict]) -> dict:
+              convs: list[dict], records: list[dict], as_of: dt.date | None = None) -> dict:
     """The timeline model the web page's SVG also draws (investigations.subject.timeline), for the
     package's cases, plus the chain transfers the leads cite, with which events are cited."""
     tl = subject.timeline(graph, subject_id, max(1, len(transfers)), profile_data=prof, transfer_rows=transfers,
@@ -225,6 +231,8 @@ def _timeline(graph: Graph, subject_id: str, prof: dict, shown_cases: list[dict]
                                  "counterparty_name": r["counterparty_name"], "relation": "chain", "tie_kind": None,
                                  "relation_zh": r["relation_zh"], "relation_en": "", "currency": r["currency"]})
     tl["events"].sort(key=lambda e: (e["on"] or dt.date.min, e["id"]))
+    # court measures / encumbrances as markers and cash by kind, as the web timeline draws them
+    tl.update(measures.timeline_overlay(graph, subject_id, as_of, None, as_of))
     kinds = {"transfer": "transfer", "asset_transfer": "conveyance"}
     tl["cited"] = sorted((kinds[r["kind"]], r["id"]) for r in records if r["kind"] in kinds and r["patterns"])
     return tl

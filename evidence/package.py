@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 from graph import Graph
+from investigations.freeze_pdf import package_files as freeze_files
 from investigations.scan import TOOL_VERSION
 
 from .common import (MAX_FIGURE_NODES, MAX_HTML_NODES, PACKAGE_FORMAT, ZIP_DATE_TIME, AuditFn,  # noqa: F401
@@ -70,6 +71,11 @@ def build_package(graph: Graph, subject_id: str, out_dir: Path, case_no: str | N
     paths["evidence.csv"].write_bytes(csv_b)
     paths["leads.json"].write_bytes(leads_b)
     paths["network.html"].write_bytes(html_b)
+    # the freeze list (CSV and one-page PDF) for the same subject, case, as-of and leads
+    freeze = freeze_files(graph, subject_id, case_no, as_of, leads=data["leads"], recoveries=None)
+    for name, blob in sorted(freeze.items()):
+        paths[name] = out_dir / name
+        paths[name].write_bytes(blob)
     fig_info = render_pdf(data, paths["dossier.pdf"], package_id=package_id, investigator=investigator,
                           notes=notes)
 
@@ -83,7 +89,7 @@ def build_package(graph: Graph, subject_id: str, out_dir: Path, case_no: str | N
         "investigator": investigator, "notes": len(notes),
         "patterns": data["parameters"], "patterns_hit": sorted({x["pattern"] for x in data["leads"]}),
         "leads": len(data["leads"]), "records": counts, "load_ids": data["load_ids"],
-        "figures": fig_info,
+        "figures": fig_info, "freeze_list": sorted(freeze),
         "files": {name: {"sha256": h, "bytes": paths[name].stat().st_size} for name, h in files.items()},
         "generated_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
     }
@@ -91,7 +97,7 @@ def build_package(graph: Graph, subject_id: str, out_dir: Path, case_no: str | N
     paths["manifest.json"].write_bytes(json_bytes(manifest))
     zip_path = out_dir / f"evidence-package-{safe_name(subject_id)}-{as_of.isoformat()}.zip"
     _write_zip(zip_path, [(n, paths[n]) for n in ("dossier.pdf", "evidence.csv", "network.html", "leads.json",
-                                                  "manifest.json")])
+                                                  *sorted(freeze), "manifest.json")])
     zip_sha = sha256_file(zip_path)
     result = PackageResult(package_id, out_dir, zip_path, paths["dossier.pdf"], manifest, files, zip_sha, paths)
     if audit is not None:

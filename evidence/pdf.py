@@ -16,6 +16,7 @@ from typing import Any
 
 from ingest import clock
 from investigations import labels
+from investigations.baseline import describe as describe_baseline
 from investigations.patterns import get_pattern
 
 from .common import MAX_FIGURE_NODES, PackageError, fen_text
@@ -87,7 +88,8 @@ def timeline_png(data: dict) -> tuple[bytes, dict]:
 
     tl = data["timeline"]  # the one timeline model (investigations.subject.timeline), as the web SVG
     cited = {tuple(c) for c in tl["cited"]}
-    events = [e for e in tl["events"] if e["on"] is not None and e["direction"] != "internal"]
+    cash = tl.get("cash", {})  # cash rows are self-loops ('internal'); drawn by their kind
+    events = [e for e in tl["events"] if e["on"] is not None and (e["direction"] != "internal" or e["id"] in cash)]
     total = len(events)
     if total > MAX_TIMELINE_POINTS:
         top = [e for e in events if (e["kind"], e["id"]) in cited]
@@ -98,11 +100,14 @@ def timeline_png(data: dict) -> tuple[bytes, dict]:
         "转出至关系方": ([], "#c0392b", "o"), "转出至其他": ([], "#e67e22", "o"), "转入": ([], "#2471a3", "v"),
         "链路下游转账": ([], "#7d3c98", "x"), "财产转出（评估价值）": ([], "#6c3483", "s"), "财产转入（评估价值）": ([], "#117a65", "D"),
         "非人民币（原币金额）": ([], "#7f8c8d", "P"),
+        "取现": ([], "#b7950b", "D"), "存现": ([], "#1e8449", "d"),
     }
     cited_pts = []
     for e in events:
         day = e["on"]
-        if e["kind"] == "transfer":
+        if e["id"] in cash:
+            g = labels.zh("measure", cash[e["id"]])
+        elif e["kind"] == "transfer":
             if e["currency"] != "CNY":
                 g = "非人民币（原币金额）"
             elif e["direction"] == "chain":
@@ -142,6 +147,18 @@ def timeline_png(data: dict) -> tuple[bytes, dict]:
                 if len(tl["cases"]) > 1:
                     ax.annotate(f"案{i + 1}", (d, 1), xycoords=("data", "axes fraction"), fontsize=6,
                                 rotation=90, va="top", ha="right", color=color)
+        marker_style = {"restriction_ordered": ("#7b241c", True, "强制措施决定"),
+                         "restriction_lifted": ("#7b241c", False, "强制措施解除"),
+                         "encumbrance_registered": ("#6c3483", True, "抵押/质押登记"),
+                         "encumbrance_released": ("#6c3483", False, "抵押/质押注销")}
+        seen_mk: set[str] = set()
+        for m in tl.get("markers", []):
+            colour, filled, name = marker_style.get(m["type"], ("#555555", True, m["type"]))
+            days.append(m["on"])
+            ax.scatter([m["on"]], [0.97], s=40, marker="v", transform=ax.get_xaxis_transform(),
+                       facecolors=colour if filled else "white", edgecolors=colour, linewidths=1.0, zorder=5,
+                       label=name if m["type"] not in seen_mk else None, clip_on=False)
+            seen_mk.add(m["type"])
         if days:
             lo, hi = min(days), max(days)
             pad = dt.timedelta(days=max(15, (hi - lo).days // 25))
@@ -434,6 +451,9 @@ def render_pdf(data: dict, path: Path, package_id: str, investigator: str = "",
                     ["评分", str(x["score"])], ["说明", x["explanation_zh"]],
                     ["证据记录", _capped(ids, len(ids), "条证据记录", "其余见第七部分明细表“引用模式”列及 evidence.csv")
                      or "—"]]
+            base = describe_baseline(x.get("details"), "zh")
+            if base:
+                rows.insert(-1, ["基线", "\n".join(base)])
             story += _table(rows[0], rows[1:], [W * 0.14, W * 0.86], st, font, big=True)
             add(Spacer(1, 2.5 * mm))
 
@@ -522,12 +542,13 @@ def render_pdf(data: dict, path: Path, package_id: str, investigator: str = "",
     # ---- sources -----------------------------------------------------------------------------
     add(_p("八、记录来源", st["h1"]))
     add(_p("每条记录的原始数据文件、行号（表头为第 1 行）与导入批次，可据此回溯至调取的原始表格。", st["small"]))
-    rows = [["被调查人", data["subject_id"], props.get("src_file") or "", str(props.get("src_row") or ""),
+    add(_p("由银行、支付机构返回的流水生成的转账，另列付款方与收款方两侧流水的文件、行号与流水号。", st["small"]))
+    rows = [["被调查人", data["subject_id"], props.get("src_file") or "", str(props.get("src_row") or ""), "",
              props.get("load_id") or ""]]
     for r in data["records"]:
-        rows.append([r["kind_zh"], r["id"], r["src_file"], str(r["src_row"]), r["load_id"]])
-    story += _table(["类型", "编号", "来源文件", "行号", "导入批次"], rows,
-                    [W * 0.12, W * 0.3, W * 0.22, W * 0.08, W * 0.28], st, font)
+        rows.append([r["kind_zh"], r["id"], r["src_file"], str(r["src_row"]), _sides_text(r), r["load_id"]])
+    story += _table(["类型", "编号", "来源文件", "行号", "两侧流水（文件:行 流水号）", "导入批次"], rows,
+                    [W * 0.08, W * 0.16, W * 0.15, W * 0.05, W * 0.36, W * 0.2], st, font)
 
     # ---- notes and method --------------------------------------------------------------------
     add(_p("九、调查人员意见", st["h1"]))
@@ -554,6 +575,16 @@ def render_pdf(data: dict, path: Path, package_id: str, investigator: str = "",
                             initialFontName=font, initialFontSize=9)
     doc.build(story, canvasmaker=_make_canvas(package_id, font))
     return {**tl_info, **nw_info}
+
+
+def _sides_text(r: dict) -> str:
+    """Both sides' provenance of a statement-built transfer ('' for any other record)."""
+    out = []
+    for side, word in (("out", "付款方"), ("in", "收款方")):
+        if r.get(f"{side}_file"):
+            serial = f" 流水号 {r[f'{side}_serial']}" if r.get(f"{side}_serial") else ""
+            out.append(f"{word}：{r[f'{side}_file']}:{r.get(f'{side}_row') or ''}{serial}")
+    return "\n".join(out)
 
 
 def _pat_names(ids: list[str]) -> str:

@@ -45,3 +45,14 @@ RETURN a.account_id AS account_id, b.as_of AS as_of, b.balance_fen AS balance_fe
 ORDER BY account_id, as_of
 LIMIT 100000
 """
+
+# Both sides' provenance of statement-built transfers (docs/statements.md): the payer's and the
+# payee's return file, row and serial. Transfers from the transfers table have none (nulls).
+Q_TRANSFER_SIDES = """
+UNWIND $ids AS tid
+MATCH (:Account)-[t:TRANSFER {transfer_id: tid}]->(:Account)
+WHERE t.out_file IS NOT NULL OR t.in_file IS NOT NULL
+RETURN t.transfer_id AS transfer_id, t.out_file AS out_file, t.out_row AS out_row, t.out_serial AS out_serial,
+       t.in_file AS in_file, t.in_row AS in_row, t.in_serial AS in_serial
+LIMIT 100000
+"""

@@ -95,3 +95,59 @@ def load_baselines(graph: Graph, cases: Iterable[dict], baseline_days: int, min_
             tuple(m for m, _ in months), tuple(f for _, f in months), median_fen([f for _, f in months]))
     logger.info("baselines: %d payees over %d cases", sum(len(v) for v in out.by_case.values()), len(starts))
     return out
+
+
+def _months_text(months: list[str], cap: int = 12) -> str:
+    """The months of a baseline, the first `cap` of them and how many more."""
+    shown = ", ".join(months[:cap])
+    return shown + (f" (+{len(months) - cap})" if len(months) > cap else "")
+
+
+def describe(details: dict | None, lang: str = "zh") -> list[str]:
+    """The baseline a lead was judged against, as sentences for the lead page and the package
+    (one home, so the dashboard, subject page, investigation page and PDF say the same thing):
+    the related payee's baseline and threshold (post_filing_transfer_to_related), the usual payer
+    (income_redirection) or the baseline payees that fan_out_dispersal did not count."""
+    from ingest.parse import format_fen
+
+    d = details or {}
+    zh = lang != "en"
+    out: list[str] = []
+    b = d.get("baseline")
+    if isinstance(b, dict) and "median_fen" in b:
+        months = list(b.get("months") or [])
+        if zh:
+            s = (f"基线：收款人 {b['payee']} 在 {b.get('window_start')} 至 {b.get('window_end')} 间有 {len(months)} 个月"
+                 f"收款（{_months_text(months)}），月中位数 {format_fen(b['median_fen'], '¥')}")
+            if b.get("threshold_fen") is not None:
+                s += f"；每月超过 {b.get('factor')} 倍即 {format_fen(b['threshold_fen'], '¥')} 的部分才计入"
+        else:
+            s = (f"Baseline: payee {b['payee']} was paid in {len(months)} months from {b.get('window_start')} to "
+                 f"{b.get('window_end')} ({_months_text(months)}), median {format_fen(b['median_fen'], '¥')} a month")
+            if b.get("threshold_fen") is not None:
+                s += (f"; only what went beyond {b.get('factor')} x median = "
+                      f"{format_fen(b['threshold_fen'], '¥')} a month counts")
+        out.append(s + ("。" if zh else "."))
+        ex = d.get("excess_months") or []
+        if ex:
+            parts = [f"{m['month']} {format_fen(m['paid_fen'], '¥')}→{format_fen(m['excess_fen'], '¥')}" for m in ex]
+            out.append(("超出基线的月份（支付额→计入额）：" if zh else "Months over baseline (paid → counted): ")
+                       + ("；" if zh else "; ").join(parts))
+    elif isinstance(b, dict):  # income_redirection: the usual payer and the accounts it paid
+        months = list(b.get("months") or [])
+        accts = ", ".join(b.get("usual_accounts") or [])
+        if zh:
+            out.append(f"基线：付款人 {b['payee']} 在诉讼开始前 {b.get('window_days')} 天内有 {len(months)} 个月"
+                       f"（{_months_text(months)}）向被执行人账户 {accts} 付款，合计 {format_fen(b.get('paid_fen') or 0, '¥')}。")
+        else:
+            out.append(f"Baseline: payer {b['payee']} paid the debtor's account(s) {accts} in {len(months)} months "
+                       f"({_months_text(months)}) of the {b.get('window_days')} days before litigation start, "
+                       f"{format_fen(b.get('paid_fen') or 0, '¥')} in all.")
+    excluded = d.get("baseline_payees_excluded") or []
+    if excluded:
+        parts = [f"{e['payee']}（{len(e.get('months') or [])} 个月，月中位数 {format_fen(e['median_fen'], '¥')}）" if zh
+                 else f"{e['payee']} ({len(e.get('months') or [])} months, median {format_fen(e['median_fen'], '¥')})"
+                 for e in excluded]
+        out.append(("未计入的基线收款人（诉讼开始前经常付款）：" + "；".join(parts)) if zh
+                   else ("Baseline payees not counted (paid regularly before litigation start): " + "; ".join(parts)))
+    return out

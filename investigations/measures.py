@@ -89,3 +89,22 @@ def timeline_events(graph: Graph, subject_id: str, as_of: dt.date | None = None)
                    "src_file": c["src_file"], "src_row": c["src_row"]})
     ev.sort(key=lambda e: (e["on"], e["type"], e["ref"]))
     return ev
+
+
+CASH_KINDS = ("cash_withdrawal", "cash_deposit")
+
+
+def timeline_overlay(graph: Graph, subject_id: str, as_of: dt.date | None = None,
+                     since: dt.date | None = None, until: dt.date | None = None) -> dict:
+    """What the subject timeline draws besides transfers: {"markers": the measures and encumbrance
+    events of `timeline_events` within [since, until], "cash": {transfer_id: kind}} so a chart can
+    draw cash rows with their own marker instead of as transfers between own accounts."""
+    markers, cash_kind = [], {}
+    for e in timeline_events(graph, subject_id, as_of):
+        if (since and e["on"] < since) or (until and e["on"] > until):
+            continue
+        if e["type"] in CASH_KINDS:
+            cash_kind[e["ref"]] = e["type"]
+        else:
+            markers.append(e)
+    return {"markers": markers, "cash": cash_kind}

@@ -200,7 +200,8 @@ def test_investigator_journey(server, browser, artifacts_dir, tmp_path):
     dl.value.save_as(zpath)
     import zipfile
     with zipfile.ZipFile(zpath) as zf:
-        assert set(zf.namelist()) == {"dossier.pdf", "evidence.csv", "network.html", "leads.json", "manifest.json"}
+        assert {n for n in zf.namelist() if not n.startswith("冻结保全建议清单_")} == {
+            "dossier.pdf", "evidence.csv", "network.html", "leads.json", "manifest.json"}
         assert json.loads(zf.read("manifest.json"))["notes"] == 1
 
     # switch language

@@ -91,7 +91,14 @@ def test_manifest_hashes_verify(packages, loaded):
     a, _, _ = packages
     _, load_id = loaded
     m = json.loads(a.paths["manifest.json"].read_text(encoding="utf-8"))
-    assert set(m["files"]) == {"dossier.pdf", "evidence.csv", "network.html", "leads.json"}
+    freeze = sorted(n for n in m["files"] if n.startswith("冻结保全建议清单_"))
+    assert [n[-4:] for n in freeze] == [".csv", ".pdf"] and m["freeze_list"] == freeze
+    assert set(m["files"]) == {"dossier.pdf", "evidence.csv", "network.html", "leads.json", *freeze}
+    assert (a.out_dir / freeze[1]).read_bytes().startswith(b"%PDF")
+    fl = (a.out_dir / freeze[0]).read_text(encoding="utf-8-sig").splitlines()
+    lead_ids = {x["lead_id"] for x in json.loads(a.paths["leads.json"].read_text(encoding="utf-8"))["leads"]}
+    assert len(fl) >= 3 and CASE in fl[1] and "6222000000000002" in fl[2]  # the spouse's account, from the leads
+    assert fl[1].rsplit(",", 1)[1] in lead_ids
     for name, info in m["files"].items():
         assert hashlib.sha256((a.out_dir / name).read_bytes()).hexdigest() == info["sha256"]
     assert verify_manifest(a.out_dir) == []
@@ -120,8 +127,9 @@ def test_manifest_hashes_verify(packages, loaded):
 def test_regenerating_gives_identical_files(packages):
     a, b, _ = packages
     assert a.out_dir != b.out_dir
-    for name in ("evidence.csv", "leads.json", "network.html", "dossier.pdf"):
+    for name in ("evidence.csv", "leads.json", "network.html", "dossier.pdf", *a.manifest["freeze_list"]):
         assert a.paths[name].read_bytes() == b.paths[name].read_bytes(), name
+    assert len(a.manifest["freeze_list"]) == 2 and a.zip_sha256 != ""
     assert a.files == b.files and a.package_id == b.package_id
     ma, mb = dict(a.manifest), dict(b.manifest)
     ma.pop("generated_at"), mb.pop("generated_at")

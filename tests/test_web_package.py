@@ -83,7 +83,8 @@ def test_subject_package_download_is_complete_and_audited(app, inv, pkg_dir):
     assert hashlib.sha256(body).hexdigest() == r.headers["X-Package-SHA256"]
 
     zf = zipfile.ZipFile(io.BytesIO(body))
-    assert set(zf.namelist()) == PACKAGE_FILES
+    assert {n for n in zf.namelist() if not n.startswith("冻结保全建议清单_")} == PACKAGE_FILES
+    assert sorted(n[-4:] for n in zf.namelist() if n.startswith("冻结保全建议清单_")) == [".csv", ".pdf"]
     manifest = json.loads(zf.read("manifest.json"))
     assert manifest["package_id"] == package_id
     assert manifest["subject_id"] == "P001" and manifest["case_no"] == CRIMINAL_CASE
@@ -149,7 +150,8 @@ def test_investigation_package_carries_its_notes(app, inv, tmp_path):
     r = post(inv, f"/investigations/{iid}/package", as_of="2025-10-31")
     assert r.status_code == 200, r.get_data(as_text=True)[:500]
     zf = zipfile.ZipFile(io.BytesIO(r.get_data()))
-    assert set(zf.namelist()) == PACKAGE_FILES
+    assert {n for n in zf.namelist() if not n.startswith("冻结保全建议清单_")} == PACKAGE_FILES
+    assert sorted(n[-4:] for n in zf.namelist() if n.startswith("冻结保全建议清单_")) == [".csv", ".pdf"]
     manifest = json.loads(zf.read("manifest.json"))
     assert manifest["subject_id"] == "P001" and manifest["notes"] == 1 and manifest["investigator"] == "inv"
     pdf = tmp_path / "dossier.pdf"

@@ -1,7 +1,9 @@
 """The subject timeline as inline SVG drawn on the server (no JS chart library, nothing to download).
 
 Transfers out are drawn above the axis, transfers in below, sized by amount; conveyances
-are squares; case milestones (served, judged, effective, enforcement) are vertical lines.
+are squares; cash withdrawals / deposits are diamonds (above / below); court measures and
+encumbrances (tl["markers"], investigations.measures.timeline_overlay) are triangles on a band
+under the milestones; case milestones (served, judged, effective, enforcement) are vertical lines.
 Every text goes through markupsafe.escape.
 """
 from __future__ import annotations
@@ -13,17 +15,23 @@ from markupsafe import Markup, escape
 
 from flask_babel import gettext as _
 
-from .i18n import fmt_date, label, relation_text, yuan
+from .i18n import current_lang, fmt_date, label, relation_text, yuan
 
 W, H = 960, 300
 PAD_L, PAD_R, AXIS_Y = 40, 20, 160
 CASE_COLOURS = ("#c0392b", "#2c3e50", "#8e44ad", "#16a085", "#d35400")
+CASH_COLOUR = "#b7950b"
+MARKER_Y = 52
+#: marker type -> (colour, filled): measures ordered are filled, lifted / released hollow
+MARKER_STYLE = {"restriction_ordered": ("#7b241c", True), "restriction_lifted": ("#7b241c", False),
+                "encumbrance_registered": ("#6c3483", True), "encumbrance_released": ("#6c3483", False)}
 
 
 def timeline_svg(tl: dict, lead_ids: set[str] | None = None) -> Markup:
     """SVG markup for `investigations.subject.timeline(...)`; evidence ids in `lead_ids` are outlined."""
     lead_ids = lead_ids or set()
     days = [e["on"] for e in tl.get("events", []) if e.get("on")]
+    days += [m["on"] for m in tl.get("markers", []) if m.get("on")]
     days += [d for c in tl.get("cases", []) if c.get("open") for d in c["milestones"].values()]
     if not days:
         days = [d for c in tl.get("cases", []) for d in c["milestones"].values()]
@@ -71,7 +79,8 @@ def timeline_svg(tl: dict, lead_ids: set[str] | None = None) -> Markup:
             continue
         xx = x(e["on"])
         r = 3 + 9 * math.sqrt((e.get("amount_fen") or 0) / top) if top else 3
-        up = e.get("direction") in ("out", "internal")
+        cash = tl.get("cash", {}).get(e["id"])
+        up = cash == "cash_withdrawal" if cash else e.get("direction") in ("out", "internal")
         row = lanes[up]
         lane = next((i for i, last in enumerate(row) if xx - r > last + 1), None)
         if lane is None:
@@ -86,11 +95,29 @@ def timeline_svg(tl: dict, lead_ids: set[str] | None = None) -> Markup:
         tip = (f'{fmt_date(e["on"])} {label("pin_kind", e["kind"])} {label("direction", e.get("direction"))} '
                f'{yuan(e.get("amount_fen")) if e.get("currency", "CNY") == "CNY" else e.get("currency")} '
                f'{e.get("counterparty_name") or ""} {relation_text(e)}')
-        if e["kind"] == "conveyance":
+        if cash:
+            tip = f'{fmt_date(e["on"])} {label("measure", cash)} {yuan(e.get("amount_fen"))}'
+            out.append(f'<polygon class="cash" points="{xx:.1f},{yy - r - 1:.1f} {xx + r + 1:.1f},{yy:.1f} '
+                       f'{xx:.1f},{yy + r + 1:.1f} {xx - r - 1:.1f},{yy:.1f}" fill="{CASH_COLOUR}" opacity="0.85"'
+                       f'{stroke}><title>{escape(tip)}</title></polygon>')
+        elif e["kind"] == "conveyance":
             out.append(f'<rect x="{xx - r:.1f}" y="{yy - r:.1f}" width="{2 * r:.1f}" height="{2 * r:.1f}" '
                        f'fill="#d68910" opacity="0.8"{stroke}><title>{escape(tip)}</title></rect>')
         else:
             out.append(f'<circle cx="{xx:.1f}" cy="{yy:.1f}" r="{r:.1f}" fill="{colour}" opacity="0.75"{stroke}>'
                        f'<title>{escape(tip)}</title></circle>')
+    # court measures and encumbrances: triangles on their own band, a tooltip naming them
+    lang = current_lang()
+    for i, m in enumerate(tl.get("markers", [])):
+        if not (start <= m["on"] <= end):
+            continue
+        xx = x(m["on"])
+        colour, filled = MARKER_STYLE.get(m["type"], ("#555", True))
+        fill = colour if filled else "#fff"
+        yy = MARKER_Y + 9 * (i % 2)
+        tip = f'{fmt_date(m["on"])} {m.get("label_" + lang) or m.get("label_zh")}'
+        out.append(f'<polygon class="measure {escape(m["type"])}" points="{xx - 5:.1f},{yy - 5:.1f} '
+                   f'{xx + 5:.1f},{yy - 5:.1f} {xx:.1f},{yy + 4:.1f}" fill="{fill}" stroke="{colour}" '
+                   f'stroke-width="1.5"><title>{escape(tip)}</title></polygon>')
     out.append("</svg>")
     return Markup("".join(out))

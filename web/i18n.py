@@ -85,11 +85,16 @@ MILESTONES = {"filed_on": _l("filed"), "served_on": _l("served"), "judged_on": _
               "effective_on": _l("judgment effective"), "enforcement_filed_on": _l("enforcement")}
 PIN_KINDS = {"transfer": _l("transfer"), "conveyance": _l("conveyance"), "lead": _l("lead")}
 GENDERS = {"M": _l("male"), "F": _l("female")}
+MEASURES = {"consumption_ban": _l("consumption ban"), "dishonest_list": _l("dishonest-debtor list"),
+            "account_freeze": _l("account freeze"), "asset_seizure": _l("asset seizure"),
+            "mortgage": _l("mortgage"), "pledge": _l("pledge"),
+            "cash_withdrawal": _l("cash withdrawal"), "cash_deposit": _l("cash deposit")}
 
 TABLES = {"node_kind": NODE_KINDS, "edge_kind": EDGE_KINDS, "relation": RELATIONS, "company_role": ROLES_COMPANY,
           "case_kind": CASE_KINDS, "stage": STAGES, "status": STATUSES, "user_role": USER_ROLES,
           "account_kind": ACCOUNT_KINDS, "asset_kind": ASSET_KINDS, "direction": DIRECTIONS,
-          "treatment": TREATMENT, "milestone": MILESTONES, "pin_kind": PIN_KINDS, "gender": GENDERS}
+          "treatment": TREATMENT, "milestone": MILESTONES, "pin_kind": PIN_KINDS, "gender": GENDERS,
+          "measure": MEASURES}
 
 
 def label(table: str, value: object) -> str:
@@ -191,7 +196,13 @@ def fmt_date(value: object) -> str:
     return text
 
 
+def baseline_lines(details: dict | None) -> list[str]:
+    """The baseline a lead was judged against, in the UI language (investigations.baseline.describe)."""
+    from investigations.baseline import describe
+    return describe(details, current_lang())
+
+
 def template_helpers() -> dict:
-    return {"yuan": yuan, "money": money, "money_totals": money_totals, "yuan_short": yuan_short, "label": label, "mask_id_number": mask_id_number,
+    return {"baseline_lines": baseline_lines, "yuan": yuan, "money": money, "money_totals": money_totals, "yuan_short": yuan_short, "label": label, "mask_id_number": mask_id_number,
             "mask_phone": mask_phone, "fmt_date": fmt_date, "current_lang": current_lang,
             "LANGUAGES": LANGUAGES}

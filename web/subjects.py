@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from investigations import measures
 from investigations import subject as subj
 from investigations.network import ALLOWED_DEPTHS, neighbourhood
 
@@ -78,6 +79,10 @@ def subject(subject_id: str):
     conveyances = subj.conveyances(graph, subject_id)
     tl = subj.timeline(graph, subject_id, profile_data=prof, conveyance_rows=conveyances,
                        since=rng["since"], until=rng["until"])
+    as_of = default_package_as_of()
+    tl.update(measures.timeline_overlay(graph, subject_id, as_of, rng["since"], rng["until"]))
+    restrictions = measures.restrictions(graph, subject_id, as_of)
+    encumbrances = measures.encumbrances(graph, subject_id)
     leads, dismissed = leadstore.subject_leads(subject_id)
     evidence = _lead_evidence([r for r in leads if r.lead_id not in dismissed])
     investigations = db.session.scalars(select(Investigation).where(Investigation.subject_id == subject_id)
@@ -88,7 +93,8 @@ def subject(subject_id: str):
                            timeline=timeline_svg(tl, evidence), tl=tl, leads=leads, dismissed=dismissed,
                            evidence=evidence, revealed=subject_id in _revealed(),
                            investigations=investigations, rng=rng, totals=totals, pages=pages,
-                           package_as_of=default_package_as_of())
+                           package_as_of=as_of, restrictions=restrictions, encumbrances=encumbrances,
+                           measures_as_of=as_of)
 
 
 @bp.route("/subject/<path:subject_id>/reveal", methods=["POST"])
