@@ -551,9 +551,11 @@ MATCH (s)-[:HOLDS]->(a:Account)-[t:TRANSFER]-(b:Account)
 WHERE ($since IS NULL OR t.on >= $since) AND ($until IS NULL OR t.on <= $until)
 WITH s, a, t, b, startNode(t) = a AS outgoing, EXISTS { (s)-[:HOLDS]->(b) } AS own_cp
 WHERE NOT (own_cp AND NOT outgoing)
-RETURN coalesce(t.currency, 'CNY') AS currency,
-       CASE WHEN own_cp THEN 'internal' WHEN outgoing THEN 'out' ELSE 'in' END AS direction,
-       count(t) AS n, sum(t.amount_fen) AS amount
+// cash withdrawals and deposits are self-loops with no counterparty: their own lines, not "internal"
+WITH DISTINCT t, coalesce(t.currency, 'CNY') AS currency,
+     CASE WHEN t.kind = 'cash_withdrawal' THEN 'cash_out' WHEN t.kind = 'cash_deposit' THEN 'cash_in'
+          WHEN own_cp THEN 'internal' WHEN outgoing THEN 'out' ELSE 'in' END AS direction
+RETURN currency, direction, count(t) AS n, sum(t.amount_fen) AS amount
 """
 
 Q_SUBJECT_CONVEYANCES = Q_SUBJECT_SUBJECT + """

@@ -129,12 +129,15 @@ def transfer_totals(graph: Graph, subject_id: str, since: dt.date | None = None,
                     until: dt.date | None = None) -> dict:
     """Count and totals of the subject's transfers between `since` and `until` (inclusive), whole range.
 
-    {"count": n, "by_currency": {cur: {"in": minor, "out": minor, "internal": minor, "n": k}}}: amounts
-    in each currency's 1/100 units, never added across currencies.
+    {"count": n, "by_currency": {cur: {"in": minor, "out": minor, "internal": minor, "cash_out": minor,
+    "cash_in": minor, "n": k}}}: amounts in each currency's 1/100 units, never added across currencies.
+    Cash withdrawals / deposits (self-loops of kind cash_withdrawal / cash_deposit, no counterparty) are
+    their own lines, never "between own accounts".
     """
     out: dict = {"count": 0, "by_currency": {}}
     for r in graph.read(queries.Q_SUBJECT_TRANSFER_TOTALS, {"sid": subject_id, "since": since, "until": until}):
-        cur = out["by_currency"].setdefault(r["currency"], {"in": 0, "out": 0, "internal": 0, "n": 0})
+        cur = out["by_currency"].setdefault(r["currency"], {"in": 0, "out": 0, "internal": 0, "cash_out": 0,
+                                                            "cash_in": 0, "n": 0})
         cur[r["direction"]] += r["amount"]
         cur["n"] += r["n"]
         out["count"] += r["n"]
