@@ -2,7 +2,12 @@
 scan, flow tracing and one evidence package; with recall / precision against the ground truth.
 
     .venv/bin/python bench/bench_scan.py --persons 3000 --transfers 100000
+    .venv/bin/python bench/bench_scan.py --persons 3000 --realistic
+    .venv/bin/python bench/bench_scan.py --persons 20000 --transfers 1000000 --repeat 3
 
+Each pattern runs `--repeat` times (after one warm-up scan) and its p50 is printed with the
+split of that run's time into Cypher reads and Python post-processing; then the full scan
+(also `--repeat` times, p50) with per-pattern recall / precision and the decoys flagged.
 Uses its own throw-away local Neo4j (or NEO4J_URI, which it EMPTIES). Prints JSON lines;
 results are copied into docs/benchmarks.md with the machine they ran on.
 """
@@ -12,6 +17,7 @@ import argparse
 import datetime as dt
 import json
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -35,14 +41,44 @@ def timed(fn, *a, **kw):
     return out, round(time.perf_counter() - t, 2)
 
 
+class ReadClock:
+    """Seconds spent inside Graph.read (the Cypher side, rows fetched included)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.reads = 0
+        self._orig = Graph.read
+        clock = self
+
+        def read(g, cypher, params=None, timeout=60.0):
+            t = time.perf_counter()
+            try:
+                return clock._orig(g, cypher, params, timeout)
+            finally:
+                clock.seconds += time.perf_counter() - t
+                clock.reads += 1
+        Graph.read = read
+
+    def reset(self) -> None:
+        self.seconds, self.reads = 0.0, 0
+
+
+def p50(xs: list[float]) -> float:
+    return round(statistics.median(xs), 2)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--persons", type=int, default=3000)
-    ap.add_argument("--transfers", type=int, default=100000)
+    ap.add_argument("--transfers", type=int, default=None, help="background transfers (default persons x 30)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--realistic", action="store_true", help="the realistic generator (busy debtors, decoys)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each pattern and of the scan (p50)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-scan-"))
-    generate(work / "data", args.seed, args.persons, args.transfers)
+    summary = generate(work / "data", args.seed, args.persons, args.transfers, realistic=args.realistic)
+    print(json.dumps({"step": "generate", "persons": args.persons, "realistic": args.realistic,
+                      "transfers": summary["tables"]["transfers"]}))
     truth = json.loads((work / "data" / "ground_truth.json").read_text(encoding="utf-8"))
     as_of = dt.date.fromisoformat(truth["as_of"])
     try:
@@ -51,18 +87,33 @@ def main() -> int:
             _, secs = timed(load_dir, g, work / "data", work / "rejects")
             print(json.dumps({"step": "load", "seconds": secs}))
             scan(g, as_of)  # warm-up: plans and page cache
+            clock = ReadClock()
             for pid in PATTERN_IDS:
-                res, secs = timed(run_pattern, g, pid, None, as_of)
-                print(json.dumps({"step": "pattern", "pattern": pid, "seconds": secs, "hits": len(res.hits)}))
-            leads, secs = timed(scan, g, as_of)
+                runs = []
+                for _ in range(args.repeat):
+                    clock.reset()
+                    res, secs = timed(run_pattern, g, pid, None, as_of)
+                    runs.append((secs, clock.seconds, clock.reads))
+                secs, cy, n = sorted(runs)[len(runs) // 2]
+                print(json.dumps({"step": "pattern", "pattern": pid, "p50_seconds": p50([r[0] for r in runs]),
+                                  "cypher_seconds": round(cy, 2), "python_seconds": round(secs - cy, 2),
+                                  "reads": n, "hits": len(res.hits)}))
+            times = []
+            for _ in range(args.repeat):
+                leads, secs = timed(scan, g, as_of)
+                times.append(secs)
             rep = evaluate(leads, truth)
-            print(json.dumps({"step": "scan", "seconds": secs, "leads": len(leads["leads"]),
-                              "subjects": len(leads["subjects"]),
+            print(json.dumps({"step": "scan", "p50_seconds": p50(times), "seconds": times,
+                              "leads": len(leads["leads"]), "subjects": len(leads["subjects"]),
+                              "truncated_notes": len(leads["notes"]),
                               "recall_min": min(p["recall"] for p in rep["patterns"].values()
                                                 if p["recall"] is not None),
                               "precision_min": min(p["precision"] for p in rep["patterns"].values()
                                                    if p["precision"] is not None),
-                              "decoys_flagged": rep.get("decoys_flagged")}))
+                              "decoys_flagged": len(rep.get("decoys_flagged") or [])}))
+            for pid, p in rep["patterns"].items():
+                print(json.dumps({"step": "quality", "pattern": pid, "planted": p["planted"], "found": p["found"],
+                                  "recall": p["recall"], "leads": p["leads"], "precision": p["precision"]}))
             subject = leads["subjects"][0]["subject_id"]
             _, secs = timed(scan, g, as_of, subject_id=subject)
             print(json.dumps({"step": "scan one subject", "subject": subject, "seconds": secs}))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from fractions import Fraction
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -83,6 +84,126 @@ def transfer_subgraph(g: Graph, start_accounts: list[str], since: dt.date, until
                     nxt.append(r["dst"])
         frontier = nxt
     return out
+
+
+# One hop for many subgraphs at once: each item is (account, since, min_fen); the degree of the
+# destinations is read apart, once per account (_DEGREES), not once per row.
+_OUT_HOP_MANY = """
+UNWIND $items AS it
+MATCH (a:Account {account_id: it.aid})-[t:TRANSFER]->(b:Account)
+WHERE t.on >= it.since AND ($until IS NULL OR t.on <= $until)
+  AND t.amount_fen >= it.min_fen AND (it.max_fen IS NULL OR t.amount_fen <= it.max_fen)
+  AND (it.wins IS NULL OR any(w IN it.wins WHERE w[0] <= t.on <= w[1]))
+  AND coalesce(t.currency, 'CNY') = 'CNY'
+  AND coalesce(t.kind, 'transfer') = 'transfer'
+RETURN it.i AS i, a.account_id AS src, b.account_id AS dst, t.transfer_id AS transfer_id,
+       t.amount_fen AS amount_fen, t.at AS at, t.on AS on, coalesce(t.at_has_time, true) AS has_time,
+       b.holder_id AS dst_holder, b.holder_known AS dst_holder_known
+"""
+
+_DEGREES = """
+UNWIND $ids AS aid
+MATCH (b:Account {account_id: aid})
+RETURN aid, COUNT { (b)-[d:TRANSFER]-() WHERE $until IS NULL OR d.on <= $until } AS degree
+"""
+
+
+def transfer_subgraphs(g: Graph, starts: dict[str, tuple[list[str], dt.date]], until: dt.date | None = None,
+                       max_hops: int = 4, max_edges: int = 20000, max_degree: int = 200, min_fen: int = 0,
+                       first_min_fen: int | None = None, degrees: dict | None = None,
+                       span_days: int | None = None, max_growth: Fraction | None = None,
+                       timeout: float | None = 120.0) -> dict[str, FlowSubgraph]:
+    """`transfer_subgraph` for many start sets at once (key -> (start accounts, since)): one read
+    per hop for all of them, destination degrees read once per account (`degrees` caches them
+    across calls, keyed by account and `until`). Each result equals what `transfer_subgraph` gives
+    for that key, except that the first hop (out of the start accounts) may take a higher floor,
+    `first_min_fen`: a path search that starts only from first hops of at least that amount
+    fetches nothing it could not use, and the cap of `max_edges` is spent on what it can.
+
+    Bounded expansion for a path search whose paths start with such a first hop f: with
+    `span_days`, later hops are read only on days within span_days after some first hop's day
+    (f.on .. f.on + span_days); with `max_growth`, only up to max_growth x the largest first hop.
+    An edge outside both can be on no path, so the search finds the same paths in less."""
+    degrees = {} if degrees is None else degrees
+    out: dict[str, FlowSubgraph] = {}
+    seen: dict[str, set[str]] = {}
+    frontier: dict[str, list[str]] = {}
+    for k, (accounts, _since) in starts.items():
+        G = nx.MultiDiGraph()
+        G.add_nodes_from(accounts)
+        out[k] = FlowSubgraph(G)
+        seen[k] = set(accounts)
+        frontier[k] = list(accounts)
+    bounds: dict[str, tuple] = {}   # key -> (day windows, amount cap) of the hops after the first
+    for hop in range(max_hops):
+        floor = min_fen if hop or first_min_fen is None else max(min_fen, first_min_fen)
+        live = []
+        for k, fr in frontier.items():
+            if not fr:
+                continue
+            if max_edges - out[k].graph.number_of_edges() <= 0:
+                out[k].truncated = True
+                continue
+            live.append(k)
+        if not live:
+            break
+        # the same account in several start sets with the same bounds is read once
+        items: dict[tuple, int] = {}
+        item_of: dict[tuple[str, str], int] = {}
+        for k in live:
+            wins, cap = bounds.get(k, (None, None))
+            for aid in frontier[k]:
+                item_of[(k, aid)] = items.setdefault((aid, starts[k][1], wins, cap), len(items))
+        rows = g.read(_OUT_HOP_MANY, {"items": [{"i": i, "aid": a, "since": s, "min_fen": floor, "max_fen": cap,
+                                                 "wins": [list(w) for w in wins] if wins is not None else None}
+                                                for (a, s, wins, cap), i in items.items()], "until": until},
+                      timeout=timeout)
+        by_item: dict[int, list[dict]] = {}
+        for r in rows:
+            by_item.setdefault(r["i"], []).append(r)
+        new_dst = sorted({r["dst"] for r in rows if (r["dst"], until) not in degrees})
+        if new_dst:
+            for r in g.read(_DEGREES, {"ids": new_dst, "until": until}, timeout=timeout):
+                degrees[(r["aid"], until)] = r["degree"]
+        for k in live:
+            sub, G = out[k], out[k].graph
+            krows = [r for aid in frontier[k] for r in by_item.get(item_of[(k, aid)], ())]
+            if hop == 0 and (span_days is not None or max_growth is not None):
+                firsts = [r for r in krows if r["dst"] not in seen[k]]   # first hops leave the start set
+                bounds[k] = (_merged(sorted(r["on"] for r in firsts), span_days) if span_days is not None else None,
+                             int(max(r["amount_fen"] for r in firsts) * max_growth)
+                             if max_growth is not None and firsts else None)
+            krows.sort(key=lambda r: (r["at"], r["transfer_id"]))
+            remaining = max_edges - G.number_of_edges()
+            if len(krows) > remaining:
+                sub.truncated = True
+                krows = krows[:remaining]
+            nxt: list[str] = []
+            for r in krows:
+                deg = degrees[(r["dst"], until)]
+                G.add_node(r["dst"], holder_id=r["dst_holder"], holder_known=r["dst_holder_known"], degree=deg)
+                G.add_edge(r["src"], r["dst"], key=r["transfer_id"], amount_fen=r["amount_fen"],
+                           at=r["at"], on=r["on"], has_time=r["has_time"])
+                if r["dst"] not in seen[k]:
+                    seen[k].add(r["dst"])
+                    if deg > max_degree:
+                        sub.skipped_busy.add(r["dst"])
+                    else:
+                        nxt.append(r["dst"])
+            frontier[k] = nxt
+    return out
+
+
+def _merged(days: list[dt.date], span: int) -> tuple[tuple[dt.date, dt.date], ...]:
+    """Sorted days as merged windows [day, day + span]."""
+    out: list[list[dt.date]] = []
+    for d in days:
+        end = d + dt.timedelta(days=span)
+        if out and d <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([d, end])
+    return tuple((a, b) for a, b in out)
 
 
 def rows_to_digraph(rows: list[dict], source: str = "src", target: str = "dst",

@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any, Callable
 
 from graph import Graph
-from graph.traversal import transfer_subgraph
+from graph.traversal import transfer_subgraphs
 
 from .baseline import Baselines, load_baselines, month_key
 from .leads import yuan
@@ -49,10 +49,17 @@ class Context:
     timeout: float = 120.0
     notes: list[str] = field(default_factory=list)
     truncated: bool = False
+    #: Reads one scan may share between patterns (same inputs, same answer): path-search
+    #: subgraphs and account degrees. A fresh dict per run when not given.
+    cache: dict = field(default_factory=dict)
 
     def relatedness(self, debtor_ids: list[str]) -> Relatedness:
-        return Relatedness(self.graph, debtor_ids, float(self.params.get("min_share_pct", DEFAULT_MIN_SHARE_PCT)),
-                           timeout=self.timeout)
+        """Relatedness of these debtors (read once per scan for the same debtors and share threshold)."""
+        share = float(self.params.get("min_share_pct", DEFAULT_MIN_SHARE_PCT))
+        key = ("relatedness", tuple(sorted(set(debtor_ids))), share)
+        if key not in self.cache:
+            self.cache[key] = Relatedness(self.graph, debtor_ids, share, timeout=self.timeout)
+        return self.cache[key]
 
     def baselines(self, rows: list[dict]) -> Baselines:
         """Baseline payees of the cases in `rows` (pattern params baseline_days / baseline_min_months)."""
@@ -353,6 +360,14 @@ def _ordered(prev: dict, nxt: dict) -> bool:
 
 
 def _edges_out(G: Any, node: str) -> list[dict]:
+    """The out-edges of `node` in time order (memoised on the graph: a search visits a node often)."""
+    memo = G.graph.setdefault("_edges_out", {})
+    if node not in memo:
+        memo[node] = _edges_out_uncached(G, node)
+    return memo[node]
+
+
+def _edges_out_uncached(G: Any, node: str) -> list[dict]:
     out = []
     for _u, v, key, data in G.out_edges(node, keys=True, data=True):
         out.append({"transfer_id": key, "from_account": node, "to_account": v, "amount_fen": data["amount_fen"],
@@ -361,7 +376,35 @@ def _edges_out(G: Any, node: str) -> list[dict]:
     return out
 
 
-def _path_search(ctx: Context, rows: list[dict], end_test: Callable, hop_ok: Callable,
+def _subgraphs(ctx: Context, by_subject: dict[str, list[dict]], span_days: int) -> dict[str, Any]:
+    """Every debtor's bounded subgraph for the path search, read for all debtors at once (one read
+    per hop): first hops of at least min_amount out of the debtor's accounts from its earliest
+    litigation start, then hops of at least the floor min_amount x min_ratio^max_intermediates
+    (no hop of a path can be smaller), only on days within `span_days` after some first hop (the
+    longest a path may last) and up to max_ratio^max_intermediates x the largest first hop (the
+    most a path may grow). Every edge a path can use is read; the result is cached in `ctx.cache`
+    for the scan."""
+    p, q = ctx.params, ctx.query
+    max_int = p["max_intermediates"]
+    floor = int(q["min_amount_fen"] * float(Fraction(str(p["min_ratio"]))) ** max_int)
+    starts = {}
+    for sid, srows in by_subject.items():
+        accounts = sorted({a for r in srows for a in r["accounts"]})
+        if accounts:
+            starts[sid] = (accounts, min(r["case"]["litigation_start"] for r in srows))
+    growth = Fraction(str(p["max_ratio"])) ** max_int
+    key = ("subgraphs", ctx.as_of, max_int, MAX_EDGES_PER_SUBJECT, p["max_degree"], floor, q["min_amount_fen"],
+           span_days, growth, tuple(sorted((k, tuple(a), s) for k, (a, s) in starts.items())))
+    if key not in ctx.cache:
+        ctx.cache[key] = transfer_subgraphs(
+            ctx.graph, starts, until=ctx.as_of, max_hops=max_int + 1, max_edges=MAX_EDGES_PER_SUBJECT,
+            max_degree=p["max_degree"], min_fen=floor, first_min_fen=q["min_amount_fen"],
+            degrees=ctx.cache.setdefault("degrees", {}), span_days=span_days, max_growth=growth,
+            timeout=ctx.timeout)
+    return ctx.cache[key]
+
+
+def _path_search(ctx: Context, rows: list[dict], end_test: Callable, hop_ok: Callable, span_days: int,
                  ) -> list[tuple[dict, list[dict], list[dict], Any]]:
     """Per debtor: bounded subgraph, then DFS from each first hop. Returns (subject row,
     cases, path edges, end info) tuples."""
@@ -371,9 +414,9 @@ def _path_search(ctx: Context, rows: list[dict], end_test: Callable, hop_ok: Cal
     by_subject: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         by_subject[r["subject_id"]].append(r)
-    rel = ctx.relatedness(sorted(by_subject))
     found = []
     budget = {"steps": 0, "spent": 0.0, "t0": 0.0, "out": False}   # spent: seconds in the search itself
+    subs = _subgraphs(ctx, by_subject, span_days)
     for sid, srows in by_subject.items():
         if budget["out"]:
             ctx.notes.append(f"{sid}: not searched, the path-search budget was used up")
@@ -383,10 +426,7 @@ def _path_search(ctx: Context, rows: list[dict], end_test: Callable, hop_ok: Cal
             continue
         own = set(accounts)
         since = min(r["case"]["litigation_start"] for r in srows)
-        # no hop of a path can be smaller than min_amount x min_ratio^max_intermediates: a safe floor
-        floor = int(q["min_amount_fen"] * float(lo) ** max_int)
-        sub = transfer_subgraph(ctx.graph, accounts, since, until=ctx.as_of, max_hops=max_int + 1,
-                                max_edges=MAX_EDGES_PER_SUBJECT, max_degree=p["max_degree"], min_fen=floor)
+        sub = subs[sid]
         if sub.truncated:
             ctx.truncated = True
             ctx.notes.append(f"{sid}: subgraph cut at {MAX_EDGES_PER_SUBJECT} edges")
@@ -467,13 +507,17 @@ def layered_chain(ctx: Context, rows: list[dict]) -> list[dict]:
     accounts to a related party's account (1..max_intermediates intermediaries)."""
     rel = ctx.relatedness(sorted({r["subject_id"] for r in rows}))
     gap = ctx.params["max_gap_days"]
+    ties: dict[tuple, Tie | None] = {}   # the search asks the same (debtor, holder, day) often
 
     def end_test(sid: str, own: set, G: Any, path: list[dict]) -> Any:
         node = path[-1]["to_account"]
         if node in own:
             return None                        # back at the debtor: not a chain (round trip)
         holder = G.nodes[node].get("holder_id")
-        tie = rel.tie(sid, holder, path[-1]["on"])
+        k = (sid, holder, path[-1]["on"])
+        if k not in ties:
+            ties[k] = rel.tie(*k)
+        tie = ties[k]
         if tie is not None:
             return tie                         # a related party: the chain ends here
         return False                           # unrelated or unknown: may be an intermediary
@@ -481,7 +525,8 @@ def layered_chain(ctx: Context, rows: list[dict]) -> list[dict]:
     def hop_ok(path: list[dict], e: dict) -> bool:
         return (e["on"] - path[-1]["on"]).days <= gap
 
-    found = _path_search(ctx, rows, end_test, hop_ok)
+    # a chain of max_intermediates + 1 hops, each at most max_gap_days after the one before
+    found = _path_search(ctx, rows, end_test, hop_ok, ctx.params["max_intermediates"] * gap)
     names = _holder_names(ctx, sorted({e["to_account"] for _, _, p, _ in found for e in p}))
 
     def describe(r: dict, case: dict, path: list[dict], tie: Tie) -> dict:
@@ -523,7 +568,7 @@ def round_trip(ctx: Context, rows: list[dict]) -> list[dict]:
     def hop_ok(path: list[dict], e: dict) -> bool:
         return (e["on"] - path[0]["on"]).days <= max_days
 
-    found = _path_search(ctx, rows, end_test, hop_ok)
+    found = _path_search(ctx, rows, end_test, hop_ok, max_days)   # every hop within max_days of the first
     names = _holder_names(ctx, sorted({e["to_account"] for _, _, p, _ in found for e in p}))
 
     def describe(r: dict, case: dict, path: list[dict], _end: Any) -> dict:

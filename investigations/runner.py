@@ -122,12 +122,14 @@ def excluded_non_cny(graph: Graph, as_of: dt.date, timeout: float = 60.0,
 
 
 def run_pattern(graph: Graph, pattern_id: str, params: dict | None = None, as_of: dt.date | None = None,
-                timeout: float | None = None, subject_id: str | None = None) -> PatternResult:
+                timeout: float | None = None, subject_id: str | None = None,
+                cache: dict | None = None) -> PatternResult:
     """Run one saved pattern read-only with a timeout; hits are lead-shaped dicts.
 
     `params` take CLI / UI units (money in yuan, ratios as fractions); `as_of` defaults to today:
     events after it are ignored. `subject_id` restricts the run to one debtor's cases (subject
-    pages and evidence packages), with the same definition as the full run.
+    pages and evidence packages), with the same definition as the full run. `cache`: a dict one
+    scan shares between its patterns, so reads with the same inputs are made once.
     """
     pattern = get_pattern(pattern_id)
     as_of = as_of or dt.date.today()
@@ -143,7 +145,8 @@ def run_pattern(graph: Graph, pattern_id: str, params: dict | None = None, as_of
     for r in rows:
         if isinstance(r.get("cases"), list):
             r["cases"] = [c for c in r["cases"] if not isinstance(c, dict) or (c.get("unpaid_fen") or 0) > 0]
-    ctx = Context(graph, pattern.id, eff, q, as_of, timeout=t)
+    cache = {} if cache is None else cache
+    ctx = Context(graph, pattern.id, eff, q, as_of, timeout=t, cache=cache)
     if pattern.post:
         if pattern.post not in POST:
             raise PatternError(f"{pattern.id}: unknown post-processor {pattern.post!r}")
@@ -155,6 +158,9 @@ def run_pattern(graph: Graph, pattern_id: str, params: dict | None = None, as_of
     res = PatternResult(pattern.id, jsonable_params(pattern, eff, as_of), hits, truncated=ctx.truncated,
                         notes=ctx.notes)
     if pattern.kind == "money":
-        res.excluded_non_cny = excluded_non_cny(graph, as_of, timeout=t, subject_id=subject_id)
+        key = ("excluded_non_cny", as_of, subject_id)
+        if key not in cache:
+            cache[key] = excluded_non_cny(graph, as_of, timeout=t, subject_id=subject_id)
+        res.excluded_non_cny = dict(cache[key])
     logger.info("pattern %s: %d rows, %d hits", pattern.id, len(rows), len(hits))
     return res

@@ -72,9 +72,10 @@ def scan(graph: Graph, as_of: dt.date | None = None, params: dict | None = None,
     parameters: dict[str, Any] = {}
     notes: list[str] = []
     excluded: dict[str, dict] = {}
+    cache: dict = {}   # reads the patterns share (relatedness, path subgraphs, non-CNY totals)
     for pid in patterns or PATTERN_IDS:
         get_pattern(pid)
-        res = run_pattern(graph, pid, params.get(pid), as_of, subject_id=subject_id)
+        res = run_pattern(graph, pid, params.get(pid), as_of, subject_id=subject_id, cache=cache)
         parameters[pid] = res.params
         notes.extend(f"{pid}: {n}" for n in res.notes)
         if res.excluded_non_cny:
