@@ -64,8 +64,15 @@ class Context:
     def baselines(self, rows: list[dict]) -> Baselines:
         """Baseline payees of the cases in `rows` (pattern params baseline_days / baseline_min_months)."""
         cases = {r["case"]["case_no"]: r["case"] for r in rows}
-        return load_baselines(self.graph, cases.values(), int(self.params["baseline_days"]),
-                              int(self.params["baseline_min_months"]), timeout=self.timeout)
+        days, months = int(self.params["baseline_days"]), int(self.params["baseline_min_months"])
+        # post_filing_transfer_to_related and fan_out_dispersal ask for many of the same cases: each
+        # case's baselines are read once per scan (a case's baselines depend on the case alone)
+        bl, done = self.cache.setdefault(("baselines", days, months), (Baselines(), set()))
+        todo = {k: c for k, c in cases.items() if k not in done}
+        if todo:
+            bl.by_case.update(load_baselines(self.graph, todo.values(), days, months, timeout=self.timeout).by_case)
+            done.update(todo)
+        return bl
 
 
 def _subject(row: dict) -> dict:

@@ -25,7 +25,7 @@ from synth.generate import generate
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "scan_golden" / "leads.json"
 SEED = 7
 WORLDS = {"v1": dict(persons=400, transfers=12000, realistic=False),
-          "realistic": dict(persons=300, realistic=True)}
+          "realistic": dict(persons=500, realistic=True)}
 
 
 def _scan_world(graph, work: Path, name: str) -> dict:
