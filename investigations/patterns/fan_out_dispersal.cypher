@@ -22,6 +22,9 @@
 // ---
 // Candidates: CNY transfers from an open-case debtor's accounts to any account not the
 // debtor's own, on or after litigation start. Windows and relatedness: post-processor.
+// Pre-filter (changes no result): a case is a candidate only if at least min_recipients
+// recipients (by holder, else account) received at least min_each in all after litigation
+// start, since no window can hold more than that; the other cases' transfers are not returned.
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
 WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
 MATCH (d)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
@@ -29,6 +32,13 @@ WHERE t.on >= c.litigation_start AND t.on <= $as_of
   AND coalesce(t.currency, 'CNY') = 'CNY'
   AND NOT (d)-[:HOLDS]->(b)
 OPTIONAL MATCH (h)-[:HOLDS]->(b)
+WITH d, c, coalesce(h.person_id, h.company_id, 'account:' + b.account_id) AS recipient,
+     collect([t, a, b, h]) AS sent, sum(t.amount_fen) AS total
+WITH d, c, collect(sent) AS per_recipient, count(CASE WHEN total >= $min_each_fen THEN 1 END) AS big
+WHERE big >= $min_recipients
+UNWIND per_recipient AS sent
+UNWIND sent AS x
+WITH d, c, x[0] AS t, x[1] AS a, x[2] AS b, x[3] AS h
 RETURN coalesce(d.person_id, d.company_id) AS subject_id,
        CASE WHEN d:Person THEN 'person' ELSE 'company' END AS subject_kind, d.name AS subject_name,
        c {.case_no, .kind, .litigation_start, .effective_on, .enforcement_filed_on, .unpaid_fen} AS case,
