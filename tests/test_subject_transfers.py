@@ -59,7 +59,7 @@ def _expected(since: dt.date | None, until: dt.date | None = None) -> dict:
         if (since and day < since) or (until and day > until):
             continue
         y, f = amount.split(".")
-        c = out["by_currency"].setdefault(cur, {"in": 0, "out": 0, "internal": 0, "n": 0})
+        c = out["by_currency"].setdefault(cur, {"in": 0, "out": 0, "internal": 0, "cash_out": 0, "cash_in": 0, "n": 0})
         c["out" if frm == "A-D" else "in"] += int(y) * 100 + int(f)
         c["n"] += 1
         out["count"] += 1
