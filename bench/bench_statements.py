@@ -1,6 +1,7 @@
 """Benchmark: load bank returns holding both sides of N transfers (2N statement rows), then reload.
 
-    .venv/bin/python bench/bench_statements.py --transfers 500000 [--accounts 20000]
+    .venv/bin/python bench/bench_statements.py --transfers 500000 [--accounts 20000] [--no-reload]
+        [--contract-transfers N]   # the contract loader's comparison run on N transfers (0 skips it)
 
 Writes a 公安 资金查控 return (交易明细信息 + 账户信息, GB18030, card aliases, counterparties named by card on
 half the rows) for half the accounts and a 纪委 查询反馈 return for the other half; the payee's time lags
