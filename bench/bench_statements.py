@@ -1,6 +1,7 @@
 """Benchmark: load bank returns holding both sides of N transfers (2N statement rows), then reload.
 
-    .venv/bin/python bench/bench_statements.py --transfers 500000 [--accounts 20000]
+    .venv/bin/python bench/bench_statements.py --transfers 500000 [--accounts 20000] [--no-reload]
+        [--contract-transfers N]   # the contract loader's comparison run on N transfers (0 skips it)
 
 Writes a 公安 资金查控 return (交易明细信息 + 账户信息, GB18030, card aliases, counterparties named by card on
 half the rows) for half the accounts and a 纪委 查询反馈 return for the other half; the payee's time lags
@@ -77,6 +78,9 @@ def main() -> int:
     ap.add_argument("--transfers", type=int, default=500_000)
     ap.add_argument("--accounts", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--no-reload", action="store_true", help="load once (skip the idempotent reload)")
+    ap.add_argument("--contract-transfers", type=int, default=None,
+                    help="transfers for the contract loader's comparison run (default: --transfers; 0 skips it)")
     ap.add_argument("--python-only", action="store_true",
                     help="read, normalise and pair in memory only (no database): the Python side's rate and RSS")
     args = ap.parse_args()
@@ -108,7 +112,7 @@ def main() -> int:
     try:
         with scratch_connection(work / "db", heap="2g", pagecache_mb=1024) as conn, Graph(conn) as g:
             g.wipe()
-            for step in ("load", "reload"):
+            for step in ("load",) if args.no_reload else ("load", "reload"):
                 t = time.perf_counter()
                 r = load_dir(g, data, work / "rejects")
                 secs = time.perf_counter() - t
@@ -120,6 +124,9 @@ def main() -> int:
                                   "peak_rss_mb_self": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}),
                       flush=True)
         # the contract loader on the same transfers, same machine, same moment: the rate to beat
+        n_contract = args.transfers if args.contract_transfers is None else args.contract_transfers
+        if not n_contract:
+            return 0
         contract = work / "contract"
         contract.mkdir()
         rng = random.Random(args.seed)
@@ -128,7 +135,7 @@ def main() -> int:
             w.writerow(["transfer_id", "from_account", "to_account", "amount", "at"])
             accts = [f"62{rng.randrange(10**16, 10**17)}" for _ in range(args.accounts)]
             start = datetime(2024, 1, 1)
-            for i in range(args.transfers):
+            for i in range(n_contract):
                 a, b = rng.sample(accts, 2)
                 w.writerow([f"T{i}", a, b, format_fen(rng.randrange(100, 5_000_000), grouped=False),
                             (start + timedelta(seconds=i * 60)).isoformat(sep=" ")])
@@ -137,8 +144,8 @@ def main() -> int:
             t = time.perf_counter()
             load_dir(g, contract, work / "rejects2")
             secs = time.perf_counter() - t
-            print(json.dumps({"step": "contract_load", "rows": args.transfers, "seconds": round(secs, 1),
-                              "rows_per_s": round(args.transfers / secs)}), flush=True)
+            print(json.dumps({"step": "contract_load", "rows": n_contract, "seconds": round(secs, 1),
+                              "rows_per_s": round(n_contract / secs)}), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -37,6 +37,10 @@ _DERIVED = frozenset({"prov", "paid_history", "load_id", "src_file", "src_row", 
                       "inmate_src_file", "inmate_src_row", "holder_load_id", "holder_known", "holder_id"})
 #: Entries that add to a node without being the record itself (the Inmate part of a Person).
 _SIDE_TABLES = {"inmates"}
+#: List properties several statement loads add to (ingest/statements/store.py): rebuilt as their union.
+_UNION_LISTS = ("aliases", "stmt_names", "stmt_id_numbers")
+#: Tables whose entries say who holds an Account (a contract row, or a holder an ID number in a return gave).
+_HOLDER_TABLES = {"accounts", "statements_holder"}
 
 
 class UnknownLoad(LookupError):
@@ -109,6 +113,9 @@ def rebuild(kind: str, props: dict[str, Any], remaining: list[str],
     side = [e for e in rest if e[1] in _SIDE_TABLES]
     for _, _, values in main + side:
         out.update({k: v for k, v in values.items() if k not in ("_f", "_r", "_k")})
+    for k in _UNION_LISTS:  # lists that statement loads add to: what the remaining loads said, together
+        if any(k in v for _, _, v in rest):
+            out[k] = list(dict.fromkeys(x for _, _, v in rest for x in v.get(k) or []))
     if kind == "Case":  # what each remaining load said was paid, when it was known (pointintime)
         hist: dict[str, int] = {}
         for _, t, v in rest:
@@ -131,12 +138,12 @@ def rebuild(kind: str, props: dict[str, Any], remaining: list[str],
         out.update({"inmate_load_id": side[0][0], "inmate_src_file": side[0][2]["_f"],
                     "inmate_src_row": side[0][2]["_r"]})
     if kind == "Account":
-        holders = [(lid, v) for lid, t, v in rest if t == "accounts"]
+        holders = [(lid, v) for lid, t, v in rest if t in _HOLDER_TABLES]
         out["holder_known"] = bool(holders)
         if holders:
             out["holder_id"] = holders[-1][1]["holder_id"]
             out["holder_load_id"] = holders[0][0]
-        if not any(t == "transfers" for _, t, _ in rest):  # no statement names it any more
+        if not any(t in ("transfers", "statements") for _, t, _ in rest):  # no statement names it any more
             out.pop("stmt_names", None)
     out["prov"] = remaining
     return out, bool(side)

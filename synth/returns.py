@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.parse import format_fen, parse_datetime, parse_money_fen
+from ingest.statements import header_row
 
 from synth.generate import generate
 
@@ -30,19 +31,12 @@ logger = logging.getLogger(__name__)
 
 MAX_SKEW = 120
 KEEP = ("persons", "relations", "companies", "company_roles", "inmates", "assets", "asset_transfers", "cases")
-POLICE_TX = ("交易卡号,交易账号,交易方户名,交易方证件号码,交易时间,交易金额,交易余额,收付标志,交易对手账卡号,现金标志,"
-             "对手户名,对手身份证号,对手开户银行,摘要说明,交易币种,交易网点名称,交易发生地,交易是否成功,传票号,IP地址,"
-             "MAC地址,对手交易余额,交易流水号,日志号,凭证种类,凭证号,交易柜员号,备注,商户名称,交易类型,"
-             "查询反馈结果原因").split(",")
-POLICE_ACC = "账户开户名称,开户人证件号码,交易卡号,交易账号,账号开户银行,账户状态,开户日期,销户日期,币种".split(",")
-JIWEI = ("序号,查询对象,反馈单位,查询项,查询账户,查询卡号,交易类型,借贷标志,币种,交易金额,账户余额,交易时间,交易流水号,"
-         "本方账号,本方卡号,交易对方姓名,交易对方账户,交易对方卡号,交易对方证件号码,交易对手余额,交易对方账号开户行,交易摘要,"
-         "交易网点名称,交易网点代码,日志号,传票号,凭证种类,凭证号,现金标志,终端号,交易是否成功,交易发生地,商户名称,商户号,"
-         "IP地址,MAC,交易柜员号,备注").split(",")
-TENPAY = ("用户ID,交易单号,大单号,用户侧账号名称,借贷类型,交易业务类型,交易用途类型,交易时间,交易金额(分),账户余额(分),"
-          "用户银行卡号,用户侧银行名称,用户侧网银联单号,网联/银联,第三方账户名称,对手方ID,对手侧账户名称,对手方银行卡号,"
-          "对手侧银行名称,对手侧网银联单号,网联/银联,第三方账户名称,对手方接收时间,对手方接收金额(分),备注1,备注2").split(",")
-TENPAY_REG = "账户状态,账号,注册姓名,注册时间,注册身份证号,绑定手机,绑定状态,开户行信息,银行账号".split(",")
+# the header rows come from the profiles (ingest/profiles/*.toml `headers`): one home
+POLICE_TX = header_row("police_transactions")
+POLICE_ACC = header_row("police_accounts")
+JIWEI = header_row("jiwei_feedback")
+TENPAY = header_row("tenpay_trades")
+TENPAY_REG = header_row("tenpay_reginfo")
 TX_ZH = {"流水号": "transfer_id", "付款账号": "from_account", "收款账号": "to_account", "付款户名": "from_name",
          "收款户名": "to_name", "金额": "amount", "交易时间": "at", "币种": "currency", "渠道": "channel", "摘要": "memo"}
 

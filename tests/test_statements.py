@@ -251,3 +251,20 @@ def test_cli_profiles_and_sniff(case_dir):
     assert r.returncode == 0 and "tenpay_trades" in r.stdout and "tab-separated" in r.stdout
     r = run("sniff", str(case_dir / "persons.csv"))
     assert r.returncode == 2 and "no profile matches" in r.stdout
+
+
+def test_header_rows_live_in_the_profiles_and_duplicates_map_their_first_column(tmp_path):
+    # one home: the fixtures (and synth/returns.py) write the header rows the profiles declare
+    tenpay = next(p for p in all_profiles() if p.name == "tenpay_trades")
+    assert make_fixtures.TENPAY == list(tenpay.headers)
+    assert tenpay.headers.count("网联/银联") == 2 and tenpay.headers.count("第三方账户名称") == 2
+    for p in all_profiles():  # every declared header row is recognised as its own layout
+        if p.headers:
+            path = tmp_path / f"{p.name}.csv"
+            path.write_text(",".join(p.headers) + "\n", encoding="utf-8")
+            assert sniff(path).profile.name == p.name, p.name
+    # a field whose header name appears twice reads the first of the two columns
+    import dataclasses
+    dup = dataclasses.replace(tenpay, fields={**tenpay.fields, "channel": ("网联/银联",)})
+    cols, missing = dup.match(list(tenpay.headers))
+    assert not missing and cols["channel"] == [tenpay.headers.index("网联/银联")]

@@ -6,8 +6,8 @@ before anything is written; `load_statements` reads, pairs and writes them.
 from __future__ import annotations
 
 from .load import TOLERANCE_SECONDS, Prepared, StatementResult, load_statements, prepare
-from .profiles import PROFILE_DIR, Profile, ProfileError, all_profiles
+from .profiles import PROFILE_DIR, Profile, ProfileError, all_profiles, header_row
 from .reading import Sniff, is_return_file, sniff
 
 __all__ = ["PROFILE_DIR", "TOLERANCE_SECONDS", "Prepared", "Profile", "ProfileError", "Sniff", "StatementResult",
-           "all_profiles", "is_return_file", "load_statements", "prepare", "sniff"]
+           "all_profiles", "header_row", "is_return_file", "load_statements", "prepare", "sniff"]

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 TOLERANCE_SECONDS = 300
 BATCH = 5000
+TX_BATCH = 20000  # transfer rows per write transaction
 
 
 @dataclass
@@ -208,17 +209,20 @@ def _side_props(s: Side, prefix: str) -> dict[str, Any]:
     return {f"{prefix}_side": s.key, f"{prefix}_file": s.file, f"{prefix}_row": s.row, f"{prefix}_serial": s.serial}
 
 
-def _transfer_row(tid: str, out: Side | None, inn: Side | None) -> dict[str, Any]:
-    main = out or inn
-    assert main is not None
+def _ends(out: Side | None, inn: Side | None) -> tuple[str, str, str | None, str | None, str | None, str | None]:
+    """(from, to, from_name, to_name, from_id_number, to_id_number) of the transfer two sides make."""
     if out is not None:
         frm, to = out.own, (inn.own if inn else out.cp)
         from_name, to_name = out.own_name or (inn.cp_name if inn else None), (inn.own_name if inn else out.cp_name)
-        from_idn, to_idn = None, (None if inn else out.cp_id)
-    else:
-        frm, to = inn.cp, inn.own  # type: ignore[union-attr]
-        from_name, to_name = inn.cp_name, inn.own_name  # type: ignore[union-attr]
-        from_idn, to_idn = inn.cp_id, None  # type: ignore[union-attr]
+        return frm, to, from_name, to_name, None, (None if inn else out.cp_id)  # type: ignore[return-value]
+    assert inn is not None
+    return inn.cp, inn.own, inn.cp_name, inn.own_name, inn.cp_id, None  # type: ignore[return-value]
+
+
+def _transfer_row(tid: str, out: Side | None, inn: Side | None) -> dict[str, Any]:
+    main = out or inn
+    assert main is not None
+    frm, to, from_name, to_name, _, _ = _ends(out, inn)
     props = {"amount_fen": main.amount, "currency": main.currency, "at_has_time": main.has_time,
              "kind": main.kind, "source": "statement"}
     for k in ("memo", "channel", "merchant", "order_id"):
@@ -229,8 +233,7 @@ def _transfer_row(tid: str, out: Side | None, inn: Side | None) -> dict[str, Any
         props["from_name"] = from_name
     if to_name:
         props["to_name"] = to_name
-    row: dict[str, Any] = {"key": tid, "from_account": frm, "to_account": to, "from_name": from_name,
-                           "to_name": to_name, "from_id_number": from_idn, "to_id_number": to_idn,
+    row: dict[str, Any] = {"key": tid, "from_account": frm, "to_account": to,
                            "at": main.at.isoformat(), "on": main.at.date().isoformat(),
                            "src_file": main.file, "src_row": main.row, "props": props}
     for prefix, s in (("out", out), ("in", inn)):
@@ -296,9 +299,10 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
             own[s.own] = {"key": s.own, "kind": prof.account_kind, "institution": prof.institution,  # type: ignore[union-attr]
                           "opened_on": None, "closed_on": None, "aliases": own_aliases.get(s.own, set()),
                           "src_file": s.file, "src_row": s.row}
-    acct_rows = [{**r, "aliases": sorted(r["aliases"])} for r in own.values()]
-    g.write_batches(store.Q_ACCOUNTS, acct_rows, BATCH, load_id=load_id)
-    fold = [{"alias": al, "account": r["key"]} for r in acct_rows for al in r["aliases"]]
+    # a card an earlier load saw as an unknown counterparty now belongs to an own account: fold it in first,
+    # so a lone side below finds its partner on the account
+    fold = [{"alias": al, "account": k, "src_file": r["src_file"], "src_row": r["src_row"]}
+            for k, r in own.items() for al in sorted(r["aliases"])]
     present = writers.existing(g, "account", [f["alias"] for f in fold]) if fold else set()
     g.write_batches(store.Q_FOLD_ALIASES, [f for f in fold if f["alias"] in present], 500, load_id=load_id)
     partner = _pair(sides, tolerance)
@@ -355,30 +359,24 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
             party = found.get(idn)
             if isinstance(party, tuple):
                 links[party[0]].append({"account": acc, "party": party[1], "reason": reason,
-                                        "src_file": f, "src_row": r})
+                                        "src_file": f, "src_row": r, "pj": _entry(f, r, reason=reason),
+                                        "hj": _entry(f, r, holder_id=party[1], holder_reason=reason)})
             elif party == "ambiguous":
                 logger.warning("%s: ID %s matches more than one party; holder not linked", acc, idn)
-    known_sides = 0
-    # transfers and cash movements
+    # which transfer each side makes or joins (the counts are kept here, once)
     by_key = {s.key: s for s in sides}
-    # transfers are written in batches as they are built (a million sides would not fit as payloads)
-    t_rows: list[dict] = []
-    c_rows: list[dict] = []
+    plan: list[tuple[str, Side | None, Side | None]] = []
+    cash: list[Side] = []
     written: set[str] = set()
-    g.write_batches(store.Q_BANK_PERSONS, list(new_persons.values()), BATCH, load_id=load_id)
-
-    def flush(force: bool = False) -> None:
-        if t_rows and (force or len(t_rows) >= BATCH):
-            g.write_batches(store.Q_TRANSFERS, t_rows, BATCH, load_id=load_id)
-            t_rows.clear()
+    known_sides = 0
     done: set[str] = set()
     for s in sides:
         if s.key in done:
             continue
         c = result.files[s.file]
+        done.add(s.key)
         if s.kind != "transfer":
-            c_rows.append(_transfer_row("C" + s.key, s, None) | {"to_account": s.own})
-            done.add(s.key)
+            cash.append(s)
             c["loaded"] += 1
             continue
         mate = by_key.get(partner.get(s.key, ""))
@@ -387,30 +385,43 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
             c["rejected"] += 1  # a transfer with no counterparty and no cash mark cannot be drawn
             rejects.write(s.file, s.row, kinds[s.file].name, "counterparty: no account number, no name and not "  # type: ignore[union-attr]
                           "marked as cash", [], [])
-            done.add(s.key)
             continue
         tid = (stored.get(out.key) if out else None) or (stored.get(inn.key) if inn else None) or \
             attached.get(s.key) or "S" + (out or inn).key  # type: ignore[union-attr]
         if tid not in written:
             written.add(tid)
-            t_rows.append(_transfer_row(tid, out, inn))
-            flush()
+            plan.append((tid, out, inn))
         if mate is not None:
-            done.update((s.key, mate.key))
+            done.add(mate.key)
             result.files[out.file]["loaded"] += 1  # type: ignore[union-attr]
             result.files[inn.file]["paired"] += 1  # type: ignore[union-attr]
             result.paired_sides += 2
         elif s.key in attached:
-            done.add(s.key)
             c["paired"] += 1
             result.paired_sides += 1
         else:
-            done.add(s.key)
             c["loaded"] += 1
             if s.key in stored:
                 known_sides += 1
             else:
                 result.unpaired_sides += 1
+    del done, by_key
+    # every account the load touches, merged once with all its rows said (names, ID numbers, aliases)
+    acc_rows = _account_rows(own, plan, name_only)
+    # writes: bank-known persons, accounts, folded card nodes, holders, transfers, cash, balances
+    tag = f"{load_id}|statements|"
+    for r in new_persons.values():
+        r["pj"] = _entry(r["src_file"], r["src_row"], name=r["name"], id_number=r["id_number"],
+                         id_number_valid=True, phone=r["phone"], address=r["address"], known_from="bank_return")
+    g.write_batches(store.Q_BANK_PERSONS, list(new_persons.values()), BATCH, load_id=load_id, tag=tag)
+    g.write_batches(store.Q_ACCOUNTS, acc_rows, BATCH, load_id=load_id, tag=tag)
+    for lab, rows in sorted(links.items()):
+        g.write_batches(store.q_holders(lab), rows, BATCH, load_id=load_id, tag=tag,
+                        htag=f"{load_id}|statements_holder|")
+    g.write_batches(store.Q_TRANSFERS, (_with_entry(_transfer_row(tid, out, inn)) for tid, out, inn in plan),
+                    TX_BATCH, load_id=load_id, tag=tag)
+    c_rows = [_with_entry(_transfer_row("C" + s.key, s, None) | {"to_account": s.own}) for s in cash]
+    g.write_batches(store.Q_CASH, c_rows, TX_BATCH, load_id=load_id, tag=tag)
     # balances: the last one of each day per account
     last: dict[tuple[str, str], Side] = {}
     for s in sides:
@@ -422,14 +433,6 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
             last[k] = s
     bal_rows = [{"key": f"{a}|{d}", "account_id": a, "as_of": s.at.date(), "props": {"balance_fen": s.balance},
                  "src_file": s.file, "src_row": s.row} for (a, d), s in sorted(last.items())]
-    # the rest: last transfers, cash, name-only marks, holders, balances
-    flush(force=True)
-    if c_rows:
-        g.write_batches(store.Q_CASH, c_rows, BATCH, load_id=load_id)
-    if name_only:
-        g.write(store.Q_NAME_ONLY, {"ids": sorted(name_only)})
-    for lab, rows in sorted(links.items()):
-        g.write_batches(store.q_holders(lab), rows, BATCH, load_id=load_id)
     for r in bal_rows:  # per-load provenance, so `ingest unload` takes back exactly this load's balances
         r["pj"], r["pe"] = writers.prov_entry("balances", r)
     g.write_batches(writers.Q_BALANCES, bal_rows, BATCH, load_id=load_id, tag=f"{load_id}|balances|")
@@ -444,3 +447,52 @@ def _load(g: Graph, preps: list[Prepared], load_id: str, rejects: _Rejects, resu
     logger.info("statements: %d transfers, %d cash, %d paired sides, %d unpaired", result.transfers,
                 result.cash, result.paired_sides, result.unpaired_sides)
     return result
+
+
+def _entry(file: str, row: int, **values: Any) -> str:
+    """The JSON of a `prov` entry (ingest/writers.py): the source and what this load stated."""
+    props = {k: v for k, v in values.items() if v is not None and v != []}
+    return writers.prov_entry("statements", {"src_file": file, "src_row": row, "props": props})[0]
+
+
+def _with_entry(row: dict[str, Any]) -> dict[str, Any]:
+    """A transfer row with its `prov` entry: the sides this load gave and the values they carry."""
+    row["pj"] = writers.prov_entry("transfers", row)[0]
+    return row
+
+
+def _account_rows(own: dict[str, dict[str, Any]], plan: list[tuple[str, Side | None, Side | None]],
+                  name_only: set[str]) -> list[dict[str, Any]]:
+    """One row per account the load touches: its own accounts and every transfer's two ends."""
+    recs: dict[str, dict[str, Any]] = {}
+
+    def rec(key: str, file: str, row: int) -> dict[str, Any]:
+        r = recs.get(key)
+        if r is None:
+            base = own.get(key)
+            r = recs[key] = {"key": key, "kind": None, "institution": None, "opened_on": None, "closed_on": None,
+                             "aliases": [], "queried": False, "src_file": file, "src_row": row,
+                             "stmt_names": [], "stmt_id_numbers": [], "name_only": key in name_only}
+            if base:
+                r.update({k: base[k] for k in ("kind", "institution", "opened_on", "closed_on", "src_file",
+                                               "src_row")}, queried=True, aliases=sorted(base["aliases"]))
+        return r
+
+    for key, base in own.items():
+        rec(key, base["src_file"], base["src_row"])
+    for _tid, out, inn in plan:
+        main = out or inn
+        assert main is not None
+        frm, to, from_name, to_name, from_idn, to_idn = _ends(out, inn)
+        for key, name, idn in ((frm, from_name, from_idn), (to, to_name, to_idn)):
+            r = rec(key, main.file, main.row)
+            if name and name not in r["stmt_names"] and len(r["stmt_names"]) < 20:
+                r["stmt_names"].append(name)
+            if idn and idn not in r["stmt_id_numbers"]:
+                r["stmt_id_numbers"].append(idn)
+    for r in recs.values():
+        r["pj"] = _entry(r["src_file"], r["src_row"], kind=r["kind"], institution=r["institution"],
+                         opened_on=r["opened_on"], closed_on=r["closed_on"], aliases=r["aliases"],
+                         queried=r["queried"] or None, stmt_names=r["stmt_names"],
+                         stmt_id_numbers=r["stmt_id_numbers"], name_only=r["name_only"] or None)
+    return list(recs.values())

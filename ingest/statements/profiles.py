@@ -55,6 +55,7 @@ class Profile:
     skip: dict[str, tuple[str, ...]] = field(default_factory=dict)
     own_account_from: tuple[str, ...] = ("column",)
     preamble_patterns: tuple[str, ...] = ()
+    headers: tuple[str, ...] = ()  # the full header row as issued (optional; duplicates kept)
     path: str = ""
 
     def required_headers(self) -> list[str]:
@@ -134,6 +135,10 @@ def load_profile(path: Path) -> Profile:
             re.compile(p)
         except re.error as exc:
             raise ProfileError(f"{where}: bad preamble pattern {p!r} ({exc})") from exc
+    headers = _tuple(data.get("headers", []), f"{where} headers")
+    missing = [h for h in data.get("signature", []) if headers and h not in headers]
+    if missing:
+        raise ProfileError(f"{where}: signature header(s) {missing} are not in headers")
     return Profile(
         name=path.stem, title=data.get("title", path.stem), kind=kind, fields=fields, required=required,
         signature=_tuple(data.get("signature", []), f"{where} signature"),
@@ -142,7 +147,7 @@ def load_profile(path: Path) -> Profile:
         direction_in=_tuple(direction.get("in", []), where),
         skip={k: _tuple(v, f"{where} [skip].{k}") for k, v in data.get("skip", {}).items()},
         own_account_from=_tuple(data.get("own_account_from", ["column"]), where),
-        preamble_patterns=patterns, path=str(path))
+        preamble_patterns=patterns, headers=headers, path=str(path))
 
 
 _CACHE: dict[str, tuple[float, list[Profile]]] = {}
@@ -159,3 +164,14 @@ def all_profiles(folder: Path | None = None) -> list[Profile]:
     profiles = [load_profile(f) for f in files]
     _CACHE[str(folder)] = (stamp, profiles)
     return profiles
+
+
+def header_row(name: str) -> list[str]:
+    """The full header row of the layout `name` (its profile's `headers`): the one home of the headers
+    that synth/returns.py and the test fixtures write, so they cannot drift from what is recognised."""
+    for p in all_profiles():
+        if p.name == name:
+            if not p.headers:
+                raise ProfileError(f"{name}.toml has no headers list")
+            return list(p.headers)
+    raise ProfileError(f"no profile {name!r}")

@@ -23,28 +23,54 @@ def _prov(v: str) -> str:
     return _PROV.format(v=v)
 
 
+# Every record a statement load writes keeps one `prov` entry for the load ("<load_id>|statements|<json>",
+# `$tag` is the prefix), as contract writes do (ingest/writers.py), so `ingest unload` takes back exactly
+# what this load stated: a transfer both sides of which came in two loads keeps the other load's side.
+_CLAIM = "SET {v}.prov = [e IN coalesce({v}.prov, []) WHERE NOT e STARTS WITH $tag] + ($tag + row.pj)"
+
+
+def _union(var: str, field: str, cap: int | None = None) -> str:
+    """`var.field` plus the row's values it lacks (a list property), capped at `cap` items."""
+    expr = (f"reduce(acc = coalesce({var}.{field}, []), x IN row.{field} | "
+            f"CASE WHEN x IN acc THEN acc ELSE acc + x END)")
+    if cap:
+        expr = f"({expr})[0..{cap}]"
+    return f"CASE WHEN size(row.{field}) = 0 THEN {var}.{field} ELSE {expr} END"
+
+
 Q_BANK_PERSONS = f"""
 UNWIND $rows AS row
 MERGE (p:Person {{person_id: row.key}})
 ON CREATE SET {_prov('p')}, p.known_from = 'bank_return'
 SET p.name = coalesce(p.name, row.name), p.id_number = row.id_number, p.id_number_valid = row.valid,
     p.phone = coalesce(p.phone, row.phone), p.address = coalesce(p.address, row.address)
+{_CLAIM.format(v='p')}
 """
 
+# Every account a load touches (its own accounts and every counterparty), merged once per load with
+# what all its rows said: names and ID numbers the statements give, aliases, kind.
 Q_ACCOUNTS = f"""
 UNWIND $rows AS row
 MERGE (a:Account {{account_id: row.key}})
-ON CREATE SET a.holder_known = false, a.stmt_names = [], {_prov('a')}
+ON CREATE SET a.holder_known = false, a.stmt_names = [], a.stmt_id_numbers = [], {_prov('a')}
 SET a.kind = coalesce(a.kind, row.kind), a.institution = coalesce(a.institution, row.institution),
     a.opened_on = coalesce(a.opened_on, row.opened_on), a.closed_on = coalesce(a.closed_on, row.closed_on),
-    a.queried = true,
-    a.aliases = reduce(acc = coalesce(a.aliases, []), x IN row.aliases |
-                       CASE WHEN x IN acc THEN acc ELSE acc + x END)
+    a.queried = CASE WHEN row.queried THEN true ELSE a.queried END,
+    a.name_only = CASE WHEN row.name_only AND NOT coalesce(a.holder_known, false) THEN true ELSE a.name_only END,
+    a.aliases = {_union('a', 'aliases')},
+    a.stmt_names = {_union('a', 'stmt_names', 20)},
+    a.stmt_id_numbers = CASE WHEN coalesce(a.holder_known, false) THEN a.stmt_id_numbers
+                             ELSE {_union('a', 'stmt_id_numbers')} END
+{_CLAIM.format(v='a')}
 """
 
 
 def q_holders(party_label: str) -> str:
-    """Link accounts whose holder is unknown to the party an ID number resolved to, with the reason."""
+    """Link accounts whose holder is unknown to the party an ID number resolved to, with the reason.
+
+    The account keeps the link as its own entry (`<load>|statements_holder|`), so unloading the load
+    takes `holder_known` back too.
+    """
     lab = label(party_label)
     key = {"Person": "person_id", "Company": "company_id"}[lab]
     return f"""
@@ -52,43 +78,34 @@ UNWIND $rows AS row
 MATCH (a:Account {{account_id: row.account}}), (h:{lab} {{{key}: row.party}})
 WHERE NOT coalesce(a.holder_known, false)
 SET a.holder_known = true, a.holder_id = row.party, a.holder_load_id = $load_id, a.holder_reason = row.reason
+SET a.prov = [e IN coalesce(a.prov, []) WHERE NOT e STARTS WITH $htag] + ($htag + row.hj)
 MERGE (h)-[r:HOLDS]->(a)
 ON CREATE SET {_prov('r')}, r.reason = row.reason
+{_CLAIM.format(v='r')}
 """
 
 
-_NEW = "ON CREATE SET {v}.holder_known = false, {v}.stmt_names = [], {v}.stmt_id_numbers = [], " + _PROV
-_NAME = ("SET {v}.stmt_names = CASE WHEN row.{f} IS NULL OR row.{f} IN coalesce({v}.stmt_names, [])"
-         " OR size(coalesce({v}.stmt_names, [])) >= 20 THEN {v}.stmt_names"
-         " ELSE coalesce({v}.stmt_names, []) + row.{f} END")
-_IDN = ("SET {v}.stmt_id_numbers = CASE WHEN row.{f} IS NULL OR {v}.holder_known"
-        " OR row.{f} IN coalesce({v}.stmt_id_numbers, []) THEN {v}.stmt_id_numbers"
-        " ELSE coalesce({v}.stmt_id_numbers, []) + row.{f} END")
-_SIDES = ", ".join(f"t.{d}_{p} = coalesce(t.{d}_{p}, row.{d}_{p})" for d in ("out", "in") for p in SIDE_PROPS)
+_SIDES = ", ".join(f"e.{d}_{p} = coalesce(e.{d}_{p}, row.{d}_{p})" for d in ("out", "in") for p in SIDE_PROPS)
 
-# A transfer: create it if its id is new, else add the sides it lacks (a partner from
-# another return, possibly from another load).
+# A transfer: create it if its id is new (its accounts exist: Q_ACCOUNTS ran first), else add the
+# sides it lacks (a partner from another return, possibly from another load). Either way the load
+# claims it with what it stated (its sides).
 Q_TRANSFERS = f"""
 UNWIND $rows AS row
-MERGE (a:Account {{account_id: row.from_account}})
-{_NEW.format(v='a')}
-MERGE (b:Account {{account_id: row.to_account}})
-{_NEW.format(v='b')}
-WITH a, b, row
-{_NAME.format(v='a', f='from_name')}
-{_NAME.format(v='b', f='to_name')}
-{_IDN.format(v='a', f='from_id_number')}
-{_IDN.format(v='b', f='to_id_number')}
-WITH a, b, row
 OPTIONAL MATCH ()-[e:TRANSFER {{transfer_id: row.key}}]->()
 USING INDEX e:TRANSFER(transfer_id)
-FOREACH (_ IN CASE WHEN e IS NULL THEN [1] ELSE [] END |
+CALL (row, e) {{
+  WITH row WHERE e IS NULL
+  MATCH (a:Account {{account_id: row.from_account}})
+  MATCH (b:Account {{account_id: row.to_account}})
   CREATE (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
-  SET {_prov('t')}, t += row.props, t.at = localdatetime(row.at), t.on = date(row.on)
-)
-WITH row, e WHERE e IS NOT NULL
-WITH row, e AS t
-SET {_SIDES}
+  SET {_prov('t')}, t += row.props, t.at = localdatetime(row.at), t.on = date(row.on), t.prov = [$tag + row.pj]
+}}
+CALL (row, e) {{
+  WITH row, e WHERE e IS NOT NULL
+  SET {_SIDES}
+  {_CLAIM.format(v='e')}
+}}
 """
 
 # A cash movement: a TRANSFER from the account to itself with `kind` cash_withdrawal / cash_deposit
@@ -96,12 +113,18 @@ SET {_SIDES}
 # node exists that a path could run through; path searches read only kind 'transfer'.
 Q_CASH = f"""
 UNWIND $rows AS row
-MATCH (a:Account {{account_id: row.from_account}})
 OPTIONAL MATCH ()-[e:TRANSFER {{transfer_id: row.key}}]->()
 USING INDEX e:TRANSFER(transfer_id)
-WITH a, row WHERE e IS NULL
-CREATE (a)-[t:TRANSFER {{transfer_id: row.key}}]->(a)
-SET {_prov('t')}, t += row.props, t.at = localdatetime(row.at), t.on = date(row.on)
+CALL (row, e) {{
+  WITH row WHERE e IS NULL
+  MATCH (a:Account {{account_id: row.from_account}})
+  CREATE (a)-[t:TRANSFER {{transfer_id: row.key}}]->(a)
+  SET {_prov('t')}, t += row.props, t.at = localdatetime(row.at), t.on = date(row.on), t.prov = [$tag + row.pj]
+}}
+CALL (row, e) {{
+  WITH row, e WHERE e IS NOT NULL
+  {_CLAIM.format(v='e')}
+}}
 """
 
 Q_EXISTING_SIDES = """
@@ -133,8 +156,11 @@ ORDER BY side, at
 # for it; now that a return says the card belongs to an account, its transfers move there.
 Q_FOLD_ALIASES = """
 UNWIND $rows AS row
-MATCH (c:Account {account_id: row.alias}), (a:Account {account_id: row.account})
+MATCH (c:Account {account_id: row.alias})
 WHERE NOT coalesce(c.holder_known, false) AND NOT coalesce(c.queried, false)
+MERGE (a:Account {account_id: row.account})
+ON CREATE SET a.holder_known = false, a.load_id = $load_id, a.src_file = row.src_file, a.src_row = row.src_row
+WITH c, a
 CALL (c, a) {
   MATCH (x)-[t:TRANSFER]->(c) WITH x, t, properties(t) AS p DELETE t
   WITH x, p CREATE (x)-[t2:TRANSFER]->(a) SET t2 = p
@@ -144,13 +170,9 @@ CALL (c, a) {
   WITH y, p CREATE (a)-[t2:TRANSFER]->(y) SET t2 = p
 }
 SET a.stmt_names = reduce(acc = coalesce(a.stmt_names, []), x IN coalesce(c.stmt_names, []) |
-                          CASE WHEN x IN acc THEN acc ELSE acc + x END)
+                          CASE WHEN x IN acc THEN acc ELSE acc + x END),
+    a.prov = coalesce(a.prov, []) + [e IN coalesce(c.prov, []) WHERE NOT e IN coalesce(a.prov, [])]
 DETACH DELETE c
-"""
-
-Q_NAME_ONLY = """
-UNWIND $ids AS id MATCH (a:Account {account_id: id}) WHERE NOT coalesce(a.holder_known, false)
-SET a.name_only = true
 """
 
 Q_ALIASES = "MATCH (a:Account) WHERE a.aliases IS NOT NULL RETURN a.account_id AS account_id, a.aliases AS aliases"
