@@ -577,3 +577,12 @@ RETURN x.transfer_id AS transfer_id, x.on AS on, x.price_fen AS price_fen,
 ORDER BY x.on, x.transfer_id
 LIMIT $limit
 """
+
+
+# --- investigations/related.py: entity resolution (ingest.entities) ----------
+
+#: Every record joined to a canonical record by `python -m ingest resolve` (few: the duplicates).
+Q_SAME_AS_MAP = """
+MATCH (a)-[:SAME_AS]->(c)
+RETURN coalesce(a.person_id, a.company_id) AS id, coalesce(c.person_id, c.company_id) AS canonical
+"""
