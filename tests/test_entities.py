@@ -203,3 +203,38 @@ def test_a_world_without_duplicates_gives_the_same_leads(graph, tmp_path):
     assert original != p.cypher
     params = {"as_of": AS_OF, "subject_id": None}
     assert graph.read(original, params) == graph.read(p.cypher, params)
+
+
+def test_cli_load_resolves_and_judge_is_audited(graph, tmp_path, neo4j_connection):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import audittrail
+    from test_entities_browser import _world
+
+    root = Path(__file__).resolve().parent.parent
+    d = tmp_path / "w"
+    _world(d)
+    env = {**os.environ, **neo4j_connection.env(), "APP_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "ingest", *args], capture_output=True, text=True, env=env, cwd=root)
+
+    r = cli("load", str(d), "--rejects", str(tmp_path / "rej"), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "1 persons and 0 companies joined from 2 records (id_number 1)" in r.stdout and "open 2" in r.stdout
+    r = cli("candidates", "--status", "open")
+    assert "P2  P3" in r.stdout and "S4" in r.stdout
+    r = cli("judge", "P3", "P2", "reject", "--by", "sup9", "--note", "namesakes")
+    assert r.returncode == 0, r.stderr
+    assert "P2 P3: reject by sup9" in r.stdout and "rejected 1" in r.stdout
+    assert "P2  P3" in cli("candidates", "--status", "rejected").stdout
+    assert "P2  P3" not in cli("candidates", "--status", "open").stdout
+    r = cli("judge", "P2", "NOPE", "confirm")
+    assert r.returncode == 2 and "NOPE" in r.stderr
+    with create_engine(env["APP_DATABASE_URL"]).connect() as conn:
+        rows = list(audittrail.rows(conn, action="entity_judge"))
+        assert len(rows) == 1 and rows[0].target == "P2|P3" and '"by": "sup9"' in rows[0].detail_json
+        assert audittrail.verify(conn).ok
