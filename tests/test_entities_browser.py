@@ -18,9 +18,7 @@ from test_webutil import PASSWORD, make_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+from test_browser import ARGS, CHROMIUM  # noqa: E402  (the same headless Chromium as the main journey)
 
 
 def _world(d: Path) -> dict:

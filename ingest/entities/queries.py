@@ -1,6 +1,8 @@
 """Cypher of entity resolution (read the records, rebuild the SAME_AS links, show two records)."""
 from __future__ import annotations
 
+from graph.schema import label
+
 Q_PERSON_RECORDS = """
 MATCH (p:Person)
 RETURN p.person_id AS person_id, p.name AS name, p.id_number AS id_number, p.gender AS gender,
@@ -20,23 +22,22 @@ DELETE r
 RETURN count(r) AS n
 """
 
-Q_WRITE_SAME_AS_PERSON = """
+
+def _write_same_as(lab: str, key: str) -> str:
+    """Link each record of a cluster to its canonical record (`lab` from the schema allow-list)."""
+    lab = label(lab)
+    return f"""
 UNWIND $rows AS row
-MATCH (a:Person {person_id: row.id})
-MATCH (c:Person {person_id: row.canonical})
+MATCH (a:{lab} {{{key}: row.id}})
+MATCH (c:{lab} {{{key}: row.canonical}})
 MERGE (a)-[r:SAME_AS]->(c)
 SET r.rule = row.rule, r.reasons = row.reasons, r.resolved_at = datetime(row.at),
     a.canonical_id = row.canonical, c.canonical_id = row.canonical
 """
 
-Q_WRITE_SAME_AS_COMPANY = """
-UNWIND $rows AS row
-MATCH (a:Company {company_id: row.id})
-MATCH (c:Company {company_id: row.canonical})
-MERGE (a)-[r:SAME_AS]->(c)
-SET r.rule = row.rule, r.reasons = row.reasons, r.resolved_at = datetime(row.at),
-    a.canonical_id = row.canonical, c.canonical_id = row.canonical
-"""
+
+Q_WRITE_SAME_AS_PERSON = _write_same_as("Person", "person_id")
+Q_WRITE_SAME_AS_COMPANY = _write_same_as("Company", "company_id")
 
 #: Two (or more) records as loaded, with their sources and what they hold, for the review page.
 Q_RECORDS = """
