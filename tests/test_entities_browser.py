@@ -118,7 +118,7 @@ def test_supervisor_reviews_and_rejects_a_namesake_pair(server, module_graph, ar
         assert "two different valid ID numbers" in page.inner_text("#candidates")
         page.screenshot(path=str(shots / "entities-3-rejected-en.png"), full_page=True)
         # the subject page sees through: P1's other record S1 is listed
-        page.goto(base + "/subject/P1")
+        page.goto(base + "/subject/P1", timeout=180_000)
         page.wait_for_selector("#same-as")
         assert "S1" in page.inner_text("#same-as") and "persons_second.csv" in page.inner_text("#same-as")
         page.screenshot(path=str(shots / "entities-4-subject.png"), full_page=True)
