@@ -108,7 +108,10 @@ def resolve(graph: Graph, engine: Engine) -> ResolveResult:
             best[key] = c
     rows = []
     for key, c in best.items():
-        status = _status(by_entities.get(key))
+        j = by_entities.get(key)
+        if j is not None:  # show the pair that was judged (records of the same two entities)
+            c.left, c.right = j.left, j.right
+        status = _status(j)
         res.candidates[status] = res.candidates.get(status, 0) + 1
         rows.append({"kind": c.kind, "left": c.left, "right": c.right, "score": c.score, "reasons": c.reasons,
                      "details": c.details})
