@@ -86,7 +86,9 @@ def create_app(config: dict | None = None) -> Flask:
     from web.patterns import bp as patterns_bp
     from web.recovery import bp as recovery_bp
     from web.subjects import bp as subjects_bp
-    for bp in (auth_bp, main_bp, subjects_bp, patterns_bp, investigation_views_bp, recovery_bp, imports_bp):
+    from web.entities import bp as entities_bp
+    for bp in (auth_bp, main_bp, subjects_bp, patterns_bp, investigation_views_bp, recovery_bp, imports_bp,
+               entities_bp):
         app.register_blueprint(bp)
 
     @login_manager.user_loader

@@ -8,9 +8,10 @@ import logging
 import sys
 from pathlib import Path
 
-from audittrail import record_cli
+from audittrail import default_url, os_user, record_cli
 from graph import Graph, GraphError, ServerError
 
+from . import entities
 from .loader import load_dir
 from .loads import UnknownLoad, list_loads, unload
 from .readers import InputError
@@ -45,6 +46,18 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--status", choices=("complete", "running", "failed"), help="only loads with this status")
     ul = sub.add_parser("unload", help="remove everything one load created")
     ul.add_argument("load_id")
+    for cmd in (ld, ul):
+        cmd.add_argument("--no-resolve", action="store_true",
+                         help="do not recompute entity resolution afterwards (run `resolve` later)")
+    sub.add_parser("resolve", help="recompute certain merges and candidates of entity resolution; report counts")
+    cd = sub.add_parser("candidates", help="list the candidates of the last resolve (pairs for a person to judge)")
+    cd.add_argument("--status", choices=entities.STATUSES, help="only candidates with this status")
+    jd = sub.add_parser("judge", help="record a judgement of two person (or company) records")
+    jd.add_argument("left")
+    jd.add_argument("right")
+    jd.add_argument("decision", choices=entities.DECISIONS)
+    jd.add_argument("--by", help="who judged (default: the OS user, as cli:<user>)")
+    jd.add_argument("--note", help="why")
     try:  # CLI alias of `python -m synth generate`
         from synth import generate
         generate.register(sub)
@@ -110,6 +123,36 @@ def _sniff(path: Path) -> int:
     return 0
 
 
+def _store():
+    from sqlalchemy import create_engine
+    url = default_url()
+    engine = create_engine(url)
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database:
+        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+    return engine
+
+
+def _resolve(g: Graph) -> None:
+    """Recompute entity resolution, print and audit its counts."""
+    res = entities.resolve(g, _store())
+    s = res.summary()
+    print(f"entities: {s['persons']} person and {s['companies']} company records; "
+          f"{s['person_clusters']} persons and {s['company_clusters']} companies joined from "
+          f"{s['records_joined']} records ({', '.join(f'{k} {v}' for k, v in sorted(s['by_rule'].items())) or 'none'}); "
+          f"candidates: {', '.join(f'{k} {v}' for k, v in sorted(s['candidates'].items())) or 'none'}")
+    record_cli("entity_resolve", None, **s)
+
+
+def _candidates(status: str | None) -> int:
+    rows = entities.candidates(_store(), status)
+    if not rows:
+        print("no candidates" + (f" with status {status}" if status else ""))
+    for c in rows:
+        reasons = ", ".join(c["reasons"])
+        print(f"{c['left']}  {c['right']}  {c['score']:.2f}  {c['status']:<8} {reasons}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
@@ -126,9 +169,20 @@ def main(argv: list[str] | None = None) -> int:
     except (ProfileError, InputError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.cmd == "candidates":
+        return _candidates(args.status)
     try:
         with Graph.connect() as g:
-            if args.cmd == "load":
+            if args.cmd == "resolve":
+                _resolve(g)
+            elif args.cmd == "judge":
+                by = args.by or f"cli:{os_user()}"
+                j = entities.judge(g, _store(), args.left, args.right, args.decision, by, args.note)
+                record_cli("entity_judge", f"{j.left}|{j.right}", decision=j.decision, by=by, kind=j.kind,
+                           note=args.note)
+                print(f"{j.left} {j.right}: {j.decision} by {by}")
+                _resolve(g)
+            elif args.cmd == "load":
                 result = load_dir(g, args.dir, args.rejects, progress=not args.no_progress and sys.stderr.isatty(),
                                   accounts=_accounts(args.account), tolerance=args.pair_tolerance)
                 _print_summary(result)
@@ -136,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
                     args.summary_json.write_text(json.dumps(result.summary(), ensure_ascii=False, indent=2))
                 record_cli("load", result.load_id, source_dir=str(result.source_dir), tables=result.tables,
                            rejected=result.rejected)
+                if not args.no_resolve:
+                    _resolve(g)
             elif args.cmd == "loads":
                 rows = [r for r in list_loads(g) if not args.status or r["status"] == args.status]
                 if not rows:
@@ -150,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
                 removed = unload(g, args.load_id)
                 record_cli("unload", args.load_id, removed=removed)
                 print(f"unloaded {args.load_id}: " + (", ".join(f"{k} {v}" for k, v in removed.items()) or "nothing"))
-    except (InputError, UnknownLoad, ProfileError) as exc:
+                if not args.no_resolve:
+                    _resolve(g)
+    except (InputError, UnknownLoad, ProfileError, entities.UnknownRecord) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (ServerError, GraphError) as exc:

@@ -26,7 +26,7 @@ from typing import Any
 
 from graph import Graph
 
-from . import clock, writers
+from . import clock, entities, writers
 from graph.schema import LABELS, REL_TYPES
 
 logger = logging.getLogger(__name__)
@@ -158,6 +158,8 @@ def unload(g: Graph, load_id: str) -> dict[str, int]:
     if not g.read_one(writers.Q_LOAD_EXISTS, {"id": load_id}):
         raise UnknownLoad(f"no load {load_id!r}; `python -m ingest loads` lists them")
     params = {"id": load_id, "p": load_id + "|"}
+    # the derived SAME_AS links would keep unloaded records connected: `resolve` rebuilds them after
+    entities.clear(g)
     removed: dict[str, int] = {}
     rebuilt = 0
     for rel in sorted(REL_TYPES):

@@ -579,3 +579,24 @@ RETURN x.transfer_id AS transfer_id, x.on AS on, x.price_fen AS price_fen,
 ORDER BY x.on, x.transfer_id
 LIMIT $limit
 """
+
+
+# --- investigations/related.py: entity resolution (ingest.entities) ----------
+
+#: Every record joined to a canonical record by `python -m ingest resolve` (few: the duplicates).
+Q_SAME_AS_MAP = """
+MATCH (a)-[:SAME_AS]->(c)
+RETURN coalesce(a.person_id, a.company_id) AS id, coalesce(c.person_id, c.company_id) AS canonical
+"""
+
+#: The other records of the subject's entity (investigations/subject.py: "same person as").
+Q_SUBJECT_SAME_AS = """
+CALL () {
+  MATCH (:Person {person_id: $sid})-[:SAME_AS*1..2]-(o:Person) RETURN o
+  UNION
+  MATCH (:Company {company_id: $sid})-[:SAME_AS*1..2]-(o:Company) RETURN o
+}
+RETURN DISTINCT coalesce(o.person_id, o.company_id) AS id, o.name AS name, o.id_number AS id_number,
+       o.src_file AS src_file, o.src_row AS src_row
+ORDER BY id
+"""

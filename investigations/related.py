@@ -9,6 +9,10 @@ Definitions (docs/detection.md, detection spec "Shared definitions"):
   at any t. For a company D: persons holding a role in D at t, and their related persons at t.
 - tied company at t: a company (not D) in which D or a related person at t holds a role
   active at t; a shareholder role only with share_pct >= min_share_pct (blank meets it).
+Entity resolution (ingest.entities, docs/entities.md) is seen through here: every id is first
+mapped to its canonical record (SAME_AS), relations and roles of all records of an entity are
+its own, so an account held by any record of the spouse is the spouse's. With no SAME_AS link
+in the graph the map is empty and nothing changes.
 """
 from __future__ import annotations
 
@@ -67,11 +71,35 @@ class Relatedness:
         self.roles: dict[str, list[tuple]] = defaultdict(list)
         self._load(graph, timeout)
 
+    def _load_canonical(self, graph: Graph, timeout: float) -> None:
+        """The record -> canonical record map of entity resolution (empty when nothing is joined)."""
+        self.canon: dict[str, str] = {}
+        self.members: dict[str, list[str]] = defaultdict(list)
+        for r in graph.read(queries.Q_SAME_AS_MAP, timeout=timeout):
+            self.canon[r["id"]] = r["canonical"]
+        for rec, can in sorted(self.canon.items()):
+            if not self.members[can]:
+                self.members[can].append(can)
+            self.members[can].append(rec)
+
+    def canonical(self, record_id: str) -> str:
+        """The canonical id of a person or company record (itself when it is joined to none)."""
+        return self.canon.get(record_id, record_id)
+
+    def _records(self, ids: Iterable[str]) -> list[str]:
+        """Every record of the entities of `ids` (the ids themselves when nothing is joined)."""
+        out: set[str] = set()
+        for i in ids:
+            c = self.canonical(i)
+            out.update(self.members.get(c) or [c])
+        return sorted(out)
+
     def _load_relations(self, graph: Graph, ids: list[str], timeout: float) -> None:
-        ids = [i for i in ids if i not in self._rel_loaded]
+        ids = [i for i in self._records(ids) if i not in self._rel_loaded]
         if not ids:
             return
         self._rel_loaded.update(ids)
+        can = self.canonical
         for r in graph.read(queries.Q_RELATED_RELATIONS, {"ids": ids}, timeout=timeout):
             rel = r["relation"]
             if rel == "spouse" and r["ended"]:
@@ -79,20 +107,24 @@ class Relatedness:
             elif rel == "parent":
                 # stored child -> parent: from the child's side the other is the parent
                 rel = "parent" if r["outgoing"] else "child"
-            self.rel[r["pid"]].append((r["other"], rel, bool(r["ended"]), r["since"], r["until"]))
+            if can(r["other"]) == can(r["pid"]):
+                continue
+            self.rel[can(r["pid"])].append((can(r["other"]), rel, bool(r["ended"]), r["since"], r["until"]))
 
     def _load(self, graph: Graph, timeout: float) -> None:
         self._rel_loaded: set[str] = set()
+        self._load_canonical(graph, timeout)
+        can = self.canonical
         self._load_relations(graph, self.debtors, timeout)
-        for r in graph.read(queries.Q_RELATED_HOLDERS, {"ids": self.debtors}, timeout=timeout):
-            self.holders[r["cid"]].append((r["person_id"], r["role"], r["share_pct"], r["since"], r["until"]))
+        for r in graph.read(queries.Q_RELATED_HOLDERS, {"ids": self._records(self.debtors)}, timeout=timeout):
+            self.holders[can(r["cid"])].append((can(r["person_id"]), r["role"], r["share_pct"], r["since"], r["until"]))
         holder_ids = sorted({h[0] for hs in self.holders.values() for h in hs})
         self._load_relations(graph, holder_ids, timeout)
-        people = set(self.debtors) | set(holder_ids)
+        people = {can(d) for d in self.debtors} | set(holder_ids)
         for lst in list(self.rel.values()):
             people.update(o[0] for o in lst)
-        for r in graph.read(queries.Q_RELATED_ROLES, {"ids": sorted(people)}, timeout=timeout):
-            self.roles[r["pid"]].append((r["company_id"], r["role"], r["share_pct"], r["since"], r["until"]))
+        for r in graph.read(queries.Q_RELATED_ROLES, {"ids": self._records(people)}, timeout=timeout):
+            self.roles[can(r["pid"])].append((can(r["company_id"]), r["role"], r["share_pct"], r["since"], r["until"]))
 
     # -- checks ------------------------------------------------------------------------
     def _relation_of(self, person: str, other: str, day: dt.date) -> str | None:
@@ -106,7 +138,8 @@ class Relatedness:
         return best
 
     def related_persons(self, debtor: str, day: dt.date) -> dict[str, Tie]:
-        """Every person related to `debtor` at `day`, with why."""
+        """Every person related to `debtor` at `day`, with why (keyed by canonical person id)."""
+        debtor = self.canonical(debtor)
         out: dict[str, Tie] = {}
         for o, rel, ended, since, until in self.rel.get(debtor, ()):
             if rel == "former_spouse" or _covers(since, until, day):
@@ -132,7 +165,11 @@ class Relatedness:
 
     def tie(self, debtor: str, party_id: str | None, day: dt.date) -> Tie | None:
         """How `party_id` (a person or company id) is related to `debtor` at `day`, or None."""
-        if party_id is None or party_id == debtor:
+        if party_id is None:
+            return None
+        # any record of an entity stands for it (ingest.entities: a record of the spouse is the spouse)
+        debtor, party_id = self.canonical(debtor), self.canonical(party_id)
+        if party_id == debtor:
             return None
         persons = self.related_persons(debtor, day)
         if party_id in persons:

@@ -89,6 +89,10 @@ def profile(graph: Graph, subject_id: str) -> dict | None:
             relations.append({**r, "relation_to_subject": rel})
     roles = graph.read(queries.Q_SUBJECT_ROLES, {"sid": subject_id})
     accounts = graph.read(queries.Q_SUBJECT_ACCOUNTS, {"sid": subject_id})
+    # entity resolution: the subject's other records, and the accounts they hold (ingest.entities)
+    same_as = graph.read(queries.Q_SUBJECT_SAME_AS, {"sid": subject_id})
+    for o in same_as:
+        accounts += [{**a, "held_by": o["id"]} for a in graph.read(queries.Q_SUBJECT_ACCOUNTS, {"sid": o["id"]})]
     assets = graph.read(queries.Q_SUBJECT_ASSETS, {"sid": subject_id})
     return {
         "subject_id": subject_id,
@@ -102,6 +106,7 @@ def profile(graph: Graph, subject_id: str) -> dict | None:
         "relations": relations,
         "roles": roles,
         "accounts": accounts,
+        "same_as": same_as,
         "assets": assets,
     }
 

@@ -1519,12 +1519,13 @@ def _scale(persons: int) -> tuple[int, int]:
 
 
 def generate(out_dir: Path, seed: int, persons: int, transfers: int | None = None,
-             as_of: date = date(2025, 10, 31), realistic: bool = False) -> dict:
+             as_of: date = date(2025, 10, 31), realistic: bool = False, entities: bool = False) -> dict:
     """Write a contract folder with planted cases, decoys and ground_truth.json; return a summary.
 
     Deterministic for (seed, persons, transfers, as_of, realistic). `transfers` defaults to
     persons * 30 (background rows). `realistic` adds synth.realistic's busy debtors, honest
-    decoys and the v2 patterns' cases (contract v1.1 files).
+    decoys and the v2 patterns' cases (contract v1.1 files). `entities` adds synth.entities'
+    duplicates (a second source, `persons_second.csv`) and namesakes.
     """
     from synth.realistic import V2_PATTERNS, add_realistic
     t0 = time.monotonic()
@@ -1543,13 +1544,17 @@ def generate(out_dir: Path, seed: int, persons: int, transfers: int | None = Non
     _scenes(probe, k, kd)
     if realistic:
         add_realistic(probe, k, kd)
-    need = len(probe.persons) - 40
+    if entities:
+        from synth.entities import add_entities
+        add_entities(probe, k)
+    need = len(probe.persons) + len(getattr(probe, "persons_second", [])) - 40
     if persons < need + 60:
         raise ValueError(f"persons={persons} is too small: the planted cases need {need} persons plus background")
     households = _background_people(w, need)
     _build_background(w, households, persons)
     _scenes(w, k, kd)
     layer = add_realistic(w, k, kd) if realistic else None
+    ent_gt = add_entities(w, k) if entities else None
     written = _write_transfers(w, out_dir, total_tx)
     # planted decoy through the busy merchant: the merchant's degree must exceed max_degree
     if w.degree.get(w.busy_merchant, 0) <= 200 and total_tx >= persons * 5:
@@ -1573,11 +1578,18 @@ def generate(out_dir: Path, seed: int, persons: int, transfers: int | None = Non
         counts.update(extra)
     for rec in w.planted + w.decoys:
         rec["transfer_ids"] = [t["id"] for t in rec["transfer_ids"]]
+    if ent_gt is not None:
+        from synth.entities import write_second
+        counts["persons_second"] = write_second(w, out_dir, HEADERS["persons"])
+        for rec in ent_gt["duplicates"] + ent_gt["namesakes"]:
+            rec["transfers"] = [t["id"] for t in rec["transfers"]]
     gt = {"seed": seed, "as_of": as_of.isoformat(), "persons": persons, "transfers": counts["transfers"],
           "realistic": realistic,
           "parameters": DEFAULT_PARAMS,
           "busy_account_degree": {w.busy_merchant: w.degree.get(w.busy_merchant, 0)},
           "planted": w.planted, "decoys": w.decoys}
+    if ent_gt is not None:
+        gt["entities"] = ent_gt
     (out_dir / "ground_truth.json").write_text(json.dumps(gt, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     summary = {"out_dir": str(out_dir), "seed": seed, "as_of": as_of.isoformat(), "tables": counts,
                "files": {"transfers.csv": written["transfers"], "transfers_bank2.csv": written["transfers_bank2"]},
@@ -1599,13 +1611,16 @@ def register(subparsers: Any) -> None:
                    help="the scan date the planted cases are built for (YYYY-MM-DD)")
     p.add_argument("--realistic", action="store_true",
                    help="busy debtors (payroll, rent, loans, support, bills), honest decoys and the v2 patterns")
+    p.add_argument("--entities", action="store_true",
+                   help="plant duplicate records (same ID number, a second source) and namesakes (entity resolution)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """CLI entry: generate and print the summary as JSON."""
     try:
-        summary = generate(args.dir, args.seed, args.persons, args.transfers, args.as_of, realistic=args.realistic)
+        summary = generate(args.dir, args.seed, args.persons, args.transfers, args.as_of, realistic=args.realistic,
+                           entities=getattr(args, "entities", False))
     except ValueError as e:
         print(f"error: {e}")
         return 2

@@ -21,9 +21,10 @@
 // Candidates: every CNY transfer from an open-case debtor's account to an account held by
 // another person, on or after litigation start and not after as_of. Whether the recipient
 // is related at the transfer date is decided by the post-processor (investigations.related).
+// The debtor's accounts are those of every record of the debtor (SAME_AS, ingest.entities).
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
 WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
-MATCH (d)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)<-[:HOLDS]-(h:Person)
+MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)<-[:HOLDS]-(h:Person)
 WHERE t.on >= c.litigation_start AND t.on <= $as_of
   AND coalesce(t.currency, 'CNY') = 'CNY'
   AND h <> d
