@@ -109,7 +109,8 @@ def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date 
     largest first, so the cap keeps the biggest flows. Accounts with more than BUSY_DEGREE
     transfers are shown but not expanded, except the root's own accounts. `subject_id` may also be an account or asset id (to
     expand any node of the view). Returns None if unknown, else {"root", "nodes", "edges",
-    "truncated", "more" (nodes left out by the cap), "busy", "depth", "since", "min_fen"}.
+    "truncated", "more" (nodes left out by the cap: fetched and dropped, plus counterparty accounts
+    beyond the rows fetched), "busy", "depth", "since", "min_fen"}.
     Node kinds: person, inmate, company, account, unknown_account, asset. Edge kinds: holds,
     transfer, related, role, owns, conveyed (party -> asset), conveyed_to (asset -> party).
     """
@@ -144,6 +145,7 @@ def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date 
     done_asset: set[str] = set()
     busy: set[str] = set()
     tried: set[str] = set()  # entity ids already fetched (added, or left out by the cap)
+    unseen = 0  # counterparty accounts beyond the rows fetched (counted, never fetched)
     for hop in range(depth + 1):
         # Materialise this hop's entities, then their accounts (an account belongs to its holder).
         new_ents = [e for e in dict.fromkeys(ents) if e not in done_ent and net.entity(e) is None
@@ -190,6 +192,11 @@ def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date 
         if expandable:
             rows = graph.read(queries.Q_NETWORK_TRANSFERS, {"ids": expandable, "since": since, "min_fen": min_fen,
                                                "limit": row_limit})
+            if len(rows) >= row_limit:  # the fetch itself was cut: count what it never saw
+                total = graph.read_one(queries.Q_NETWORK_COUNTERPARTY_COUNT,
+                                       {"ids": expandable, "since": since, "min_fen": min_fen})["n"]
+                seen = {x for r in rows for x in (r["src"], r["dst"])} - set(expandable)
+                unseen += max(0, total - len(seen))
             # only as many new accounts as there is room for are fetched (rows come largest first);
             # the rest are counted as left out
             room = max(0, max_nodes - len(net.nodes))
@@ -265,7 +272,7 @@ def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date 
     _links_among(graph, net, since, min_fen)
     edges = list(net.edges.values())
     return {"root": root_id, "nodes": list(net.nodes.values()), "edges": edges,
-            "truncated": bool(net.dropped), "more": len(net.dropped), "busy": sorted(busy),
+            "truncated": bool(net.dropped) or unseen > 0, "more": len(net.dropped) + unseen, "busy": sorted(busy),
             "depth": depth, "since": since, "min_fen": min_fen}
 
 
