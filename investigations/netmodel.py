@@ -210,9 +210,11 @@ def _radial_tree(net: dict) -> dict[str, tuple[float, float]]:
             parent[i] = root
             children[root].append(i)
             order.append(i)
+    # the root's own accounts (depth 0) sit close around it, on ring 0; rings count from there
+    own = {n["id"] for n in net["nodes"] if n.get("depth") == 0}
     ring = {root: 0}
-    for u in order[1:]:
-        ring[u] = ring[parent[u]] + 1  # parents come before their children in `order`
+    for u in order[1:]:  # parents come before their children in `order`
+        ring[u] = ring[parent[u]] + (0 if u in own and parent[u] == root else 1)
     leaves = {u: 1 for u in ids}
     for u in reversed(order):
         if children[u]:
@@ -228,7 +230,7 @@ def _radial_tree(net: dict) -> dict[str, tuple[float, float]]:
     top = max(ring.values()) or 1
     pos = {root: (0.0, 0.0)}
     for u in order[1:]:
-        r = ring[u] / top
+        r = ring[u] / top if ring[u] else 0.06
         t = start[u] + span[u] / 2
         pos[u] = (r * math.cos(t), r * math.sin(t))
     return pos

@@ -74,7 +74,8 @@ def test_network_of_5000_neighbours(server, artifacts_dir):
         page.mouse.click(xy[0], xy[1])
         page.wait_for_selector("#node-info:not(.d-none)")
         assert target["key"] in page.inner_text("#node-title")
-        page.evaluate("window.__net.moveTo({scale: 2.5, position: window.__net.getPositions(['p:H0'])['p:H0']})")
+        page.evaluate("(id) => window.__net.moveTo({scale: 0.6, position: window.__net.getPositions([id])[id]})",
+                      target["id"])
         page.wait_for_timeout(300)
         page.screenshot(path=str(shots / "net-5000-zoomed.png"), full_page=True)
         b.close()
