@@ -163,8 +163,11 @@ def network_figure(data: dict, rc: dict | None = None) -> tuple[bytes, dict]:
 
 
 def vis_data(net: dict) -> dict[str, Any]:
-    """The offline page's vis-network data: the model's rendering with the package's words."""
-    return netmodel.to_vis(net, WORDS)
+    """The offline page's vis-network data: the model's rendering with the package's words. The page
+    has no physics to settle it, so the model's layout is scaled to a readable zoom when it fits."""
+    scale = 300 * max(1.0, (len(net["nodes"]) ** 0.5) / 4)
+    pos = {k: (x * scale, y * scale) for k, (x, y) in netmodel.layout(net).items()}
+    return netmodel.to_vis(net, WORDS, positions=pos)
 
 
 def legend() -> list[tuple[str, str]]:
