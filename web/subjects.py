@@ -142,15 +142,21 @@ def _network_args(default_since: dt.date | None) -> dict:
     return {"depth": depth, "since": since, "min_fen": min_fen}
 
 
-@bp.route("/subject/<path:subject_id>/network")
-@login_required
-def network(subject_id: str):
+def _network_request(subject_id: str) -> tuple:
+    """What the network page and its export share: the graph, the profile (404 if unknown), the
+    request's depth / window / minimum, and the node cap."""
     graph = get_graph()
     prof = subj.profile(graph, subject_id)
     if prof is None:
         abort(404, description=_("No person or company with this id."))
     args = _network_args(prof["open_litigation_start"])
-    max_nodes = int(current_app.config.get("NETWORK_MAX_NODES", MAX_VIEW_NODES))
+    return graph, prof, args, int(current_app.config.get("NETWORK_MAX_NODES", MAX_VIEW_NODES))
+
+
+@bp.route("/subject/<path:subject_id>/network")
+@login_required
+def network(subject_id: str):
+    graph, prof, args, max_nodes = _network_request(subject_id)
     nb = neighbourhood(graph, subject_id, depth=args["depth"], since=args["since"],
                             min_fen=args["min_fen"], max_nodes=max_nodes)
     leads, dismissed = leadstore.subject_leads(subject_id)
@@ -172,12 +178,7 @@ def network_export(subject_id: str):
     fmt = request.args.get("format", "graphml")
     if fmt not in netmodel.EXPORT_FORMATS:
         abort(400)
-    graph = get_graph()
-    prof = subj.profile(graph, subject_id)
-    if prof is None:
-        abort(404, description=_("No person or company with this id."))
-    args = _network_args(prof["open_litigation_start"])
-    max_nodes = int(current_app.config.get("NETWORK_MAX_NODES", MAX_VIEW_NODES))
+    graph, _prof, args, max_nodes = _network_request(subject_id)
     data, nb = export_graph(graph, subject_id, fmt, depth=args["depth"], since=args["since"],
                             min_fen=args["min_fen"], max_nodes=max_nodes, lang=current_lang())
     audit(current_user, "export_graph", subject_id, format=fmt, depth=args["depth"], since=args["since"],
