@@ -7,6 +7,13 @@ into its own throw-away local Neo4j (or NEO4J_URI, which it EMPTIES), scans it, 
 each page (median and max of --repeat requests, after one warm-up) for planted subjects.
 Prints one JSON line per page; results are copied by hand into docs/benchmarks.md
 ("Web pages"), with the machine they ran on. The target (< 1 s) is not asserted anywhere.
+
+    .venv/bin/python bench/bench_pages.py --hub 5000 [--repeat 5]
+
+instead builds one subject (H0) with that many neighbours (one account each, paid from H0's
+account, each also paying on to a second-hop account) and times its network page at depth 1 and 2,
+the model's layout and vis conversion alone, and the GraphML download ("Network page at 5,000
+neighbours (session 17)" in docs/benchmarks.md; target < 500 ms server-side, capped).
 """
 from __future__ import annotations
 
@@ -35,8 +42,14 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--data", type=Path, help="an already generated folder")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--hub", type=int, help="time the network page of one subject with this many neighbours")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-pages-"))
+    if args.hub:
+        try:
+            return hub(args.hub, work, args.repeat)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     data = args.data or work / "data"
     if not args.data:
         subprocess.run([sys.executable, "-m", "ingest", "generate", str(data), "--seed", str(args.seed),
@@ -109,6 +122,57 @@ def run(g: Graph, truth: dict, as_of: dt.date, work: Path, repeat: int) -> None:
         print(json.dumps({"page": label, "median_ms": round(1000 * statistics.median(times)),
                           "max_ms": round(1000 * max(times)), "bytes": len(r.get_data()),
                           **({"nodes": nodes} if nodes is not None else {})}), flush=True)
+
+
+def hub(n: int, work: Path, repeat: int) -> int:
+    """One subject with `n` neighbours: load, then time its network page (capped) and its parts."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from hubdata import write_hub
+    data = write_hub(work / "hub", n)
+    from test_webutil import login, make_app
+
+    from investigations import netmodel
+    from investigations.network import neighbourhood
+    with scratch_connection(work / "db", heap="1g", pagecache_mb=512) as conn, Graph(conn) as g:
+        g.wipe()
+        t = time.perf_counter()
+        load_dir(g, data, work / "rejects")
+        print(json.dumps({"step": f"load hub with {n} neighbours", "seconds": round(time.perf_counter() - t, 1)}),
+              flush=True)
+        app = make_app(g, work)
+        client = login(app, "inv")
+
+        def timed(label: str, fn, **extra) -> None:
+            fn()
+            times = []
+            for _ in range(repeat):
+                t = time.perf_counter()
+                out = fn()
+                times.append(time.perf_counter() - t)
+            print(json.dumps({"page": label, "median_ms": round(1000 * statistics.median(times)),
+                              "max_ms": round(1000 * max(times)), **extra, **(out or {})}), flush=True)
+
+        def page(url: str, c=client):
+            def go():
+                r = c.get(url)
+                assert r.status_code == 200, (url, r.status_code)
+                html = r.get_data(as_text=True)
+                return {"bytes": len(r.data), "nodes": html.count('"openable"')} if "<html" in html[:200].lower() \
+                    else {"bytes": len(r.data)}
+            return go
+
+        for d in (1, 2):
+            timed(f"network d{d} hub ({n} neighbours, cap {netmodel.PAGE_MAX_NODES})",
+                  page(f"/subject/H0/network?depth={d}"))
+            nb = neighbourhood(g, "H0", depth=d, since=None)
+            timed(f"  neighbourhood() d{d}", lambda d=d: {"more": neighbourhood(g, "H0", depth=d)["more"]})
+            timed(f"  layout + vis data d{d} ({len(nb['nodes'])} nodes)",
+                  lambda nb=nb: {"edges": len(netmodel.to_vis(nb, netmodel.plain_words())["edges"])})
+        timed("network export graphml d1", page("/subject/H0/network/export?format=graphml&depth=1"))
+        (work / "big").mkdir()
+        big = login(make_app(g, work / "big", NETWORK_MAX_NODES=netmodel.HARD_MAX_NODES), "inv")
+        timed(f"network d1 hub, cap raised to {netmodel.HARD_MAX_NODES}", page("/subject/H0/network?depth=1", big))
+    return 0
 
 
 if __name__ == "__main__":

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ingest.parse import format_fen
+from investigations.netmodel import FIGURE_MAX_NODES, PACKAGE_PAGE_MAX_NODES
 
 PACKAGE_FORMAT = "evidence-package/1"
 #: Fixed timestamp of every zip entry (the zip format's epoch), so the zip is reproducible.
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 #: Nodes in the interactive network (positions precomputed, physics off) and in the PDF figure.
-MAX_HTML_NODES = 1000
-MAX_FIGURE_NODES = 150
+MAX_HTML_NODES = PACKAGE_PAGE_MAX_NODES
+MAX_FIGURE_NODES = FIGURE_MAX_NODES
 
 #: An audit sink: called once with ("package.generate", details) when a package is complete.
 AuditFn = Callable[[str, dict], None]

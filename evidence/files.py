@@ -13,10 +13,11 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from investigations import netmodel
 from investigations.scan import TOOL_VERSION
 
 from .common import MAX_HTML_NODES, PACKAGE_FORMAT, json_bytes
-from .network import CITED_COLOUR, CITED_LEGEND, NODE_STYLE, UNDIRECTED_KINDS, evidence_network, layout
+from .network import evidence_network, legend, vis_data
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR_VIS = ROOT / "static" / "vendor" / "vis-network"
@@ -73,34 +74,14 @@ def vis_assets() -> tuple[str, str]:
     return js, css
 
 
-def legend() -> list[tuple[str, str]]:
-    """(colour, words) per kind of node and for a cited edge, from the one style table."""
-    return ([(st["color"], f'{st["symbol"]} {st["legend"]}') for st in NODE_STYLE.values()]
-            + [(CITED_COLOUR, f"— 红色粗线：{CITED_LEGEND}")])
-
-
 def network_html(data: dict, package_id: str) -> bytes:
-    """The offline interactive network: vis-network inlined, data embedded as escaped JSON."""
+    """The offline interactive network: vis-network inlined, the model's data embedded as escaped JSON."""
     net = evidence_network(data, MAX_HTML_NODES)
-    pos = layout(net)
-    vnodes = []
-    scale = 300 * max(1.0, (len(net["nodes"]) ** 0.5) / 4)  # ~ a readable zoom when the view fits
-    for n in net["nodes"]:
-        st = NODE_STYLE[n["kind"]]
-        x, y = pos.get(n["id"], (0.0, 0.0))
-        vnodes.append({"id": n["id"], "label": n["label"], "title": n["title"], "color": st["color"],
-                       "shape": st["shape"], "size": st["size"], "x": round(x * scale), "y": round(-y * scale),
-                       "font": {"size": 13}})
-    vedges = []
-    for e in net["edges"]:
-        d = {"id": e["id"], "from": e["from"], "to": e["to"], "arrows": "to" if e["kind"] != "related" else "",
-             "label": e.get("label", ""), "title": e.get("label", ""),
-             "color": {"color": CITED_COLOUR if e.get("cited") else "#7f8c8d"},
-             "dashes": e["kind"] in UNDIRECTED_KINDS, "width": 3 if e.get("cited") else 1}
-        vedges.append(d)
+    vis = vis_data(net)
     js, css = vis_assets()
     page = _TEMPLATES.get_template("network.html").render(
         name=data["profile"].get("name") or data["subject_id"], subject_id=data["subject_id"],
-        as_of=data["as_of"].isoformat(), package_id=package_id, legend=legend(), more=net["more"],
-        max_nodes=MAX_HTML_NODES, css=css, js=js, nodes_json=_script_json(vnodes), edges_json=_script_json(vedges))
+        as_of=data["as_of"].isoformat(), package_id=package_id, legend=legend(),
+        notice=netmodel.cap_notice(len(net["nodes"]), net["more"], MAX_HTML_NODES),
+        css=css, js=js, nodes_json=_script_json(vis["nodes"]), edges_json=_script_json(vis["edges"]))
     return page.encode("utf-8")

@@ -19,9 +19,8 @@ from investigations import labels
 from investigations.baseline import describe as describe_baseline
 from investigations.patterns import get_pattern
 
-from .common import MAX_FIGURE_NODES, PackageError, fen_text
-from .network import (CITED_COLOUR, CITED_LEGEND, NODE_STYLE, PLAIN_COLOUR, UNDIRECTED_KINDS, evidence_network,
-                      layout)
+from .common import PackageError, fen_text
+from .network import network_figure
 
 logger = logging.getLogger(__name__)
 
@@ -175,57 +174,8 @@ def timeline_png(data: dict) -> tuple[bytes, dict]:
 
 
 def network_png(data: dict) -> tuple[bytes, dict]:
-    """A static drawing of the evidence network, capped at MAX_FIGURE_NODES nodes."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-
-    net = evidence_network(data, MAX_FIGURE_NODES)
-    pos = layout(net)
-    style = {k: (st["color"], st["marker"], st["msize"]) for k, st in NODE_STYLE.items()}
-    names = {k: st["legend"] for k, st in NODE_STYLE.items()}
-    with matplotlib.rc_context(_plot_rc()):
-        fig, ax = plt.subplots(figsize=(7.6, 6.2))
-        for e in net["edges"]:
-            if e["from"] not in pos or e["to"] not in pos:
-                continue
-            (x1, y1), (x2, y2) = pos[e["from"]], pos[e["to"]]
-            cited = bool(e.get("cited"))
-            dashed = e["kind"] in UNDIRECTED_KINDS
-            ax.annotate("", xy=(x2, y2), xytext=(x1, y1),
-                        arrowprops={"arrowstyle": "-" if dashed else "-|>",
-                                    "color": CITED_COLOUR if cited else PLAIN_COLOUR, "lw": 1.6 if cited else 0.7,
-                                    "linestyle": "--" if dashed else "-", "shrinkA": 5, "shrinkB": 5},
-                        zorder=1)
-            if e["kind"] == "related" and len(net["nodes"]) <= 60:
-                ax.text((x1 + x2) / 2, (y1 + y2) / 2, e["label"], fontsize=6, color="#1f618d", ha="center",
-                        va="center", zorder=2)
-        for kind, (color, marker, size) in style.items():
-            pts = [pos[n["id"]] for n in net["nodes"] if n["kind"] == kind and n["id"] in pos]
-            if pts:
-                ax.scatter([p[0] for p in pts], [p[1] for p in pts], c=color, marker=marker, s=size, zorder=3,
-                           edgecolors="white", linewidths=0.5)
-        many = len(net["nodes"]) > 60
-        for n in net["nodes"]:
-            if n["id"] not in pos or (many and n["kind"] == "account"):
-                continue
-            x, y = pos[n["id"]]
-            ax.text(x, y + 0.055, n["label"], fontsize=6.5 if not many else 5, ha="center", va="bottom", zorder=4)
-        handles = [Line2D([], [], color=c, marker=m, linestyle="", markersize=7, label=names[k])
-                   for k, (c, m, _) in style.items()]
-        handles.append(Line2D([], [], color=CITED_COLOUR, lw=1.6, label=CITED_LEGEND))
-        handles.append(Line2D([], [], color=PLAIN_COLOUR, lw=0.8, linestyle="--", label="持有 / 亲属关系"))
-        ax.legend(handles=handles, fontsize=6.5, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-        if net["more"]:
-            ax.text(0, -0.02, f"另有 {net['more']} 个节点未绘出（按资金量保留前 {MAX_FIGURE_NODES} 个）", fontsize=7,
-                    transform=ax.transAxes, va="top", color="#7f8c8d")
-        ax.set_axis_off()
-        ax.margins(0.08)
-        png = _png(fig)
-        plt.close(fig)
-    return png, {"network_nodes_drawn": len(net["nodes"]), "network_nodes_not_drawn": net["more"]}
+    """The evidence network figure, drawn by the one network model (evidence.network.network_figure)."""
+    return network_figure(data, rc=_plot_rc())
 
 
 # ----------------------------------------------------------------------------------------------

@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--pdf", type=Path, help="also write the one-page Chinese PDF here")
     from evidence.cli import register as register_package  # the CLI composes the evidence package
     register_package(sub)
+    from .netexport import register as register_export_graph
+    register_export_graph(sub)
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if a.verbose else logging.WARNING, format="%(levelname)s %(message)s")
 
@@ -100,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if a.cmd == "evaluate":
         return a.func(a)
+    if a.cmd == "export-graph":
+        return a.func(a, record_cli)
     try:
         with Graph.connect() as g:
             if a.cmd == "run":

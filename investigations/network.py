@@ -11,7 +11,8 @@ import datetime as dt
 import logging
 
 from graph import Graph
-from . import queries
+
+from . import netmodel, queries
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def _asset_node(r: dict, depth: int) -> dict:
 
 
 def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date | None = None,
-                  min_fen: int = 0, max_nodes: int = 300) -> dict | None:
+                  min_fen: int = 0, max_nodes: int = netmodel.PAGE_MAX_NODES) -> dict | None:
     """The subject's neighbourhood for the network view, breadth first, capped at `max_nodes` nodes.
 
     A hop is one link between parties: a transfer (account to account), a relation, a company
@@ -106,15 +107,16 @@ def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date 
     accounts come in the same hop). Transfers are filtered by `since` and `min_fen` and
     aggregated per account pair (count, CNY total, first/last day, up to 50 transfer ids),
     largest first, so the cap keeps the biggest flows. Accounts with more than BUSY_DEGREE
-    transfers are shown but not expanded. `subject_id` may also be an account or asset id (to
+    transfers are shown but not expanded, except the root's own accounts. `subject_id` may also be an account or asset id (to
     expand any node of the view). Returns None if unknown, else {"root", "nodes", "edges",
-    "truncated", "more" (nodes left out by the cap), "busy", "depth", "since", "min_fen"}.
+    "truncated", "more" (nodes left out by the cap: fetched and dropped, plus counterparty accounts
+    beyond the rows fetched), "busy", "depth", "since", "min_fen"}.
     Node kinds: person, inmate, company, account, unknown_account, asset. Edge kinds: holds,
     transfer, related, role, owns, conveyed (party -> asset), conveyed_to (asset -> party).
     """
     if depth not in ALLOWED_DEPTHS:
         raise ValueError(f"depth must be one of {ALLOWED_DEPTHS}, not {depth!r}")
-    max_nodes = max(1, min(int(max_nodes), 5000))
+    max_nodes = max(1, min(int(max_nodes), netmodel.HARD_MAX_NODES))
     min_fen = max(0, int(min_fen or 0))
     root = graph.read_one(queries.Q_NETWORK_RESOLVE, {"id": subject_id})
     if root is None:
@@ -143,6 +145,7 @@ def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date 
     done_asset: set[str] = set()
     busy: set[str] = set()
     tried: set[str] = set()  # entity ids already fetched (added, or left out by the cap)
+    unseen = 0  # counterparty accounts beyond the rows fetched (counted, never fetched)
     for hop in range(depth + 1):
         # Materialise this hop's entities, then their accounts (an account belongs to its holder).
         new_ents = [e for e in dict.fromkeys(ents) if e not in done_ent and net.entity(e) is None
@@ -176,17 +179,24 @@ def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date 
         nxt_assets: list[str] = []
         links: list[tuple[str, str, str, str, dict]] = []  # (kind, key, src ref, dst ref, data)
 
-        # Transfers of this hop's accounts; busy accounts (other than the root) are not expanded.
+        # Transfers of this hop's accounts; busy accounts are not expanded, except the root's own
+        # (depth 0): a debtor with thousands of counterparties is the case to look at, and the
+        # largest flows come first under the cap.
         expandable = []
         for a in accts:
             nd = net.nodes[_nid("account", a)]
-            if nd.get("busy") and nd["id"] != root_id:
+            if nd.get("busy") and nd["id"] != root_id and nd.get("depth", 1) > 0:
                 busy.add(a)
             else:
                 expandable.append(a)
         if expandable:
             rows = graph.read(queries.Q_NETWORK_TRANSFERS, {"ids": expandable, "since": since, "min_fen": min_fen,
                                                "limit": row_limit})
+            if len(rows) >= row_limit:  # the fetch itself was cut: count what it never saw
+                total = graph.read_one(queries.Q_NETWORK_COUNTERPARTY_COUNT,
+                                       {"ids": expandable, "since": since, "min_fen": min_fen})["n"]
+                seen = {x for r in rows for x in (r["src"], r["dst"])} - set(expandable)
+                unseen += max(0, total - len(seen))
             # only as many new accounts as there is room for are fetched (rows come largest first);
             # the rest are counted as left out
             room = max(0, max_nodes - len(net.nodes))
@@ -201,13 +211,25 @@ def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date 
             info = {r["account_id"]: r for r in graph.read(queries.Q_NETWORK_ACCOUNT_NODES,
                                                              {"ids": missing, "limit": row_limit})} \
                 if missing else {}
+            # a new account keeps a place for its holder (who comes in the next hop), so a capped
+            # view shows people with their accounts rather than only accounts
+            pending: set[str] = set()
             for r in rows:
                 for aid in (r["src"], r["dst"]):
                     if aid in info and not net.has(_nid("account", aid)):
+                        holder = info[aid].get("holder")
+                        new_holder = bool(holder) and net.entity(holder) is None and holder not in pending \
+                            and holder not in tried
+                        room_left = max_nodes - len(net.nodes) - len(pending)
+                        if room_left < 1:
+                            net.dropped.add(_nid("account", aid))
+                            continue
                         if net.add(_account_node(info[aid], hop + 1)):
                             nxt_accts.append(aid)
-                            if info[aid].get("holder"):
-                                nxt_ents.append(info[aid]["holder"])
+                            if holder:
+                                nxt_ents.append(holder)
+                                if new_holder and room_left >= 2:
+                                    pending.add(holder)
                 _transfer_edge(net, r)
         # Relations, roles, assets of this hop's entities, and links of this hop's assets.
         if ents:
@@ -250,7 +272,7 @@ def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date 
     _links_among(graph, net, since, min_fen)
     edges = list(net.edges.values())
     return {"root": root_id, "nodes": list(net.nodes.values()), "edges": edges,
-            "truncated": bool(net.dropped), "more": len(net.dropped), "busy": sorted(busy),
+            "truncated": bool(net.dropped) or unseen > 0, "more": len(net.dropped) + unseen, "busy": sorted(busy),
             "depth": depth, "since": since, "min_fen": min_fen}
 
 
@@ -287,3 +309,25 @@ def _ref(net: _Net, ref: str) -> str | None:
         return net.entity(key)
     nid = _nid("asset", key)
     return nid if net.has(nid) else None
+
+
+def default_since(graph: Graph, subject_id: str) -> dt.date | None:
+    """The window start the network page uses when none is given: the open cases' earliest litigation start."""
+    from .subject import profile
+
+    prof = profile(graph, subject_id)
+    return prof["open_litigation_start"] if prof else None
+
+
+def export_graph(graph: Graph, subject_id: str, fmt: str, depth: int = 1, since: dt.date | None = None,
+                 min_fen: int = 0, max_nodes: int = netmodel.PAGE_MAX_NODES,
+                 lang: str = "zh") -> tuple[bytes, dict] | None:
+    """The subject's network as GraphML or GEXF bytes: the same neighbourhood (same arguments, same
+    cap) the network page draws, written by the one model's exporter. None if the id is unknown;
+    also returns the neighbourhood, so callers can say how many nodes and edges were written."""
+    if fmt not in netmodel.EXPORT_FORMATS:
+        raise ValueError(f"format must be one of {netmodel.EXPORT_FORMATS}, not {fmt!r}")
+    nb = neighbourhood(graph, subject_id, depth=depth, since=since, min_fen=min_fen, max_nodes=max_nodes)
+    if nb is None:
+        return None
+    return netmodel.export_bytes(nb, fmt, netmodel.plain_words(lang)), nb

@@ -307,6 +307,15 @@ ORDER BY cny_fen DESC, src, dst
 LIMIT $limit
 """
 
+# How many distinct counterparty accounts the frontier has (when the aggregate above hit its limit,
+# so the page can say how many were not even fetched).
+Q_NETWORK_COUNTERPARTY_COUNT = """
+UNWIND $ids AS id
+MATCH (a:Account {account_id: id})-[t:TRANSFER]-(b:Account)
+WHERE ($since IS NULL OR t.on >= $since) AND t.amount_fen >= $min_fen AND NOT b.account_id IN $ids
+RETURN count(DISTINCT b.account_id) AS n
+"""
+
 # Transfers among accounts already in the view (the last hop's links to each other).
 Q_NETWORK_TRANSFERS_AMONG = """
 UNWIND $ids AS id

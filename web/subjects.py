@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from investigations import measures
 from investigations import subject as subj
-from investigations.network import ALLOWED_DEPTHS, neighbourhood
+from investigations import netmodel
+from investigations.network import ALLOWED_DEPTHS, export_graph, neighbourhood
 
 from . import leadstore, netview
 from .graph_access import get_graph
@@ -20,14 +21,14 @@ from .packages import default_package_as_of, package_response
 from .auth import role_required
 from .charts import timeline_svg
 from .extensions import db
-from .i18n import parse_date, parse_yuan
+from .i18n import current_lang, parse_date, parse_yuan
 from .models import Investigation, audit
 
 bp = Blueprint("subjects", __name__)
 logger = logging.getLogger(__name__)
 
-MAX_VIEW_NODES = 300
-EXPAND_NODES = 60
+MAX_VIEW_NODES = netmodel.PAGE_MAX_NODES
+EXPAND_NODES = netmodel.EXPAND_MAX_NODES
 TRANSFERS_PER_PAGE = 100
 
 
@@ -141,15 +142,21 @@ def _network_args(default_since: dt.date | None) -> dict:
     return {"depth": depth, "since": since, "min_fen": min_fen}
 
 
-@bp.route("/subject/<path:subject_id>/network")
-@login_required
-def network(subject_id: str):
+def _network_request(subject_id: str) -> tuple:
+    """What the network page and its export share: the graph, the profile (404 if unknown), the
+    request's depth / window / minimum, and the node cap."""
     graph = get_graph()
     prof = subj.profile(graph, subject_id)
     if prof is None:
         abort(404, description=_("No person or company with this id."))
     args = _network_args(prof["open_litigation_start"])
-    max_nodes = int(current_app.config.get("NETWORK_MAX_NODES", MAX_VIEW_NODES))
+    return graph, prof, args, int(current_app.config.get("NETWORK_MAX_NODES", MAX_VIEW_NODES))
+
+
+@bp.route("/subject/<path:subject_id>/network")
+@login_required
+def network(subject_id: str):
+    graph, prof, args, max_nodes = _network_request(subject_id)
     nb = neighbourhood(graph, subject_id, depth=args["depth"], since=args["since"],
                             min_fen=args["min_fen"], max_nodes=max_nodes)
     leads, dismissed = leadstore.subject_leads(subject_id)
@@ -162,6 +169,25 @@ def network(subject_id: str):
     return render_template("network.html", p=prof, vis=vis, args=args, legend=netview.legend(),
                            leads=leads, lead_id=lead_id, max_nodes=max_nodes,
                            expand_nodes=int(current_app.config.get("NETWORK_EXPAND_NODES", EXPAND_NODES)))
+
+
+@bp.route("/subject/<path:subject_id>/network/export")
+@role_required("investigator")
+def network_export(subject_id: str):
+    """The network the page shows (same depth, window, minimum and cap) as GraphML or GEXF; audited."""
+    fmt = request.args.get("format", "graphml")
+    if fmt not in netmodel.EXPORT_FORMATS:
+        abort(400)
+    graph, _prof, args, max_nodes = _network_request(subject_id)
+    data, nb = export_graph(graph, subject_id, fmt, depth=args["depth"], since=args["since"],
+                            min_fen=args["min_fen"], max_nodes=max_nodes, lang=current_lang())
+    audit(current_user, "export_graph", subject_id, format=fmt, depth=args["depth"], since=args["since"],
+          min_fen=args["min_fen"], nodes=len(nb["nodes"]), edges=len(nb["edges"]), more=nb["more"])
+    db.session.commit()
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in subject_id)
+    resp = current_app.response_class(data, mimetype="application/xml" if fmt == "graphml" else "application/gexf+xml")
+    resp.headers["Content-Disposition"] = f'attachment; filename="network-{safe}-d{args["depth"]}.{fmt}"'
+    return resp
 
 
 @bp.route("/api/expand")

@@ -1,0 +1,168 @@
+"""The one network model: the page, the package and the GraphML/GEXF exports draw the same network,
+amounts exact, against a real Neo4j loaded from tests/fixtures/web."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import json
+import re
+
+import networkx as nx
+import pytest
+from sqlalchemy import select
+
+from ingest.parse import format_fen
+from investigations import netmodel, netexport
+from investigations.__main__ import main as investigations_main
+from investigations.network import neighbourhood
+from web.models import AuditLog
+
+from test_webutil import WEB_FIXTURE, login, make_app
+
+
+@pytest.fixture(scope="module")
+def loaded(module_graph, tmp_path_factory):
+    from ingest import load_dir
+    load_dir(module_graph, WEB_FIXTURE, rejects_dir=tmp_path_factory.mktemp("rejects"))
+    return module_graph
+
+
+@pytest.fixture
+def app(loaded, tmp_path):
+    return make_app(loaded, tmp_path, SCAN_AS_OF=dt.date(2025, 10, 31))
+
+
+def _vis(html: str) -> dict:
+    m = re.search(r'<script type="application/json" id="net-data">(.*?)</script>', html, re.S)
+    assert m
+    return json.loads(m.group(1))
+
+
+@pytest.mark.parametrize("query", [{}, {"since": "", "depth": "2"}])
+def test_graphml_download_is_the_page(app, query):
+    """A GraphML file opens in NetworkX with the same nodes and edges as the page shows."""
+    c = login(app, "inv")
+    page = _vis(c.get("/subject/P001/network", query_string=query).get_data(as_text=True))
+    r = c.get("/subject/P001/network/export", query_string={**query, "format": "graphml"})
+    assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
+    g = nx.read_graphml(io.BytesIO(r.data), force_multigraph=True)
+    assert set(g.nodes) == {n["id"] for n in page["nodes"]}
+    got = {(u, v, d["id"]) for u, v, d in g.edges(data=True)}
+    assert got == {(e["from"], e["to"], e["id"]) for e in page["edges"]}
+    assert len(page["edges"]) > 3
+    # amounts exact: integer fen and the yuan text, never a float
+    tr = [d for _, _, d in g.edges(data=True) if d["kind"] == "transfer"]
+    assert tr and all(type(d["amount_fen"]) is int for d in tr)
+    assert all(d["amount_yuan"] == format_fen(d["amount_fen"], grouped=False) for d in tr)
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", d["first_on"]) for d in tr)
+    kinds = {d["kind"] for _, d in g.nodes(data=True)}
+    assert {"person", "account"} <= kinds
+    with app.app_context():
+        from web.extensions import db
+        row = db.session.scalars(select(AuditLog).where(AuditLog.action == "export_graph")
+                                 .order_by(AuditLog.id.desc())).first()
+        assert row.target == "P001" and json.loads(row.detail_json)["format"] == "graphml"
+
+
+def test_gexf_download_and_access(app):
+    c = login(app, "inv")
+    page = _vis(c.get("/subject/P001/network").get_data(as_text=True))
+    r = c.get("/subject/P001/network/export", query_string={"format": "gexf"})
+    g = nx.read_gexf(io.BytesIO(r.data))
+    assert set(g.nodes) == {n["id"] for n in page["nodes"]}
+    assert c.get("/subject/P001/network/export", query_string={"format": "csv"}).status_code == 400
+    assert c.get("/subject/NOPE/network/export", query_string={"format": "gexf"}).status_code == 404
+    anon = app.test_client().get("/subject/P001/network/export", query_string={"format": "gexf"})
+    assert anon.status_code == 302 and "/login" in anon.headers["Location"]
+    html = c.get("/subject/P001/network").get_data(as_text=True)
+    assert 'id="export-graphml"' in html and "format=gexf" in html
+
+
+def test_cli_export_graph(loaded, tmp_path, monkeypatch, capsys):
+    class _Conn:  # the CLI's connection factory, pointed at the test database (not a mock of it)
+        @staticmethod
+        def connect():
+            return contextlib.nullcontext(loaded)
+
+    monkeypatch.setattr(netexport, "Graph", _Conn)
+    out = tmp_path / "p1.graphml"
+    assert investigations_main(["export-graph", "P001", "--format", "graphml", "--out", str(out),
+                                "--depth", "2", "--since", "all"]) == 0
+    assert "nodes" in capsys.readouterr().out
+    nb = neighbourhood(loaded, "P001", depth=2, since=None, max_nodes=netmodel.PAGE_MAX_NODES)
+    g = nx.read_graphml(out, force_multigraph=True)
+    assert set(g.nodes) == {n["id"] for n in nb["nodes"]}
+    assert g.number_of_edges() == len(nb["edges"])
+    # the default window is the page's (the open case's litigation start): the 2023 inbound transfer is out
+    out2 = tmp_path / "p1.gexf"
+    assert investigations_main(["export-graph", "P001", "--format", "gexf", "--out", str(out2)]) == 0
+    g2 = nx.read_gexf(out2)
+    assert "transfer:6222000000000005->6222000000000001" not in {d.get("id") for *_, d in g2.edges(data=True)}
+    assert investigations_main(["export-graph", "NOPE", "--format", "gexf", "--out", str(out2)]) == 2
+
+
+def test_package_draws_with_the_models_styles():
+    """The package's vis data uses the model's shapes and colours (no second style table)."""
+    from evidence import network as evnet
+
+    data = {"subject_id": "S1", "profile": {"name": "甲", "kind": "person", "accounts": [
+        {"account_id": "6222000000000001", "kind": "bank", "institution": "工行"}],
+        "relations": [{"other_id": "S2", "other_name": "乙", "relation_to_subject": "spouse"}]},
+        "records": [{"kind": "transfer", "id": "T1", "date": "2024-05-01", "from": "6222000000000001",
+                     "to": "6222000000000009", "counterparty_account": "6222000000000009",
+                     "counterparty_id": "S2", "counterparty_name": "乙", "counterparty_kind": "person",
+                     "currency": "CNY", "amount_fen": 12345678, "patterns": ["p"]}]}
+    net = evnet.evidence_network(data, 10)
+    vis = evnet.vis_data(net)
+    for n in vis["nodes"]:
+        assert n["shape"] == netmodel.NODE_STYLE[n["kind"]].shape
+        assert n["color"]["background"] == netmodel.NODE_STYLE[n["kind"]].colour
+    ids = {n["id"] for n in vis["nodes"]}
+    assert ids == {"p:S1", "p:S2", "a:6222000000000001", "a:6222000000000009"}
+    tr = next(e for e in vis["edges"] if e["kind"] == "transfer")
+    assert tr["id"] == "transfer:6222000000000001->6222000000000009" and tr["evidence"]
+    assert "¥123,456.78" in tr["label"]  # the package writes exact yuan
+    assert {e["kind"] for e in vis["edges"]} == {"transfer", "holds", "related"}
+    g = nx.read_graphml(io.BytesIO(netmodel.export_bytes(net, "graphml")), force_multigraph=True)
+    assert set(g.nodes) == ids
+    png, counts = evnet.network_figure(data)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and counts == {"network_nodes_drawn": 4, "network_nodes_not_drawn": 0}
+    small = evnet.evidence_network(data, 2)
+    assert small["more"] == 2 and {n["id"] for n in small["nodes"]} == {"p:S1", "a:6222000000000001"}
+
+
+def test_capped_view_keeps_holders_with_accounts(graph, tmp_path):
+    """Under the cap, a counterparty account comes with its holder, and the subject's own busy
+    account is expanded (largest flows first)."""
+    from hubdata import HUB, write_hub
+    from ingest import load_dir
+
+    load_dir(graph, write_hub(tmp_path / "hub", 300), rejects_dir=tmp_path / "rejects")
+    nb = neighbourhood(graph, HUB, depth=1, since=None, max_nodes=41)
+    kinds = [n["kind"] for n in nb["nodes"]]
+    assert len(kinds) == 41 and nb["truncated"]
+    assert nb["more"] >= 300 - 20  # every counterparty left out is counted, fetched or not
+    assert kinds.count("person") >= 19 and kinds.count("account") >= 20
+    held = {e["to"] for e in nb["edges"] if e["kind"] == "holds"}
+    accts = [n["id"] for n in nb["nodes"] if n["kind"] == "account"]
+    assert sum(a in held for a in accts) >= len(accts) - 1  # at most the last one lost its holder to the cap
+    top = max(e["amount_fen"] for e in nb["edges"] if e["kind"] == "transfer")
+    assert top == max(((i * 7919) % 90000 + 100) * 100 + i % 100 for i in range(300))  # the largest flow is kept
+
+
+def test_large_layout_is_a_radial_tree_and_deterministic():
+    n = 5000
+    net = {"root": "p:R", "nodes": [{"id": "p:R", "key": "R", "kind": "person", "depth": 0}]
+           + [{"id": f"a:{i}", "key": str(i), "kind": "account", "depth": 1} for i in range(n)],
+           "edges": [{"id": f"transfer:{i}", "from": "p:R", "to": f"a:{i}", "kind": "transfer"} for i in range(n)]}
+    pos = netmodel.layout(net)
+    assert pos == netmodel.layout(net) and pos["p:R"] == (0.0, 0.0) and len(pos) == n + 1
+    assert len({(round(x, 4), round(y, 4)) for x, y in pos.values()}) == n + 1  # no two nodes on one spot
+    assert max(abs(c) for p in pos.values() for c in p) <= 1.0
+
+
+def test_cap_notice_words():
+    assert netmodel.cap_notice(5, 0, 5) == ""
+    assert "另有 3 个节点未显示" in netmodel.cap_notice(5, 3, 5)
+    assert "not drawn" in netmodel.cap_notice(5, 3, 5, lang="en", drawn=True)
