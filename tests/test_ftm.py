@@ -49,17 +49,18 @@ DERIVED = ["prov", "load_id", "src_file", "src_row", "updated_load_id", "inmate_
 
 
 def _counts(g) -> dict:
-    return {"labels": {r["k"]: r["n"] for r in g.read(COUNT_LABELS)},
-            "types": {r["k"]: r["n"] for r in g.read(COUNT_TYPES)}}
+    return {"labels": {r["k"]: r["n"] for r in g.read(COUNT_LABELS, timeout=None)},
+            "types": {r["k"]: r["n"] for r in g.read(COUNT_TYPES, timeout=None)}}
 
 
 def _money(g) -> dict:
-    return {r["k"]: (r["fen"], r["n"]) for r in g.read(MONEY) if r["n"]}
+    return {r["k"]: (r["fen"], r["n"]) for r in g.read(MONEY, timeout=None) if r["n"]}
 
 
 def _records(g) -> tuple[list, list]:
-    def own(props: dict) -> list:
-        return sorted((k, str(v)) for k, v in props.items() if k not in DERIVED)
+    def own(props: dict) -> list:  # a list's order is the order rows were loaded in: compared as a set
+        return sorted((k, str(sorted(v) if isinstance(v, list) else v)) for k, v in props.items()
+                      if k not in DERIVED)
 
     nodes = sorted(json.dumps([sorted(r["labels"]), own(r["props"])], ensure_ascii=False)
                    for r in g.read(RECORDS, timeout=None))
@@ -103,41 +104,45 @@ def _extra_tables(folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ftm") / "gen"
-    truth = synth.generate(folder, seed=11, persons=400, transfers=4000, realistic=True)
+def baseline(session_graph, tmp_path_factory):
+    """A generated world loaded from its contract folder, measured, and exported (whole and one subject)."""
+    g = session_graph
+    g.wipe()
+    tmp = tmp_path_factory.mktemp("ftm")
+    folder = tmp / "gen"
+    synth.generate(folder, seed=11, persons=400, transfers=2000, realistic=True)
     _extra_tables(folder)
-    return folder, truth
-
-
-def test_round_trip_into_an_empty_database_is_the_same_graph(graph, world, tmp_path):
-    folder, _ = world
     truth = json.loads((folder / "ground_truth.json").read_text(encoding="utf-8"))
     as_of = dt.date.fromisoformat(truth["as_of"])
-    first = load_dir(graph, folder, rejects_dir=tmp_path / "rej0")
-    assert first.tables["encumbrances"]["loaded"] == 2 and first.tables["restrictions"]["loaded"] == 2
-    before = (_counts(graph), _money(graph), _records(graph))
-    leads_before = _lead_keys(scan(graph, as_of))
-    assert "transfer:transfer:USD" in before[1] and before[2]
-    out = tmp_path / "world.ftm.jsonl"
-    counts = export_ftm(graph, out)
+    first = load_dir(g, folder, rejects_dir=tmp / "rej0")
+    subject = g.read("MATCH (c:Case) RETURN c.debtor_id AS id ORDER BY id LIMIT 1")[0]["id"]
+    out = {"tables": first.tables, "as_of": as_of, "counts": _counts(g), "money": _money(g),
+           "records": _records(g), "leads": _lead_keys(scan(g, as_of)), "file": tmp / "world.ftm.jsonl",
+           "subject": subject, "subject_file": tmp / "subject.ftm.jsonl", "tmp": tmp}
+    out["schemata"] = export_ftm(g, out["file"])
+    out["subject_schemata"] = export_ftm(g, out["subject_file"], subject_id=subject)
+    return out
+
+
+def test_round_trip_into_an_empty_database_is_the_same_graph(baseline, graph, tmp_path):
+    b = baseline
+    assert b["tables"]["encumbrances"]["loaded"] == 2 and b["tables"]["restrictions"]["loaded"] == 2
+    assert "transfer:transfer:USD" in b["money"] and b["records"][0] and b["leads"]
     assert {"Person", "Company", "BankAccount", "Payment", "Family", "Ownership", "Directorship", "CourtCase",
-            "CourtCaseParty", "Debt", "Note", "Sanction", "UnknownLink"} <= set(counts)
-    assert counts.get("RealEstate", 0) + counts.get("Vehicle", 0) > 0
-    # amounts are exact yuan strings, currency kept
-    pay = next(json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()
+            "CourtCaseParty", "Debt", "Note", "Sanction", "UnknownLink"} <= set(b["schemata"])
+    assert b["schemata"].get("RealEstate", 0) + b["schemata"].get("Vehicle", 0) > 0
+    # amounts are exact yuan strings, the currency kept
+    pay = next(json.loads(x) for x in b["file"].read_text(encoding="utf-8").splitlines()
                if '"USD-2"' in x and '"Payment"' in x)
     assert pay["properties"]["amount"] == ["98765.43"] and pay["properties"]["currency"] == ["USD"]
 
-    graph.wipe()
     assert _counts(graph) == {"labels": {}, "types": {}}
-    res = load_ftm(graph, out, tmp_path / "rej1")
+    res = load_ftm(graph, b["file"], tmp_path / "rej1")
     assert res.rejected == 0, res.summary()
-    after = (_counts(graph), _money(graph), _records(graph))
-    assert after[0] == before[0]
-    assert after[1] == before[1]  # money totals per kind and currency, in fen: exact
-    assert after[2] == before[2]  # and every record's own values
-    assert _lead_keys(scan(graph, as_of)) == leads_before and leads_before
+    assert _counts(graph) == b["counts"]
+    assert _money(graph) == b["money"]  # money totals per kind and currency, in fen: exact
+    assert _records(graph) == b["records"]  # and every record's own values
+    assert _lead_keys(scan(graph, b["as_of"])) == b["leads"]
 
     # the FtM load is a normal load: unloading it leaves the database empty
     unload(graph, res.load_id)
@@ -145,45 +150,36 @@ def test_round_trip_into_an_empty_database_is_the_same_graph(graph, world, tmp_p
     assert graph.read("MATCH (l:Load) RETURN count(l) AS n")[0]["n"] == 0
 
 
-def test_bad_lines_are_rejected_with_line_and_reason(graph, world, tmp_path):
-    folder, _ = world
-    load_dir(graph, folder, rejects_dir=tmp_path / "rej0")
-    out = tmp_path / "w.jsonl"
-    export_ftm(graph, out)
-    lines = out.read_text(encoding="utf-8").splitlines()
-    pay = next(i for i, x in enumerate(lines) if '"Payment"' in x)
+def test_bad_lines_are_rejected_with_line_and_reason(baseline, graph, tmp_path):
+    lines = baseline["file"].read_text(encoding="utf-8").splitlines()
+    pay = next(i for i, x in enumerate(lines) if '"schema": "Payment"' in x)
     person = next(i for i, x in enumerate(lines) if '"schema": "Person"' in x)
     bad_date = json.loads(lines[pay])
     bad_date["properties"]["date"] = ["not a date"]
     lines[pay] = json.dumps(bad_date, ensure_ascii=False)
     lines[person] = lines[person][:-5]  # truncated JSON
     lines.append(json.dumps({"id": "x1", "schema": "NoSuchSchema", "properties": {}}))
+    out = tmp_path / "bad.jsonl"
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    graph.wipe()
     res = load_ftm(graph, out, tmp_path / "rej")
     rows = list(csv.DictReader(open(tmp_path / "rej" / "ftm.csv", encoding="utf-8-sig")))
     by_line = {int(r["line"]): r["reasons"] for r in rows}
-    assert res.ftm["rejected"] == len(rows) >= 3
     assert "not JSON" in by_line[person + 1]
     assert "FtM" in by_line[len(lines)]
     assert "date" in by_line[pay + 1]
-    # the dropped person's relations, roles ... are then rejected as dangling by the contract, with the line
+    assert res.ftm["rejected"] == len(rows) >= 3
+    # what referred to the dropped person is rejected by the contract (dangling), and counted
     assert res.rejected == res.ftm["rejected"] + sum(t["rejected"] for t in res.tables.values())
-    assert res.tables["persons"]["loaded"] == res.tables["persons"]["read"]
+    assert res.tables["persons"]["read"] == baseline["counts"]["labels"]["Person"] - 1
 
 
-def test_subject_export_is_bounded_and_loads(graph, world, tmp_path):
-    folder, truth = world
-    load_dir(graph, folder, rejects_dir=tmp_path / "rej0")
-    subject = graph.read("MATCH (c:Case) RETURN c.debtor_id AS id ORDER BY id LIMIT 1")[0]["id"]
-    out = tmp_path / "s.jsonl"
-    counts = export_ftm(graph, out, subject_id=subject)
-    whole = export_ftm(graph, tmp_path / "all.jsonl")
-    assert 0 < sum(counts.values()) < sum(whole.values())
-    ids = {json.loads(x)["cnenf"]["key"] for x in out.read_text(encoding="utf-8").splitlines()
-           if json.loads(x)["cnenf"].get("table") == "persons"}
-    assert subject in ids
-    graph.wipe()
-    res = load_ftm(graph, out, tmp_path / "rej")
+def test_subject_export_is_bounded_and_loads(baseline, graph, tmp_path):
+    sub, whole = baseline["subject_schemata"], baseline["schemata"]
+    assert 0 < sum(sub.values()) < sum(whole.values())
+    keys = {json.loads(x)["cnenf"]["key"] for x in baseline["subject_file"].read_text(encoding="utf-8").splitlines()
+            if json.loads(x)["cnenf"].get("table") in ("persons", "companies")}
+    assert baseline["subject"] in keys
+    res = load_ftm(graph, baseline["subject_file"], tmp_path / "rej")
     assert res.rejected == 0, res.summary()
-    assert graph.read("MATCH (p {person_id: $id}) RETURN count(p) AS n", {"id": subject})[0]["n"] == 1
+    assert graph.read("MATCH (p) WHERE p.person_id = $id OR p.company_id = $id RETURN count(p) AS n",
+                      {"id": baseline["subject"]})[0]["n"] == 1
