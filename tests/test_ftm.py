@@ -6,6 +6,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ from ingest.ftm import export_ftm, load_ftm
 from investigations import scan
 
 synth = pytest.importorskip("synth.generate")
+ROOT = Path(__file__).resolve().parent.parent
 
 # Read-only measurements of the whole graph (test-side, on a real database).
 COUNT_LABELS = "MATCH (n) WHERE NOT n:Load UNWIND labels(n) AS l RETURN l AS k, count(*) AS n"
@@ -183,3 +187,25 @@ def test_subject_export_is_bounded_and_loads(baseline, graph, tmp_path):
     assert res.rejected == 0, res.summary()
     assert graph.read("MATCH (p) WHERE p.person_id = $id OR p.company_id = $id RETURN count(p) AS n",
                       {"id": baseline["subject"]})[0]["n"] == 1
+
+
+def test_cli_load_ftm_export_ftm_and_unload(baseline, graph, tmp_path):
+    env = dict(os.environ, **graph.connection.env())
+    cmd = [sys.executable, "-m", "ingest"]
+    r = subprocess.run(cmd + ["load-ftm", str(baseline["subject_file"]), "--rejects", str(tmp_path / "rej")],
+                       env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    load_id = r.stdout.split()[1]
+    assert "0 rejected" in r.stdout and load_id.startswith("L")
+    out = tmp_path / "again.jsonl"
+    r = subprocess.run(cmd + ["export-ftm", str(out)], env=env, cwd=ROOT, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr
+    # the primary entities of a loaded subject file, exported again, are the same entities (same ids)
+    def primary(path: Path) -> set[str]:
+        return {json.loads(x)["id"] for x in path.read_text(encoding="utf-8").splitlines()
+                if not json.loads(x)["cnenf"].get("derived")}
+    assert primary(out) == primary(baseline["subject_file"])
+    r = subprocess.run(cmd + ["unload", load_id], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert _counts(graph) == {"labels": {}, "types": {}}
