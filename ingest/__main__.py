@@ -1,4 +1,5 @@
-"""`python -m ingest load DIR | loads | unload LOAD_ID | profiles | sniff FILE | generate DIR ...`."""
+"""`python -m ingest load DIR | loads | unload LOAD_ID | export-ftm OUT | load-ftm IN | profiles | sniff FILE |
+generate DIR ...`."""
 from __future__ import annotations
 
 import argparse
@@ -58,6 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
     jd.add_argument("decision", choices=entities.DECISIONS)
     jd.add_argument("--by", help="who judged (default: the OS user, as cli:<user>)")
     jd.add_argument("--note", help="why")
+
+    ef = sub.add_parser("export-ftm", help="write the graph as FollowTheMoney entities (JSON lines)")
+    ef.add_argument("out", type=Path)
+    ef.add_argument("--subject", metavar="ID", help="only this person's or company's bounded network")
+    ef.add_argument("--depth", type=int, default=1, choices=(1, 2, 3), help="hops of --subject's network (default 1)")
+    lf = sub.add_parser("load-ftm", help="load a FollowTheMoney JSON-lines file as one load (undo with unload)")
+    lf.add_argument("file", type=Path)
+    lf.add_argument("--rejects", type=Path, help="folder for rejected lines and rows (default ./rejects)")
+    lf.add_argument("--known-on", type=_day, metavar="YYYY-MM-DD", help="the day the data was exported")
     try:  # CLI alias of `python -m synth generate`
         from synth import generate
         generate.register(sub)
@@ -202,6 +212,22 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{r['load_id']}  {r['started_at']}  {r['status']:<9} read {total['read']}, "
                           f"loaded {total['loaded']}, paired {total['paired']}, skipped {total['skipped']}, "
                           f"rejected {total['rejected']}  {r['source_dir']}")
+            elif args.cmd == "export-ftm":
+                from .ftm import export_ftm
+                counts = export_ftm(g, args.out, subject_id=args.subject, depth=args.depth)
+                record_cli("export-ftm", str(args.out), subject=args.subject, entities=counts)
+                print(f"wrote {sum(counts.values())} FtM entities to {args.out}: "
+                      + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+            elif args.cmd == "load-ftm":
+                from .ftm import load_ftm
+                result = load_ftm(g, args.file, args.rejects, known_on=args.known_on)
+                _print_summary(result)
+                f = result.ftm
+                print(f"{f['lines']} FtM line(s): {f['rows']} contract row(s), {f['derived']} derived link(s), "
+                      f"{f['account_refs']} account(s) known only from transfers, {f['rejected']} rejected"
+                      + (f" (see {result.rejects_dir}/ftm.csv)" if f["rejected"] else ""))
+                record_cli("load-ftm", result.load_id, source=str(args.file), tables=result.tables,
+                           rejected=result.rejected)
             elif args.cmd == "unload":
                 removed = unload(g, args.load_id)
                 record_cli("unload", args.load_id, removed=removed)

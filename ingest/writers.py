@@ -357,3 +357,75 @@ def q_bare_nodes(lab: str) -> str:
     """Delete `lab` keys nothing states any more and nothing uses."""
     return (f"MATCH (x:{label(lab)}) WHERE x.prov = [] AND NOT EXISTS {{ (x)--() }} "
             "CALL (x) { DELETE x } IN TRANSACTIONS OF 10000 ROWS RETURN count(*) AS n")
+
+
+# --- FollowTheMoney export (ingest/ftm.py): the graph read back as contract rows ------------------
+# Each query returns one row per contract row: `p` the record's properties (with `x_` extras), plus
+# the ids the record links (`k`). `$parties`, `$accounts`, `$assets` are null for the whole graph,
+# or the id lists of one subject's bounded neighbourhood (`Q_FTM_HOP`).
+Q_FTM_ROWS = {
+    "persons": "MATCH (n:Person) WHERE $parties IS NULL OR n.person_id IN $parties "
+               "RETURN properties(n) AS p, {} AS k ORDER BY n.person_id",
+    "companies": "MATCH (n:Company) WHERE $parties IS NULL OR n.company_id IN $parties "
+                 "RETURN properties(n) AS p, {} AS k ORDER BY n.company_id",
+    "inmates": "MATCH (n:Inmate) WHERE $parties IS NULL OR n.person_id IN $parties "
+               "RETURN properties(n) AS p, {} AS k ORDER BY n.inmate_no",
+    "relations": "MATCH (a:Person)-[r:RELATED]->(b:Person) "
+                 "WHERE $parties IS NULL OR (a.person_id IN $parties AND b.person_id IN $parties) "
+                 "RETURN properties(r) AS p, {a: a.person_id, b: b.person_id} AS k "
+                 "ORDER BY a.person_id, b.person_id, r.relation",
+    "company_roles": "MATCH (a:Person)-[r:ROLE]->(c:Company) "
+                     "WHERE $parties IS NULL OR (a.person_id IN $parties AND c.company_id IN $parties) "
+                     "RETURN properties(r) AS p, {person_id: a.person_id, company_id: c.company_id} AS k "
+                     "ORDER BY a.person_id, c.company_id, r.role",
+    "accounts": "MATCH (a:Account) WHERE ($accounts IS NULL OR a.account_id IN $accounts) "
+                "RETURN properties(a) AS p, {} AS k ORDER BY a.account_id",
+    "balances": "MATCH (a:Account)-[:HAS_BALANCE]->(n:Balance) "
+                "WHERE $accounts IS NULL OR a.account_id IN $accounts "
+                "RETURN properties(n) AS p, {} AS k ORDER BY n.account_id, n.as_of",
+    "transfers": "MATCH (a:Account)-[t:TRANSFER]->(b:Account) "
+                 "WHERE $accounts IS NULL OR a.account_id IN $accounts OR b.account_id IN $accounts "
+                 "RETURN properties(t) AS p, {from_account: a.account_id, to_account: b.account_id} AS k "
+                 "ORDER BY t.transfer_id",
+    "assets": "MATCH (n:Asset) WHERE $assets IS NULL OR n.asset_id IN $assets "
+              "RETURN properties(n) AS p, {} AS k ORDER BY n.asset_id",
+    "asset_transfers": "MATCH (n:AssetTransfer) WHERE $assets IS NULL OR (n.asset_id IN $assets "
+                       "AND n.from_id IN $parties AND n.to_id IN $parties) "
+                       "RETURN properties(n) AS p, {} AS k ORDER BY n.transfer_id",
+    "cases": "MATCH (n:Case) WHERE $parties IS NULL OR n.debtor_id IN $parties "
+             "RETURN properties(n) AS p, {} AS k ORDER BY n.case_no",
+    "restrictions": "MATCH (n:Restriction) WHERE $parties IS NULL OR n.subject_id IN $parties "
+                    "RETURN properties(n) AS p, {} AS k ORDER BY n.restriction_id",
+    "encumbrances": "MATCH (n:Encumbrance) WHERE $assets IS NULL OR (n.asset_id IN $assets "
+                    "AND n.holder_id IN $parties) RETURN properties(n) AS p, {} AS k ORDER BY n.encumbrance_id",
+}
+#: Which ids are persons and which companies (to name a party's FtM entity).
+Q_FTM_PARTY_LABELS = ("MATCH (n:Person) WHERE $parties IS NULL OR n.person_id IN $parties "
+                      "RETURN n.person_id AS id, 'Person' AS label "
+                      "UNION ALL MATCH (n:Company) WHERE $parties IS NULL OR n.company_id IN $parties "
+                      "RETURN n.company_id AS id, 'Company' AS label")
+#: One hop of a subject's neighbourhood: the parties linked to `$ids` by a relation, a company role,
+#: a transfer between their accounts (accounts with more than `$busy` transfers are not crossed),
+#: a conveyance, or an encumbrance on an asset they own.
+Q_FTM_HOP = """
+UNWIND $ids AS id
+OPTIONAL MATCH (p:Person {person_id: id})
+OPTIONAL MATCH (c:Company {company_id: id})
+WITH coalesce(p, c) AS x WHERE x IS NOT NULL
+CALL (x) {
+  MATCH (x)-[:RELATED|ROLE]-(y) RETURN y
+  UNION
+  MATCH (x)-[:HOLDS]->(a:Account)-[t:TRANSFER]-(b:Account)<-[:HOLDS]-(y)
+  WHERE coalesce(t.kind, 'transfer') = 'transfer' AND COUNT { (a)-[:TRANSFER]-() } <= $busy
+    AND COUNT { (b)-[:TRANSFER]-() } <= $busy
+  RETURN y
+  UNION
+  MATCH (x)-[:CONVEYED|CONVEYED_TO]-(:AssetTransfer)-[:CONVEYED|CONVEYED_TO]-(y) RETURN y
+  UNION
+  MATCH (x)-[:OWNS]->(:Asset)<-[:ENCUMBERS]-(:Encumbrance)-[:HELD_BY]->(y) RETURN y
+}
+WITH DISTINCT coalesce(y.person_id, y.company_id) AS id WHERE id IS NOT NULL
+RETURN id ORDER BY id LIMIT $limit
+"""
+Q_FTM_SUBJECT_ASSETS = "MATCH (n:Asset) WHERE n.owner_id IN $parties RETURN n.asset_id AS id"
+Q_FTM_SUBJECT_ACCOUNTS = ("MATCH (a:Account) WHERE a.holder_id IN $parties RETURN a.account_id AS id")
