@@ -206,7 +206,7 @@ def _d(v: Any) -> str:
 
 
 def _pct(*fractions: float) -> list[float]:
-    """Column widths as percentages of the frame (the ReportLab layout gave them as fractions)."""
+    """Column widths as percentages of the frame, given as fractions of it."""
     return [round(f * 100, 2) for f in fractions]
 
 
@@ -423,7 +423,7 @@ def _pat_names(ids: list[str]) -> str:
     return "\n".join(out)
 
 
-#: A table cell cannot span pages: lists in one cell (evidence ids, counterparties) are cut here.
+#: Lists in one table cell (evidence ids, counterparties) are cut here, so one cell never fills pages.
 CELL_LIST_MAX = 120
 
 

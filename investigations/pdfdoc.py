@@ -123,4 +123,5 @@ def render(template: str, context: dict, folders: Iterable[Path] = ()) -> tuple[
     doc.metadata.created = None
     doc.metadata.modified = None
     ident = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
-    return doc.write_pdf(pdf_identifier=ident), len(doc.pages)
+    # PDF 1.4: plain object dictionaries (no object streams), readable by any viewer and by a grep
+    return doc.write_pdf(pdf_identifier=ident, pdf_version="1.4"), len(doc.pages)
