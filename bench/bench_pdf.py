@@ -58,11 +58,11 @@ def main() -> int:
     sec, pdf = _time(lambda: freeze_pdf.pdf_bytes(fl), args.repeat)
     print(json.dumps({"measure": "freeze list (10 lines, 1 page)", "seconds": round(sec, 2), "bytes": len(pdf)}))
     folder = Path(tempfile.mkdtemp(prefix="bench-pdf-"))
-    (folder / "table.html").write_text(TABLE, encoding="utf-8")
+    (folder / "bench_table.html").write_text(TABLE, encoding="utf-8")
     rows = [[f"BT{i:06d}", "2024-03-01 09:30", "转出", "6222000000009999", f"6217{i:012d}", f"R{i % 250:04d} 收款人{i % 250}",
              "无", "¥12,345.67", "是", "诉讼开始后转移财产"] for i in range(args.rows)]
     ctx = {"title": "bench", "author": "", "subject": "", "generator": "", "rows": rows}
-    sec, (pdf, pages) = _time(lambda: pdfdoc.render("table.html", ctx, [folder]), args.repeat)
+    sec, (pdf, pages) = _time(lambda: pdfdoc.render("bench_table.html", ctx, [folder]), args.repeat)
     print(json.dumps({"measure": f"table of {args.rows} rows", "pages": pages, "seconds": round(sec, 2),
                       "bytes": len(pdf)}))
     return 0
