@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from graph import Graph
-from investigations import labels, measures, subject
+from investigations import labels, subject, timeline
 from investigations.leads import stage as case_stage
 from investigations.patterns import PATTERN_IDS
 from investigations.pointintime import unpaid_at
@@ -220,10 +220,11 @@ def gather(graph: Graph, subject_id: str, case_no: str | None = None, as_of: dt.
 
 def _timeline(graph: Graph, subject_id: str, prof: dict, shown_cases: list[dict], transfers: list[dict],
               convs: list[dict], records: list[dict], as_of: dt.date | None = None) -> dict:
-    """The timeline model the web page's SVG also draws (investigations.subject.timeline), for the
+    """The timeline model the web page's SVG also draws (investigations.timeline), for the
     package's cases, plus the chain transfers the leads cite, with which events are cited."""
-    tl = subject.timeline(graph, subject_id, max(1, len(transfers)), profile_data=prof, transfer_rows=transfers,
-                          conveyance_rows=convs)
+    # court measures / encumbrances as markers and cash by kind come with the model, as the web page's
+    tl = timeline.subject_timeline(graph, subject_id, as_of, None, as_of, limit=max(1, len(transfers)),
+                                   profile_data=prof, transfer_rows=transfers, conveyance_rows=convs)
     shown = {c["case_no"] for c in shown_cases}
     tl["cases"] = [c for c in tl["cases"] if c["case_no"] in shown]
     for r in records:
@@ -233,8 +234,6 @@ def _timeline(graph: Graph, subject_id: str, prof: dict, shown_cases: list[dict]
                                  "counterparty_name": r["counterparty_name"], "relation": "chain", "tie_kind": None,
                                  "relation_zh": r["relation_zh"], "relation_en": "", "currency": r["currency"]})
     tl["events"].sort(key=lambda e: (e["on"] or dt.date.min, e["id"]))
-    # court measures / encumbrances as markers and cash by kind, as the web timeline draws them
-    tl.update(measures.timeline_overlay(graph, subject_id, as_of, None, as_of))
     kinds = {"transfer": "transfer", "asset_transfer": "conveyance"}
     tl["cited"] = sorted((kinds[r["kind"]], r["id"]) for r in records if r["kind"] in kinds and r["patterns"])
     return tl

@@ -48,7 +48,7 @@ def build_package(graph: Graph, subject_id: str, out_dir: Path, case_no: str | N
     `notes` are the investigator's notes ({"author", "at", "text"}, shown in order); `audit`
     is called once with ("package.generate", details) after the package is complete.
     """
-    from .pdf import render_pdf  # matplotlib / reportlab only when a package is built
+    from .pdf import render_pdf  # matplotlib / weasyprint only when a package is built
 
     as_of = as_of or dt.date.today()
     out_dir = Path(out_dir)

@@ -4,7 +4,8 @@ Transfers out are drawn above the axis, transfers in below, sized by amount; con
 are squares; cash withdrawals / deposits are diamonds (above / below); court measures and
 encumbrances (tl["markers"], investigations.measures.timeline_overlay) are triangles on a band
 under the milestones; case milestones (served, judged, effective, enforcement) are vertical lines.
-Every text goes through markupsafe.escape.
+The model and the classes of its events come from investigations.timeline, as for the evidence
+dossier's figure; this module only draws them. Every text goes through markupsafe.escape.
 """
 from __future__ import annotations
 
@@ -15,20 +16,19 @@ from markupsafe import Markup, escape
 
 from flask_babel import gettext as _
 
+from investigations import timeline
+
 from .i18n import current_lang, fmt_date, label, relation_text, yuan
 
 W, H = 960, 300
 PAD_L, PAD_R, AXIS_Y = 40, 20, 160
 CASE_COLOURS = ("#c0392b", "#2c3e50", "#8e44ad", "#16a085", "#d35400")
-CASH_COLOUR = "#b7950b"
+CASH_COLOUR = timeline.CASH_COLOUR
 MARKER_Y = 52
-#: marker type -> (colour, filled): measures ordered are filled, lifted / released hollow
-MARKER_STYLE = {"restriction_ordered": ("#7b241c", True), "restriction_lifted": ("#7b241c", False),
-                "encumbrance_registered": ("#6c3483", True), "encumbrance_released": ("#6c3483", False)}
 
 
 def timeline_svg(tl: dict, lead_ids: set[str] | None = None) -> Markup:
-    """SVG markup for `investigations.subject.timeline(...)`; evidence ids in `lead_ids` are outlined."""
+    """SVG markup for `investigations.timeline.subject_timeline(...)`; evidence ids in `lead_ids` are outlined."""
     lead_ids = lead_ids or set()
     days = [e["on"] for e in tl.get("events", []) if e.get("on")]
     days += [m["on"] for m in tl.get("markers", []) if m.get("on")]
@@ -79,8 +79,9 @@ def timeline_svg(tl: dict, lead_ids: set[str] | None = None) -> Markup:
             continue
         xx = x(e["on"])
         r = 3 + 9 * math.sqrt((e.get("amount_fen") or 0) / top) if top else 3
-        cash = tl.get("cash", {}).get(e["id"])
-        up = cash == "cash_withdrawal" if cash else e.get("direction") in ("out", "internal")
+        cls = timeline.event_class(e, tl.get("cash", {}))
+        cash = cls if cls in ("cash_withdrawal", "cash_deposit") else None
+        up = timeline.is_outflow(e, tl.get("cash", {}))
         row = lanes[up]
         lane = next((i for i, last in enumerate(row) if xx - r > last + 1), None)
         if lane is None:
@@ -100,7 +101,7 @@ def timeline_svg(tl: dict, lead_ids: set[str] | None = None) -> Markup:
             out.append(f'<polygon class="cash" points="{xx:.1f},{yy - r - 1:.1f} {xx + r + 1:.1f},{yy:.1f} '
                        f'{xx:.1f},{yy + r + 1:.1f} {xx - r - 1:.1f},{yy:.1f}" fill="{CASH_COLOUR}" opacity="0.85"'
                        f'{stroke}><title>{escape(tip)}</title></polygon>')
-        elif e["kind"] == "conveyance":
+        elif cls in ("conveyance_out", "conveyance_in"):
             out.append(f'<rect x="{xx - r:.1f}" y="{yy - r:.1f}" width="{2 * r:.1f}" height="{2 * r:.1f}" '
                        f'fill="#d68910" opacity="0.8"{stroke}><title>{escape(tip)}</title></rect>')
         else:
@@ -112,7 +113,7 @@ def timeline_svg(tl: dict, lead_ids: set[str] | None = None) -> Markup:
         if not (start <= m["on"] <= end):
             continue
         xx = x(m["on"])
-        colour, filled = MARKER_STYLE.get(m["type"], ("#555", True))
+        colour, filled = timeline.marker_style(m["type"])
         fill = colour if filled else "#fff"
         yy = MARKER_Y + 9 * (i % 2)
         tip = f'{fmt_date(m["on"])} {m.get("label_" + lang) or m.get("label_zh")}'

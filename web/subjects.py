@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from investigations import measures
+from investigations import measures, timeline
 from investigations import subject as subj
 from investigations import netmodel
 from investigations.network import ALLOWED_DEPTHS, export_graph, neighbourhood
@@ -78,10 +78,9 @@ def subject(subject_id: str):
     transfers = subj.transfers(graph, subject_id, rng["since"], rng["until"], limit=TRANSFERS_PER_PAGE,
                                newest_first=True, offset=(rng["page"] - 1) * TRANSFERS_PER_PAGE)
     conveyances = subj.conveyances(graph, subject_id)
-    tl = subj.timeline(graph, subject_id, profile_data=prof, conveyance_rows=conveyances,
-                       since=rng["since"], until=rng["until"])
     as_of = default_package_as_of()
-    tl.update(measures.timeline_overlay(graph, subject_id, as_of, rng["since"], rng["until"]))
+    tl = timeline.subject_timeline(graph, subject_id, as_of, rng["since"], rng["until"], profile_data=prof,
+                                   conveyance_rows=conveyances)
     restrictions = measures.restrictions(graph, subject_id, as_of)
     encumbrances = measures.encumbrances(graph, subject_id)
     leads, dismissed = leadstore.subject_leads(subject_id)
