@@ -347,6 +347,26 @@ def test_views_searches_runs_and_exports_are_audited(app):
     assert v.ok and v.checked >= 7
 
 
+
+def test_investigation_detail_and_recovery_views_are_audited(app):
+    inv, sup = login(app, "inv"), login(app, "sup")
+    r = post(inv, "/investigations/open", subject_id="P001")
+    iid = int(r.headers["Location"].rsplit("/", 1)[1])
+    assert not actions(app, "view_investigation")
+    assert inv.get(f"/investigations/{iid}").status_code == 200
+    assert sup.get(f"/investigations/{iid}").status_code == 200
+    seen = actions(app, "view_investigation")
+    assert [(a.username, a.target, a.detail["subject_id"]) for a in seen] == \
+        [("inv", str(iid), "P001"), ("sup", str(iid), "P001")]
+    assert inv.get(f"/investigations/{iid}/recovery").status_code == 200
+    rec = actions(app, "view_recovery")[-1]
+    assert (rec.username, rec.target, rec.detail["subject_id"]) == ("inv", str(iid), "P001")
+    assert inv.get("/investigations/99999").status_code == 404
+    assert len(actions(app, "view_investigation")) == 2  # a missing folder is not logged as viewed
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert audittrail.verify(conn).ok
+
 def test_audit_page_filters_and_csv_export(app):
     inv, sup = login(app, "inv"), login(app, "sup")
     inv.get("/search", query_string={"q": "张"})

@@ -162,6 +162,8 @@ def investigation_recovery(iid: int):
     graph = get_graph()
     cases = subject_cases(graph, inv.subject_id)
     balances = recoverystore.case_balances(graph, [c["case_no"] for c in cases])
+    audit(current_user, "view_recovery", str(iid), subject_id=inv.subject_id)
+    db.session.commit()
     return render_template("recovery_investigation.html", inv=inv, records=recoverystore.records_of_investigation(iid),
                            cases=cases, balances=balances, kinds=RECOVERY_KINDS, target_kinds=RECOVERY_TARGET_KINDS,
                            as_of=default_package_as_of(), today=today(),
