@@ -55,8 +55,8 @@ CSV_COLUMNS = (
     ("holder_name", "户名/所有人"), ("holder_id", "持有人编号"), ("relation_zh", "与被执行人关系"),
     ("basis_zh", "列入依据"), ("hops", "资金层级"), ("last_in", "最后流入日期"), ("traced_yuan", "追踪金额(元)"),
     ("balance_yuan", "最新余额(元)"), ("balance_on", "余额日期"), ("balance_source", "余额来源"),
-    ("status_zh", "冻结/查封状态"), ("proposed_yuan", "建议冻结金额(元)"), ("lead_ids", "依据线索编号"),
-    ("encumbrance_zh", "抵押/质押"), ("source_rows", "来源记录(文件:行)"),
+    ("status_zh", "冻结/查封状态"), ("proposed_yuan", "建议冻结金额(元)"), ("encumbrance_zh", "抵押/质押"),
+    ("source_rows", "来源记录(文件:行)"), ("lead_ids", "依据线索编号"),
 )
 
 
