@@ -152,7 +152,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _upgrade_store(engine) -> None:
     """Bring a store made by an older version up to date: the audit chain's table and column, the
-    session and throttle columns of `users`; seal audit entries written before the chain existed."""
+    session and throttle columns of `users`, the correction columns of `recovery_records`; seal audit entries written before the chain existed."""
     audittrail.ensure_table(engine)
     cols = {c["name"] for c in inspect(engine).get_columns("users")}
     with engine.begin() as conn:
@@ -160,6 +160,11 @@ def _upgrade_store(engine) -> None:
                           ("locked_until", "DATETIME")):
             if name not in cols:
                 conn.execute(text(f"ALTER TABLE users ADD COLUMN {name} {ddl}"))
+        rec_cols = {c["name"] for c in inspect(engine).get_columns("recovery_records")}
+        for name, ddl in (("action", "VARCHAR(20) NOT NULL DEFAULT 'record'"),
+                          ("replaces_id", "INTEGER REFERENCES recovery_records(id)"), ("reason", "TEXT")):
+            if name not in rec_cols:  # recovery corrections / voids (history kept)
+                conn.execute(text(f"ALTER TABLE recovery_records ADD COLUMN {name} {ddl}"))
         audittrail.seal(conn)
 
 

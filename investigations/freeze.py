@@ -8,9 +8,11 @@ Which lines (every amount from `investigations.flow.flow`, the one attribution r
 - any other account only when money demonstrably sits there: a lead's transfer put it there, or a
   balance row dated on or after the last traced inflow shows a positive balance. So a merchant the
   debtor bought from never appears unless its balance says the money is still there;
+- assets the debtor still holds on `as_of` (owned and not conveyed by then, or conveyed back), at
+  their appraised value less the mortgages / pledges in force, with the asset's (and conveyance's) row;
 - assets the debtor conveyed after litigation start, held now by a related party or named by a lead.
 
-Order: own accounts, then hops (1 = paid directly by the debtor), then closeness of the relation,
+Order: own accounts, then the debtor's own assets, then hops (1 = paid directly by the debtor), then closeness of the relation,
 then traced amount (largest first), then id. Proposed amount: traced amount, capped by the latest
 balance when that balance is dated on or after the last inflow, 0 where a freeze / seizure is
 already in force, allocated in that order until the unpaid amount (less what the investigation
@@ -30,7 +32,7 @@ from typing import Any, Iterable
 from graph import Graph
 from ingest.parse import format_fen
 
-from .labels import zh_map
+from .labels import NO_HOLD_KNOWN, OWN_ASSET, zh_map
 from .flow import cases as subject_cases
 from .flow import flow, restrictions, where_now
 from .related import UNRELATED_CLOSENESS, Relatedness
@@ -38,11 +40,13 @@ from . import queries
 
 logger = logging.getLogger(__name__)
 
-KIND_ZH = {"account": "账户", "asset": "财产"}
+# the line-kind words live in investigations/labels.py (one home, shared with the web catalogue)
+KIND_ZH = zh_map("freeze_kind")
 ASSET_KIND_ZH = zh_map("asset_kind")
-BASIS_ZH = {"own": "被执行人本人账户", "related": "关联方", "lead": "线索所涉", "balance": "余额证实",
-            "asset": "被转移财产"}
-RESTRICTION_ZH = {"account_freeze": "已冻结", "asset_seizure": "已查封", "recorded_frozen": "本案已登记冻结"}
+BASIS_ZH = zh_map("freeze_basis")
+RESTRICTION_ZH = zh_map("freeze_status")
+#: rank of a line's basis in the order: own accounts, the debtor's own assets, then everything else
+RANK = {"own": 0, "owned": 1}
 
 
 CSV_COLUMNS = (
@@ -51,7 +55,8 @@ CSV_COLUMNS = (
     ("holder_name", "户名/所有人"), ("holder_id", "持有人编号"), ("relation_zh", "与被执行人关系"),
     ("basis_zh", "列入依据"), ("hops", "资金层级"), ("last_in", "最后流入日期"), ("traced_yuan", "追踪金额(元)"),
     ("balance_yuan", "最新余额(元)"), ("balance_on", "余额日期"), ("balance_source", "余额来源"),
-    ("status_zh", "冻结/查封状态"), ("proposed_yuan", "建议冻结金额(元)"), ("lead_ids", "依据线索编号"),
+    ("status_zh", "冻结/查封状态"), ("proposed_yuan", "建议冻结金额(元)"), ("encumbrance_zh", "抵押/质押"),
+    ("source_rows", "来源记录(文件:行)"), ("lead_ids", "依据线索编号"),
 )
 
 
@@ -152,6 +157,7 @@ def freeze_list(graph: Graph, subject_id: str, case_no: str | None = None, as_of
             continue
         lines.append(_account_line(e, basis, e.get("hops") or 1, e.get("closeness") or UNRELATED_CLOSENESS,
                                    e["amount_fen"], support))
+    lines += _owned_lines(graph, subject_id, fl["subject_name"], as_of)
     lines += _asset_lines(graph, subject_id, since, as_of, support)
 
     lines.sort(key=lambda x: (x["rank"], x["hops"], -x["closeness"], -x["traced_fen"], x["target"]))
@@ -164,6 +170,8 @@ def freeze_list(graph: Graph, subject_id: str, case_no: str | None = None, as_of
         if ln["kind"] == "account" and ln["balance_fen"] is not None and (
                 ln["last_in"] is None or (ln["balance_on"] or "") >= (ln["last_in"] or "")):
             cap = ln["balance_fen"] if ln["basis"] == "own" and cap == 0 else min(cap, ln["balance_fen"])
+        if ln["kind"] == "asset":  # the secured creditors come first: what is left above their claims
+            cap = max(0, cap - sum(int(e["amount_fen"] or 0) for e in ln["encumbrances"]))
         if ln["restrictions"]:
             cap = 0
         ln["proposed_fen"] = min(cap, remaining)
@@ -187,10 +195,59 @@ def _account_line(e: dict, basis: str, hops: int, closeness: float, traced: int,
     return {"kind": "account", "target": e["account_id"], "institution": e.get("institution"),
             "holder_id": e.get("holder_id"), "holder_name": e.get("holder_name"),
             "relation": e.get("relation"), "relation_zh": e.get("relation_zh"), "basis": basis,
-            "rank": 0 if basis == "own" else 1, "hops": hops, "closeness": closeness, "traced_fen": int(traced),
+            "rank": RANK.get(basis, 2), "hops": hops, "closeness": closeness, "traced_fen": int(traced),
             "last_in": e.get("last_in"), "balance_fen": e.get("balance_fen"), "balance_on": e.get("balance_on"),
-            "balance_source": src, "restrictions": list(e.get("restrictions") or []),
-            "lead_ids": support.get(e["account_id"], [])}
+            "balance_source": src, "restrictions": list(e.get("restrictions") or []), "encumbrances": [],
+            "source_rows": _sources(src, holds=e.get("restrictions") or []), "lead_ids": support.get(e["account_id"], [])}
+
+
+def _src(file: Any, row: Any) -> str:
+    """`file:row` of a source row ('' when the graph has none)."""
+    return f"{file}:{row}" if file else ""
+
+
+def _sources(*refs: str, holds: Iterable[dict] = ()) -> list[str]:
+    """The line's source rows: the given ones, then those of its measures / encumbrances, no blanks."""
+    out = [r for r in refs if r] + [_src(h.get("src_file"), h.get("src_row")) for h in holds]
+    return list(dict.fromkeys(r for r in out if r))
+
+
+def _encumbrances(graph: Graph, asset_ids: list[str], as_of: dt.date) -> dict[str, list[dict]]:
+    """asset id -> mortgages / pledges in force on `as_of` (registered by then, not released)."""
+    out: dict[str, list[dict]] = {}
+    if asset_ids:
+        for r in graph.read(queries.Q_FREEZE_ENCUMBRANCES, {"ids": sorted(set(asset_ids)), "as_of": as_of}):
+            out.setdefault(r["asset_id"], []).append(r)
+    return out
+
+
+def _owned_lines(graph: Graph, subject_id: str, subject_name: str | None, as_of: dt.date) -> list[dict]:
+    """Assets the subject still holds on `as_of` (not conveyed away by then), at appraised value; the
+    seizures and encumbrances in force on `as_of` come with them, and the rows that prove ownership."""
+    rows = graph.read(queries.Q_FREEZE_OWNED, {"id": subject_id, "as_of": as_of})
+    if not rows:
+        return []
+    ids = [r["asset_id"] for r in rows]
+    held: dict[str, list[dict]] = {}
+    for r in restrictions(graph, ids, as_of):
+        held.setdefault(r["target"], []).append(r)
+    enc = _encumbrances(graph, ids, as_of)
+    out = []
+    for r in rows:
+        aid = r["asset_id"]
+        got = _d(r["received_on"]) or _d(r["acquired_on"])
+        out.append({"kind": "asset", "target": aid, "institution": r["asset_kind"],
+                    "holder_id": subject_id, "holder_name": subject_name,
+                    "relation": OWN_ASSET[1], "relation_zh": OWN_ASSET[0], "basis": "owned", "rank": RANK["owned"],
+                    "hops": 0, "closeness": 1.0, "traced_fen": int(r["appraised_value_fen"] or 0),
+                    "value_known": r["appraised_value_fen"] is not None,
+                    "last_in": got.isoformat() if got else None, "balance_fen": None, "balance_on": None,
+                    "balance_source": "", "restrictions": held.get(aid, []), "encumbrances": enc.get(aid, []),
+                    "source_rows": _sources(_src(r["src_file"], r["src_row"]),
+                                            _src(r["transfer_file"], r["transfer_row"]),
+                                            holds=held.get(aid, []) + enc.get(aid, [])),
+                    "lead_ids": [], "description": r["description"]})
+    return out
 
 
 def _asset_lines(graph: Graph, subject_id: str, since: dt.date | None, as_of: dt.date,
@@ -202,23 +259,29 @@ def _asset_lines(graph: Graph, subject_id: str, since: dt.date | None, as_of: dt
         return []
     rel = Relatedness(graph, [subject_id])
     held = {r["target"]: r for r in restrictions(graph, [r["asset_id"] for r in rows], as_of)}
+    enc = _encumbrances(graph, [r["asset_id"] for r in rows], as_of)
     out = []
     for r in rows:
         if r["owner_id"] == subject_id:
-            continue
+            continue  # conveyed back: listed with the assets the subject holds
         tie = rel.tie(subject_id, r["owner_id"], _d(r["owner_since"]))
         lead_ids = support.get(f"asset-transfer:{r['transfer_id']}", [])
         if tie is None and not lead_ids:
             continue
         value = r["appraised_value_fen"] if r["appraised_value_fen"] is not None else (r["price_fen"] or 0)
+        holds = [held[r["asset_id"]]] if r["asset_id"] in held else []
         out.append({"kind": "asset", "target": r["asset_id"], "institution": r["asset_kind"],
                     "holder_id": r["owner_id"], "holder_name": r["owner_name"],
                     "relation": tie.description_en if tie else "unrelated",
                     "relation_zh": tie.description_zh if tie else "无关联",
-                    "basis": "asset", "rank": 1, "hops": 1, "closeness": tie.closeness if tie else UNRELATED_CLOSENESS,
+                    "basis": "asset", "rank": RANK.get("asset", 2), "hops": 1,
+                    "closeness": tie.closeness if tie else UNRELATED_CLOSENESS,
                     "traced_fen": int(value), "last_in": r["on"].isoformat(), "balance_fen": None,
-                    "balance_on": None, "balance_source": "",
-                    "restrictions": [held[r["asset_id"]]] if r["asset_id"] in held else [],
+                    "balance_on": None, "balance_source": "", "restrictions": holds,
+                    "encumbrances": enc.get(r["asset_id"], []),
+                    "source_rows": _sources(_src(r["asset_file"], r["asset_row"]),
+                                            _src(r["transfer_file"], r["transfer_row"]),
+                                            holds=holds + enc.get(r["asset_id"], [])),
                     "lead_ids": lead_ids, "description": r["description"]})
     return out
 
@@ -228,8 +291,16 @@ def _yuan(fen: int | None) -> str:
 
 
 def status_zh(line: dict) -> str:
-    """The freeze / seizure status of a line in Chinese ('' = none known)."""
-    return "、".join(RESTRICTION_ZH.get(r["kind"], r["kind"]) for r in line["restrictions"])
+    """The freeze / seizure (and mortgage / pledge) status of a line in Chinese ('' = none known)."""
+    kinds = [r["kind"] for r in line["restrictions"]] + [e["kind"] for e in line.get("encumbrances") or []]
+    return "、".join(dict.fromkeys(RESTRICTION_ZH.get(k, k) for k in kinds))
+
+
+def encumbrance_zh(line: dict) -> str:
+    """The mortgages / pledges in force on the line's asset: kind, secured amount, creditor, registration."""
+    return "；".join(f"{RESTRICTION_ZH.get(e['kind'], e['kind'])} {_yuan(e['amount_fen']) or '金额不详'}元 "
+                    f"权利人{e['holder_name'] or ''}({e['holder_id'] or ''}) {str(e['registered_on'])[:10]}登记"
+                    for e in line.get("encumbrances") or [])
 
 
 def csv_rows(fl: dict) -> list[list[str]]:
@@ -245,8 +316,9 @@ def csv_rows(fl: dict) -> list[list[str]]:
                 "hops": str(ln["hops"]), "last_in": (ln["last_in"] or "")[:10],
                 "traced_yuan": _yuan(ln["traced_fen"]), "balance_yuan": _yuan(ln["balance_fen"]),
                 "balance_on": ln["balance_on"] or "", "balance_source": ln["balance_source"],
-                "status_zh": status_zh(ln) or "未知有冻结", "proposed_yuan": _yuan(ln["proposed_fen"]),
-                "lead_ids": " ".join(ln["lead_ids"])}
+                "status_zh": status_zh(ln) or NO_HOLD_KNOWN[0], "proposed_yuan": _yuan(ln["proposed_fen"]),
+                "lead_ids": " ".join(ln["lead_ids"]), "encumbrance_zh": encumbrance_zh(ln),
+                "source_rows": " ".join(ln.get("source_rows") or [])}
         rows.append([vals[k] for k, _zh in CSV_COLUMNS])
     return rows
 

@@ -54,7 +54,24 @@ TABLES: dict[str, dict[str, tuple[str, str]]] = {
         "filed_on": ("立案", "filed"), "served_on": ("应诉通知送达", "served"), "judged_on": ("判决", "judged"),
         "effective_on": ("判决生效", "judgment effective"), "enforcement_filed_on": ("执行立案", "enforcement"),
     },
+    # the freeze list (investigations/freeze.py): what a line is, why it is listed, what holds it already
+    "freeze_kind": {"account": ("账户", "account"), "asset": ("财产", "asset")},
+    "freeze_basis": {
+        "own": ("被执行人本人账户", "the debtor's own account"), "related": ("关联方", "related party"),
+        "lead": ("线索所涉", "named by a lead"), "balance": ("余额证实", "shown by a balance"),
+        "asset": ("被转移财产", "conveyed asset"), "owned": ("被执行人名下财产", "asset the debtor still owns"),
+    },
+    "freeze_status": {
+        "account_freeze": ("已冻结", "already frozen"), "asset_seizure": ("已查封", "already seized"),
+        "recorded_frozen": ("本案已登记冻结", "frozen (recorded for this case)"),
+        "mortgage": ("已抵押", "mortgaged"), "pledge": ("已质押", "pledged"),
+    },
 }
+
+#: A freeze-list line with no freeze, seizure or encumbrance known on `as_of`.
+NO_HOLD_KNOWN = ("未知有冻结", "none known")
+#: The relation word of the debtor's own asset on the freeze list.
+OWN_ASSET = ("被执行人本人", "the debtor")
 
 #: The words for "no relation known at that day" (package column, leads, subject page).
 NO_RELATION = ("无已知关系", "no known relation")

@@ -102,8 +102,50 @@ OPTIONAL MATCH (op:Person {person_id: later.to_id})
 OPTIONAL MATCH (oc:Company {company_id: later.to_id})
 RETURN x.transfer_id AS transfer_id, x.on AS on, x.price_fen AS price_fen, s.asset_id AS asset_id,
        s.kind AS asset_kind, s.description AS description, s.appraised_value_fen AS appraised_value_fen,
-       later.to_id AS owner_id, coalesce(op.name, oc.name) AS owner_name, later.on AS owner_since
+       later.to_id AS owner_id, coalesce(op.name, oc.name) AS owner_name, later.on AS owner_since,
+       x.src_file AS transfer_file, x.src_row AS transfer_row, s.src_file AS asset_file, s.src_row AS asset_row
 ORDER BY x.on, x.transfer_id
+"""
+
+
+# Assets the subject holds on $as_of: owned from the start (OWNS, acquired by then, never conveyed by
+# then) or received by the latest conveyance on or before $as_of; with the rows that say so.
+Q_FREEZE_OWNED = """
+CALL () {
+  MATCH (p:Person {person_id: $id}) RETURN p AS d
+  UNION
+  MATCH (c:Company {company_id: $id}) RETURN c AS d
+}
+CALL (d) {
+  MATCH (d)-[:OWNS]->(s:Asset) RETURN s
+  UNION
+  MATCH (d)<-[:CONVEYED_TO]-(x:AssetTransfer)-[:OF_ASSET]->(s:Asset) WHERE x.on <= $as_of RETURN s
+}
+WITH s, head(COLLECT {
+  MATCH (s)<-[:OF_ASSET]-(t:AssetTransfer) WHERE t.on <= $as_of
+  RETURN t ORDER BY t.on DESC, t.transfer_id DESC LIMIT 1
+}) AS later
+WHERE (later IS NULL AND s.owner_id = $id AND (s.acquired_on IS NULL OR s.acquired_on <= $as_of))
+   OR later.to_id = $id
+RETURN s.asset_id AS asset_id, s.kind AS asset_kind, s.description AS description,
+       s.appraised_value_fen AS appraised_value_fen, s.appraised_on AS appraised_on,
+       s.acquired_on AS acquired_on, s.src_file AS src_file, s.src_row AS src_row,
+       later.transfer_id AS transfer_id, later.on AS received_on, later.src_file AS transfer_file,
+       later.src_row AS transfer_row
+ORDER BY asset_id
+"""
+
+# Mortgages and pledges on $ids registered on or before $as_of and not released by then.
+Q_FREEZE_ENCUMBRANCES = """
+UNWIND $ids AS aid
+MATCH (e:Encumbrance)-[:ENCUMBERS]->(a:Asset {asset_id: aid})
+WHERE e.registered_on <= $as_of AND (e.released_on IS NULL OR e.released_on > $as_of)
+OPTIONAL MATCH (e)-[:HELD_BY]->(h)
+RETURN a.asset_id AS asset_id, e.encumbrance_id AS encumbrance_id, e.kind AS kind,
+       e.registered_on AS registered_on, e.amount_fen AS amount_fen,
+       coalesce(h.person_id, h.company_id) AS holder_id, h.name AS holder_name,
+       e.src_file AS src_file, e.src_row AS src_row
+ORDER BY asset_id, registered_on, encumbrance_id
 """
 
 

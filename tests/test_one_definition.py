@@ -63,7 +63,7 @@ def test_web_labels_say_what_the_labels_module_says():
         zh_of = {m.id: m.string for m in read_po(f) if m.id}
     checked = 0
     for table in ("relation", "company_role", "case_kind", "stage", "asset_kind", "direction", "treatment",
-                  "milestone"):
+                  "milestone", "freeze_kind", "freeze_status"):
         for code, lazy in i18n.TABLES[table].items():
             if code not in labels.TABLES[table]:
                 continue

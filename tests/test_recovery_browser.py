@@ -131,6 +131,7 @@ def test_flow_freeze_list_and_recovery(server, artifacts_dir, tmp_path):
         page.wait_for_selector("#records tbody tr td:has-text('(2025)京0105执123号之一')")
         assert "¥370,000.00" in page.inner_text("#case-balances tr[data-case='(2024)京0105刑初123号']")
         shot("02-recovery-records")
+        recovery_url = page.url
         page.goto(server + "/")
         assert page.inner_text("#recovered") == "¥120,000.00"
         page.click("#recovery-overview")
@@ -139,6 +140,31 @@ def test_flow_freeze_list_and_recovery(server, artifacts_dir, tmp_path):
         assert page.locator("#chart-court svg path").count() > 5
         assert "北京市朝阳区人民法院" in page.inner_text("#table-court")
         shot("03-recovered-chart")
+
+        # the deduction was mistyped: correct it (reason required), then record and void a payment;
+        # the originals stay on the page, struck out, and the unpaid amount follows the entries in force
+        page.goto(recovery_url)
+        rid = page.locator("#records tr.rec-live").first.get_attribute("data-record")
+        page.click(f"#edit-{rid} summary")
+        form = page.locator(f"#edit-{rid} form.correct-form")
+        form.locator(".correct-amount").fill("100,000")
+        form.locator(".correct-reason").fill("裁定金额为10万元，录入有误")
+        form.locator(".correct-save").click()
+        page.wait_for_selector(f"#rec-{rid}.rec-old")
+        assert "¥390,000.00" in page.inner_text("#case-balances tr[data-case='(2024)京0105刑初123号']")
+        assert "¥120,000.00" in page.inner_text(f"#rec-{rid}")  # the original, still shown
+        live = page.locator("#records tr.rec-live").first.get_attribute("data-record")
+        assert live != rid and "¥100,000.00" in page.inner_text(f"#rec-{live}")
+        page.click(f"#edit-{live} summary")
+        page.locator(f"#edit-{live} .void-reason").fill("扣划被撤销")
+        page.locator(f"#edit-{live} .void-save").click()
+        page.wait_for_selector(f"#rec-{live}.rec-old")
+        assert "¥490,000.00" in page.inner_text("#case-balances tr[data-case='(2024)京0105刑初123号']")
+        assert page.locator("#records tr.rec-live").count() == 0 and page.locator("#records tr.rec-old").count() == 3
+        assert "扣划被撤销" in page.inner_text("#records")
+        shot("05-recovery-corrected-voided")
+        page.goto(server + "/")
+        assert page.inner_text("#recovered") == "¥0.00"
 
         # the language switch keeps the page working in English
         page.goto(server + "/subject/P001/flow")

@@ -210,3 +210,79 @@ def test_cli_freeze_list(loaded, tmp_path):
     r = subprocess.run([sys.executable, "-m", "investigations", "freeze-list", "NOPE", "--out", str(out)],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "unknown subject" in r.stderr
+
+
+
+def test_recovery_records_corrected_and_voided_keep_history(app, loaded):
+    """A correction or a void is a new audited entry naming the one it replaces: the original stays on
+    the page, and the totals, unpaid amounts, chart and freeze list count only the entries in force."""
+    from test_webutil import PASSWORD
+    from web.extensions import db
+    from web.models import AuditLog, Investigation, RecoveryRecord, User
+    with app.app_context():
+        u = User(username="inv2", role="investigator")
+        u.set_password(PASSWORD)
+        db.session.add(u)
+        db.session.commit()
+    c, other, s = login(app, "inv"), login(app, "inv2"), login(app, "sup")
+    iid = int(post(c, "/investigations/open", subject_id="P001").headers["Location"].rsplit("/", 1)[1])
+    rec = f"/investigations/{iid}/recovery"
+    post(c, rec, kind="deducted", target_kind="account", target="6222000000000002", case_no=CASE,
+         on="2025-11-20", amount_yuan="190000", document_no="(2025)京0105执123号之一")
+    post(c, rec, kind="paid", target_kind="case", target="", case_no=CASE, on="2025-12-01",
+         amount_yuan="50000", document_no="缴款书0002")
+    with app.app_context():
+        a, b = db.session.scalars(db.select(RecoveryRecord).order_by(RecoveryRecord.id)).all()
+        a_id, b_id = a.id, b.id
+
+    def counts():
+        with app.app_context():
+            return db.session.scalar(db.select(db.func.count()).select_from(RecoveryRecord))
+
+    fields = dict(kind="deducted", target_kind="account", target="6222000000000002", case_no=CASE, on="2025-11-20",
+                  amount_yuan="100,000.00", document_no="(2025)京0105执123号之一")
+    # only the assignee or a supervisor; a reason is required; nothing changes when refused
+    assert post(other, f"{rec}/{a_id}/correct", reason="typo", **fields).status_code == 403
+    assert post(other, f"{rec}/{a_id}/void", reason="typo").status_code == 403
+    r = post(c, f"{rec}/{a_id}/correct", reason="  ", **fields)
+    assert "未更正：say why the record is corrected" in c.get(r.headers["Location"]).get_data(as_text=True)
+    assert counts() == 2
+    r = post(c, f"{rec}/{a_id}/correct", reason="扣划裁定金额录入错误，应为10万元", **fields)
+    assert r.status_code == 302 and counts() == 3
+    with app.app_context():
+        corr = db.session.scalars(db.select(RecoveryRecord).order_by(RecoveryRecord.id.desc())).first()
+        assert (corr.action, corr.replaces_id, corr.amount_fen) == ("correction", a_id, 10_000_000)
+        assert db.session.get(RecoveryRecord, a_id).amount_fen == 19_000_000  # the original is untouched
+        assert db.session.get(Investigation, iid).recovered_fen == 15_000_000
+        c_id = corr.id
+    html = c.get(rec).get_data(as_text=True)
+    old_row = re.search(rf'<tr id="rec-{a_id}".*?</tr>', html, re.S).group(0)
+    assert "rec-old" in old_row and "<s>¥190,000.00</s>" in old_row  # still visible, struck out
+    assert f"已被第{c_id}条更正" in html and f"更正第{a_id}条" in html and "扣划裁定金额录入错误" in html
+    row = re.search(r'<tr data-case="\(2024\)京0105刑初123号">.*?</tr>', html, re.S).group(0)
+    assert "¥340,000.00" in row  # 490,000 - 100,000 corrected - 50,000 paid
+    assert re.search(r'id="recovered">¥150,000.00<', c.get("/").get_data(as_text=True))
+    # the replaced entry can no longer be corrected or voided; the correction can
+    r = post(c, f"{rec}/{a_id}/void", reason="again")
+    assert "未作废：record" in c.get(r.headers["Location"]).get_data(as_text=True) and counts() == 3
+    # a supervisor voids the payment
+    assert post(s, f"{rec}/{b_id}/void", reason="缴款书作废，款项未到账").status_code == 302 and counts() == 4
+    html = c.get(rec).get_data(as_text=True)
+    assert "rec-old" in re.search(rf'<tr id="rec-{b_id}".*?</tr>', html, re.S).group(0)
+    assert "缴款书作废，款项未到账" in html
+    row = re.search(r'<tr data-case="\(2024\)京0105刑初123号">.*?</tr>', html, re.S).group(0)
+    assert "¥390,000.00" in row
+    with app.app_context():
+        assert db.session.get(Investigation, iid).recovered_fen == 10_000_000
+        acts = {x.action: x for x in db.session.scalars(db.select(AuditLog).where(
+            AuditLog.action.in_(["recovery_correct", "recovery_void"])))}
+        assert acts["recovery_correct"].detail["before"]["amount_fen"] == 19_000_000
+        assert acts["recovery_correct"].detail["after"]["amount_fen"] == 10_000_000
+        assert acts["recovery_correct"].detail["replaces"] == a_id and acts["recovery_correct"].username == "inv"
+        assert acts["recovery_void"].detail["replaces"] == b_id and acts["recovery_void"].username == "sup"
+    chart = json.loads(re.search(r'id="recovered-by-court">(.*?)</script>', s.get("/recovery").get_data(as_text=True),
+                                 re.S).group(1))
+    assert chart["months"] == ["2025-11"] and chart["series"][0]["data"] == [10_000_000]
+    rows = csv_lines(post(c, f"/investigations/{iid}/freeze-list", case_no=CASE, as_of="2025-10-31",
+                          format="csv").data)
+    assert sum(int(r["建议冻结金额(元)"].replace(".", "")) for r in rows) == 39_000_000

@@ -239,6 +239,40 @@ def test_login_throttled_per_address(app):
     assert r.status_code == 200 and actions(app, "login_throttled")
 
 
+
+def test_login_throttle_is_shared_by_processes_using_one_store(app, loaded):
+    """Two app instances on one store (two waitress processes): failures seen by one throttle the other;
+    another address is not throttled, and failures older than the window stop counting."""
+    from app import create_app
+    from web.models import LoginFailure
+    other = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "test",
+                        "GRAPH": loaded, "TESTING": True, "SCAN_AS_OF": AS_OF})
+    for a in (app, other):
+        a.config["LOGIN_IP_MAX_FAILURES"] = 3
+    c1, c2 = app.test_client(), other.test_client()
+    t1, t2 = csrf(c1), csrf(c2)
+    for name in ("x1", "x2", "x3"):
+        c1.post("/login", data={"username": name, "password": "nope", "csrf_token": t1},
+                environ_base={"REMOTE_ADDR": "10.8.8.8"})
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(LoginFailure)
+                                 .where(LoginFailure.ip == "10.8.8.8")) == 3
+    r = c2.post("/login", data={"username": "inv", "password": PASSWORD, "csrf_token": t2},
+                environ_base={"REMOTE_ADDR": "10.8.8.8"})
+    assert r.status_code == 200 and actions(app, "login_throttled")[-1].detail["ip"] == "10.8.8.8"
+    r = c2.post("/login", data={"username": "inv", "password": PASSWORD, "csrf_token": t2},
+                environ_base={"REMOTE_ADDR": "10.7.7.7"})
+    assert r.status_code == 302  # another computer logs in
+    with app.app_context():  # the window passes
+        db.session.execute(db.update(LoginFailure).values(at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)))
+        db.session.commit()
+    c3 = other.test_client()
+    r = c3.post("/login", data={"username": "inv", "password": PASSWORD, "csrf_token": csrf(c3)},
+                environ_base={"REMOTE_ADDR": "10.8.8.8"})
+    assert r.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(LoginFailure)) == 0  # expired rows removed
+
 # --- bounded parameters ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("pid,param,value,why", [
     ("post_filing_transfer_to_related", "min_total", "Infinity", "not a finite"),
@@ -346,6 +380,26 @@ def test_views_searches_runs_and_exports_are_audited(app):
             v = audittrail.verify(conn)
     assert v.ok and v.checked >= 7
 
+
+
+def test_investigation_detail_and_recovery_views_are_audited(app):
+    inv, sup = login(app, "inv"), login(app, "sup")
+    r = post(inv, "/investigations/open", subject_id="P001")
+    iid = int(r.headers["Location"].rsplit("/", 1)[1])
+    assert not actions(app, "view_investigation")
+    assert inv.get(f"/investigations/{iid}").status_code == 200
+    assert sup.get(f"/investigations/{iid}").status_code == 200
+    seen = actions(app, "view_investigation")
+    assert [(a.username, a.target, a.detail["subject_id"]) for a in seen] == \
+        [("inv", str(iid), "P001"), ("sup", str(iid), "P001")]
+    assert inv.get(f"/investigations/{iid}/recovery").status_code == 200
+    rec = actions(app, "view_recovery")[-1]
+    assert (rec.username, rec.target, rec.detail["subject_id"]) == ("inv", str(iid), "P001")
+    assert inv.get("/investigations/99999").status_code == 404
+    assert len(actions(app, "view_investigation")) == 2  # a missing folder is not logged as viewed
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert audittrail.verify(conn).ok
 
 def test_audit_page_filters_and_csv_export(app):
     inv, sup = login(app, "inv"), login(app, "sup")

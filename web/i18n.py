@@ -89,12 +89,17 @@ MEASURES = {"consumption_ban": _l("consumption ban"), "dishonest_list": _l("dish
             "account_freeze": _l("account freeze"), "asset_seizure": _l("asset seizure"),
             "mortgage": _l("mortgage"), "pledge": _l("pledge"),
             "cash_withdrawal": _l("cash withdrawal"), "cash_deposit": _l("cash deposit")}
+# the freeze list's words (investigations.labels "freeze_kind" / "freeze_status")
+FREEZE_KINDS = {"account": _l("account"), "asset": _l("asset")}
+FREEZE_STATUS = {"account_freeze": _l("already frozen"), "asset_seizure": _l("already seized"),
+                 "recorded_frozen": _l("frozen (recorded for this case)"), "mortgage": _l("mortgaged"),
+                 "pledge": _l("pledged")}
 
 TABLES = {"node_kind": NODE_KINDS, "edge_kind": EDGE_KINDS, "relation": RELATIONS, "company_role": ROLES_COMPANY,
           "case_kind": CASE_KINDS, "stage": STAGES, "status": STATUSES, "user_role": USER_ROLES,
           "account_kind": ACCOUNT_KINDS, "asset_kind": ASSET_KINDS, "direction": DIRECTIONS,
           "treatment": TREATMENT, "milestone": MILESTONES, "pin_kind": PIN_KINDS, "gender": GENDERS,
-          "measure": MEASURES}
+          "measure": MEASURES, "freeze_kind": FREEZE_KINDS, "freeze_status": FREEZE_STATUS}
 
 
 def label(table: str, value: object) -> str:

@@ -87,6 +87,9 @@ def detail(iid: int):
     conveyances = {c["transfer_id"]: c for c in subj.conveyances(graph, inv.subject_id)
                    if c["transfer_id"] in cv_ids} if cv_ids else {}
     lead_cases = {r.case_no for r in leads.values() if r.case_no}
+    # who looked at a case file and when is part of the trail, as for subject and network pages
+    audit(current_user, "view_investigation", str(iid), subject_id=inv.subject_id, status=inv.status)
+    db.session.commit()
     return render_template("investigation.html", inv=inv, users=users, statuses=STATUSES, pin_kinds=PIN_KINDS,
                            leads=leads, transfers=transfers, conveyances=conveyances,
                            cases=subject_cases(graph, inv.subject_id),

@@ -248,6 +248,7 @@ def _seal_audit(session: Session) -> None:
 # --- recovery records (issue 15): what an investigation got frozen, deducted (扣划) or paid ------------
 RECOVERY_KINDS = ("frozen", "deducted", "paid")
 RECOVERY_TARGET_KINDS = ("account", "asset", "case")
+RECOVERY_ACTIONS = ("record", "correction", "void")
 
 
 class RecoveryRecord(db.Model):
@@ -272,3 +273,18 @@ class RecoveryRecord(db.Model):
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     user: Mapped[User] = relationship()
+    # corrections and voids are new entries (history kept): `action` is record / correction / void and
+    # `replaces_id` the entry it corrects or voids; an entry something replaces no longer counts
+    action: Mapped[str] = mapped_column(String(20), default="record", server_default="record")
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("recovery_records.id"), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+# --- login throttle per client address (shared by every process that uses this store) -------------
+class LoginFailure(db.Model):
+    """One failed login from a client address; the throttle counts them over `LOGIN_LOCK_MINUTES`.
+    In the store, not in memory, so several waitress processes see the same count."""
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ip: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

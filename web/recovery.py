@@ -27,16 +27,15 @@ from .packages import default_package_as_of, subject_cases
 from .auth import role_required
 from .investigation_views import may_manage
 from .extensions import db
-from .i18n import parse_date, parse_yuan
+from .i18n import FREEZE_KINDS, FREEZE_STATUS, parse_date, parse_yuan
 from .models import RECOVERY_KINDS, RECOVERY_TARGET_KINDS, Investigation, LeadRecord, audit
 
 bp = Blueprint("recovery", __name__)
 logger = logging.getLogger(__name__)
 
 HOP_CHOICES = (1, 2, 3, 4, 5, 6)
-LABELS = {"account_freeze": _l("account frozen"), "asset_seizure": _l("asset seized"),
-          "recorded_frozen": _l("frozen (recorded here)"), "frozen": _l("frozen"), "deducted": _l("deducted"),
-          "paid": _l("paid"), "account": _l("account"), "asset": _l("asset"), "case": _l("case (paid directly)")}
+LABELS = {**FREEZE_STATUS, **FREEZE_KINDS, "frozen": _l("frozen"), "deducted": _l("deducted"),
+          "paid": _l("paid"), "case": _l("case (paid directly)")}
 
 
 @bp.app_context_processor
@@ -162,40 +161,91 @@ def investigation_recovery(iid: int):
     graph = get_graph()
     cases = subject_cases(graph, inv.subject_id)
     balances = recoverystore.case_balances(graph, [c["case_no"] for c in cases])
-    return render_template("recovery_investigation.html", inv=inv, records=recoverystore.records_of_investigation(iid),
+    audit(current_user, "view_recovery", str(iid), subject_id=inv.subject_id)
+    db.session.commit()
+    records = recoverystore.records_of_investigation(iid)
+    return render_template("recovery_investigation.html", inv=inv, records=records,
+                           replaced_by=recoverystore.history(records), can_manage=may_manage(current_user, inv),
                            cases=cases, balances=balances, kinds=RECOVERY_KINDS, target_kinds=RECOVERY_TARGET_KINDS,
                            as_of=default_package_as_of(), today=today(),
                            freeze_action=url_for("recovery.investigation_freeze_list", iid=iid))
 
 
-@bp.route("/investigations/<int:iid>/recovery", methods=["POST"])
-@role_required("investigator")
-def add_recovery(iid: int):
-    inv = _inv(iid)
-    if not may_manage(current_user, inv):
-        abort(403, description=_("Only the assignee or a supervisor may record recoveries."))
-    f = request.form
-    back = url_for("recovery.investigation_recovery", iid=iid)
+def _record_fields(f) -> dict:
+    """The record form's fields (kind, target, case, date, amount in fen, document no., comment);
+    ValueError with the reason to show when the date or amount is missing or not valid."""
     try:
         on = parse_date(f.get("on"))
         amount = parse_yuan(f.get("amount_yuan"))
     except ValueError:
-        flash(_("Date or amount is not valid."), "danger")
-        return redirect(back)
+        raise ValueError(_("Date or amount is not valid.")) from None
     if on is None or amount is None:
-        flash(_("Date and amount are required."), "danger")
+        raise ValueError(_("Date and amount are required."))
+    return {"kind": f.get("kind") or "", "target_kind": f.get("target_kind") or "account",
+            "target": (f.get("target") or "").strip()[:255] or None,
+            "case_no": (f.get("case_no") or "").strip() or None, "on": on, "amount_fen": amount,
+            "document_no": (f.get("document_no") or "").strip(), "note": (f.get("note") or "").strip()[:2000] or None}
+
+
+def _managed(iid: int) -> Investigation:
+    inv = _inv(iid)
+    if not may_manage(current_user, inv):
+        abort(403, description=_("Only the assignee or a supervisor may record recoveries."))
+    return inv
+
+
+@bp.route("/investigations/<int:iid>/recovery", methods=["POST"])
+@role_required("investigator")
+def add_recovery(iid: int):
+    inv = _managed(iid)
+    back = url_for("recovery.investigation_recovery", iid=iid)
+    try:
+        fields = _record_fields(request.form)
+    except ValueError as exc:
+        flash(str(exc), "danger")
         return redirect(back)
     try:
-        recoverystore.add_record(get_graph(), inv, current_user, kind=f.get("kind") or "",
-                                 target_kind=f.get("target_kind") or "account",
-                                 target=(f.get("target") or "").strip()[:255] or None,
-                                 case_no=(f.get("case_no") or "").strip() or None, on=on, amount_fen=amount,
-                                 document_no=(f.get("document_no") or "").strip(),
-                                 note=(f.get("note") or "").strip()[:2000] or None)
+        recoverystore.add_record(get_graph(), inv, current_user, **fields)
     except recoverystore.RecordError as exc:
         flash(_("Not recorded: %(reason)s", reason=str(exc)), "danger")
         return redirect(back)
     flash(_("Recorded."), "success")
+    return redirect(back)
+
+
+@bp.route("/investigations/<int:iid>/recovery/<int:rid>/correct", methods=["POST"])
+@role_required("investigator")
+def correct_recovery(iid: int, rid: int):
+    """A corrected entry replacing record `rid` (the original stays visible, no longer counted)."""
+    inv = _managed(iid)
+    back = url_for("recovery.investigation_recovery", iid=iid)
+    try:
+        fields = _record_fields(request.form)
+    except ValueError as exc:
+        flash(str(exc), "danger")
+        return redirect(back)
+    try:
+        recoverystore.correct_record(get_graph(), inv, current_user, rid,
+                                     reason=request.form.get("reason") or "", **fields)
+    except recoverystore.RecordError as exc:
+        flash(_("Not corrected: %(reason)s", reason=str(exc)), "danger")
+        return redirect(back)
+    flash(_("Corrected; the original entry stays in the history."), "success")
+    return redirect(back)
+
+
+@bp.route("/investigations/<int:iid>/recovery/<int:rid>/void", methods=["POST"])
+@role_required("investigator")
+def void_recovery(iid: int, rid: int):
+    """Void record `rid` by a new entry with the reason (the original stays visible, no longer counted)."""
+    inv = _managed(iid)
+    back = url_for("recovery.investigation_recovery", iid=iid)
+    try:
+        recoverystore.void_record(inv, current_user, rid, reason=request.form.get("reason") or "")
+    except recoverystore.RecordError as exc:
+        flash(_("Not voided: %(reason)s", reason=str(exc)), "danger")
+        return redirect(back)
+    flash(_("Voided; the original entry stays in the history."), "success")
     return redirect(back)
 
 

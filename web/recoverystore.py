@@ -3,8 +3,12 @@ per-case unpaid amounts, settled cases (which stop yielding leads), the supervis
 
 Deducted and paid money counts as recovered (已追回) and lowers the case's unpaid amount (the
 graph's `Case.unpaid_fen`, which reflects the data as loaded, minus what was recorded here; when a
-reload already carries the payment in `amount_paid`, delete or correct the record). Frozen money is
+reload already carries the payment in `amount_paid`, correct or void the record). Frozen money is
 secured, not recovered: it is shown apart and lowers only what the freeze list still proposes.
+
+Records are never edited in place: a correction or a void is a new, audited entry that names the one it
+replaces (`replaces_id`); the original stays visible, and every figure (recovered, unpaid, frozen, the
+freeze list, the chart) counts only the entries in force (`in_force`).
 """
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ import datetime as dt
 import logging
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import aliased
 
 from graph import Graph
 from investigations import lookup
@@ -28,10 +33,82 @@ class RecordError(ValueError):
     """A recovery record that breaks a rule (kind, amount, case of another subject)."""
 
 
+def in_force():
+    """SQL condition: an entry that counts (a record or a correction that nothing later corrected or voided)."""
+    later = aliased(RecoveryRecord)
+    return and_(RecoveryRecord.action != "void", ~exists().where(later.replaces_id == RecoveryRecord.id))
+
+
 def add_record(graph: Graph, inv: Investigation, user: User, *, kind: str, target_kind: str, target: str | None,
                case_no: str | None, on: dt.date, amount_fen: int, document_no: str,
                note: str | None = None) -> RecoveryRecord:
     """Record a measure's result for `inv`; court and prison are copied from the graph; audited."""
+    rec = _new_record(graph, inv, user, kind=kind, target_kind=target_kind, target=target, case_no=case_no, on=on,
+                      amount_fen=amount_fen, document_no=document_no, note=note)
+    db.session.add(rec)
+    db.session.flush()
+    inv.recovered_fen = recovered_of_investigation(inv.id)
+    audit(user, "recovery_record", inv.subject_id, investigation=inv.id, record=rec.id, kind=kind,
+          measure_target=target, case_no=case_no, on=on.isoformat(), amount_fen=int(amount_fen), document_no=document_no)
+    db.session.commit()
+    return rec
+
+
+def _current(inv: Investigation, record_id: int) -> RecoveryRecord:
+    """The entry `record_id` of `inv`, refused unless it is still in force (only that one may be replaced)."""
+    rec = db.session.scalar(select(RecoveryRecord).where(RecoveryRecord.id == record_id,
+                                                         RecoveryRecord.investigation_id == inv.id, in_force()))
+    if rec is None:
+        raise RecordError(f"record {record_id} is not a record in force of this investigation")
+    return rec
+
+
+def correct_record(graph: Graph, inv: Investigation, user: User, record_id: int, *, reason: str, kind: str,
+                   target_kind: str, target: str | None, case_no: str | None, on: dt.date, amount_fen: int,
+                   document_no: str, note: str | None = None) -> RecoveryRecord:
+    """A corrected version of record `record_id` as a new entry; the old one stays, no longer counted; audited."""
+    if not (reason or "").strip():
+        raise RecordError("say why the record is corrected")
+    old = _current(inv, record_id)
+    rec = _new_record(graph, inv, user, kind=kind, target_kind=target_kind, target=target, case_no=case_no, on=on,
+                      amount_fen=amount_fen, document_no=document_no, note=note)
+    rec.action, rec.replaces_id, rec.reason = "correction", old.id, reason.strip()[:2000]
+    db.session.add(rec)
+    db.session.flush()
+    inv.recovered_fen = recovered_of_investigation(inv.id)
+    audit(user, "recovery_correct", inv.subject_id, investigation=inv.id, record=rec.id, replaces=old.id,
+          reason=rec.reason, before=_figures(old), after=_figures(rec))
+    db.session.commit()
+    return rec
+
+
+def void_record(inv: Investigation, user: User, record_id: int, *, reason: str) -> RecoveryRecord:
+    """Void record `record_id` by a new entry naming it (amount 0, same measure); audited."""
+    if not (reason or "").strip():
+        raise RecordError("say why the record is voided")
+    old = _current(inv, record_id)
+    rec = RecoveryRecord(investigation_id=inv.id, subject_id=inv.subject_id, case_no=old.case_no, kind=old.kind,
+                         target_kind=old.target_kind, target=old.target, on=old.on, amount_fen=0,
+                         document_no=old.document_no, court=old.court, prison=old.prison, created_by=user.id,
+                         action="void", replaces_id=old.id, reason=reason.strip()[:2000])
+    db.session.add(rec)
+    db.session.flush()
+    inv.recovered_fen = recovered_of_investigation(inv.id)
+    audit(user, "recovery_void", inv.subject_id, investigation=inv.id, record=rec.id, replaces=old.id,
+          reason=rec.reason, before=_figures(old))
+    db.session.commit()
+    return rec
+
+
+def _figures(r: RecoveryRecord) -> dict:
+    return {"kind": r.kind, "target": r.target, "case_no": r.case_no, "on": r.on.isoformat(),
+            "amount_fen": int(r.amount_fen), "document_no": r.document_no}
+
+
+def _new_record(graph: Graph, inv: Investigation, user: User, *, kind: str, target_kind: str, target: str | None,
+                case_no: str | None, on: dt.date, amount_fen: int, document_no: str,
+                note: str | None = None) -> RecoveryRecord:
+    """A checked, unsaved entry (kind, target, amount, document no., the case is the subject's)."""
     if kind not in RECOVERY_KINDS:
         raise RecordError(f"unknown kind {kind!r}")
     if target_kind not in RECOVERY_TARGET_KINDS:
@@ -53,23 +130,24 @@ def add_record(graph: Graph, inv: Investigation, user: User, *, kind: str, targe
     rec = RecoveryRecord(investigation_id=inv.id, subject_id=inv.subject_id, case_no=case_no or None, kind=kind,
                          target_kind=target_kind, target=(target or None), on=on, amount_fen=int(amount_fen),
                          document_no=document_no[:255], court=court, prison=prison, note=note or None,
-                         created_by=user.id)
-    db.session.add(rec)
-    db.session.flush()
-    inv.recovered_fen = recovered_of_investigation(inv.id)
-    audit(user, "recovery_record", inv.subject_id, investigation=inv.id, record=rec.id, kind=kind,
-          measure_target=target, case_no=case_no, on=on.isoformat(), amount_fen=int(amount_fen), document_no=document_no)
-    db.session.commit()
+                         created_by=user.id, action="record")
     return rec
 
 
 def records_of_investigation(iid: int) -> list[RecoveryRecord]:
+    """Every entry of the investigation (history included: corrected and voided ones, and the voids)."""
     return list(db.session.scalars(select(RecoveryRecord).where(RecoveryRecord.investigation_id == iid)
                                    .order_by(RecoveryRecord.on, RecoveryRecord.id)))
 
 
+def history(records: list[RecoveryRecord]) -> dict[int, RecoveryRecord]:
+    """entry id -> the entry that corrected or voided it (for the page: what replaced what)."""
+    return {r.replaces_id: r for r in records if r.replaces_id is not None}
+
+
 def records_of_subject(subject_id: str) -> list[RecoveryRecord]:
-    return list(db.session.scalars(select(RecoveryRecord).where(RecoveryRecord.subject_id == subject_id)
+    """The subject's entries in force (what the freeze list deducts)."""
+    return list(db.session.scalars(select(RecoveryRecord).where(RecoveryRecord.subject_id == subject_id, in_force())
                                    .order_by(RecoveryRecord.on, RecoveryRecord.id)))
 
 
@@ -81,14 +159,14 @@ def as_dicts(records: list[RecoveryRecord]) -> list[dict]:
 
 def recovered_of_investigation(iid: int) -> int:
     return int(db.session.scalar(select(func.coalesce(func.sum(RecoveryRecord.amount_fen), 0)).where(
-        RecoveryRecord.investigation_id == iid, RecoveryRecord.kind.in_(RECOVERED_KINDS))) or 0)
+        RecoveryRecord.investigation_id == iid, RecoveryRecord.kind.in_(RECOVERED_KINDS), in_force())) or 0)
 
 
 def totals() -> dict[str, int]:
     """Recovered (deducted + paid) and frozen money over every record. An investigation without
     records still counts the amount typed into its older "recovered" field (`manual_fen`)."""
     rows = db.session.execute(select(RecoveryRecord.kind, func.coalesce(func.sum(RecoveryRecord.amount_fen), 0))
-                              .group_by(RecoveryRecord.kind)).all()
+                              .where(in_force()).group_by(RecoveryRecord.kind)).all()
     by = {k: int(v) for k, v in rows}
     with_records = select(RecoveryRecord.investigation_id)
     manual = int(db.session.scalar(select(func.coalesce(func.sum(Investigation.recovered_fen), 0))
@@ -104,7 +182,7 @@ def case_balances(graph: Graph, case_nos: list[str] | None = None) -> dict[str, 
     frozen: dict[str, int] = defaultdict(int)
     for cn, kind, amt in db.session.execute(select(RecoveryRecord.case_no, RecoveryRecord.kind,
                                                    func.sum(RecoveryRecord.amount_fen))
-                                            .where(RecoveryRecord.case_no.is_not(None))
+                                            .where(RecoveryRecord.case_no.is_not(None), in_force())
                                             .group_by(RecoveryRecord.case_no, RecoveryRecord.kind)):
         if kind in RECOVERED_KINDS:
             settled[cn] += int(amt)
@@ -151,7 +229,7 @@ def by_month(group: str) -> dict:
     """Recovered money (deducted + paid) per month and per court or prison: {months, series[{name, data}]}."""
     col = RecoveryRecord.court if group == "court" else RecoveryRecord.prison
     rows = db.session.execute(select(col, RecoveryRecord.on, RecoveryRecord.amount_fen)
-                              .where(RecoveryRecord.kind.in_(RECOVERED_KINDS))).all()
+                              .where(RecoveryRecord.kind.in_(RECOVERED_KINDS), in_force())).all()
     months = sorted({d.strftime("%Y-%m") for _g, d, _a in rows})
     per: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for g, d, a in rows:

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
-from collections import defaultdict, deque
 
 from flask import Flask, flash, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
@@ -27,7 +25,7 @@ from ingest import clock
 
 from .extensions import db
 from .i18n import current_lang
-from .models import User, audit, utcnow
+from .models import LoginFailure, User, audit, utcnow
 
 logger = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -108,20 +106,18 @@ def end_session() -> None:
 
 
 # --- login throttle -----------------------------------------------------------------------------
-_ip_failures: dict[str, deque] = defaultdict(deque)
-_ip_lock = threading.Lock()
-
-
 def _ip_blocked(app: Flask, ip: str, add: bool = False) -> bool:
-    window = float(app.config["LOGIN_LOCK_MINUTES"]) * 60
-    now = time.monotonic()
-    with _ip_lock:
-        q = _ip_failures[ip]
-        while q and now - q[0] > window:
-            q.popleft()
-        if add:
-            q.append(now)
-        return len(q) >= int(app.config["LOGIN_IP_MAX_FAILURES"])
+    """Whether `ip` failed `LOGIN_IP_MAX_FAILURES` times within `LOGIN_LOCK_MINUTES` (after recording one
+    more failure when `add`). Counted in the app store (`login_failures`), so every process agrees;
+    failures older than the window are deleted as they expire. Commits with the caller's commit."""
+    since = utcnow() - dt.timedelta(minutes=float(app.config["LOGIN_LOCK_MINUTES"]))
+    db.session.execute(db.delete(LoginFailure).where(LoginFailure.at < since))
+    if add:
+        db.session.add(LoginFailure(ip=ip[:64], at=utcnow()))
+        db.session.flush()
+    n = db.session.scalar(db.select(db.func.count()).select_from(LoginFailure)
+                          .where(LoginFailure.ip == ip[:64], LoginFailure.at >= since))
+    return int(n or 0) >= int(app.config["LOGIN_IP_MAX_FAILURES"])
 
 
 def attempt_login(app: Flask, name: str, password: str) -> tuple[User | None, str | None]:
