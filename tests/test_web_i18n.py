@@ -46,3 +46,18 @@ def test_catalog_compiles(tmp_path):
     with (tmp_path / "m.mo").open("wb") as f:
         write_mo(f, catalog)
     assert (tmp_path / "m.mo").stat().st_size > 1000
+
+
+def test_no_message_is_defined_twice():
+    """Branches append to the catalogue and git unions it; a msgid added twice must be caught here,
+    since Babel keeps one of the two translations in silence."""
+    import re
+    text = PO.read_text(encoding="utf-8")
+    ids = re.findall(r'^(?:msgctxt "(?:[^"\\]|\\.)*"\n)?msgid ((?:"(?:[^"\\]|\\.)*"\n?)+)', text, flags=re.M)
+    seen: dict[str, int] = {}
+    for raw in ids:
+        key = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', raw))
+        if key:
+            seen[key] = seen.get(key, 0) + 1
+    twice = sorted(k for k, n in seen.items() if n > 1)
+    assert not twice, f"msgids defined more than once: {twice}"
