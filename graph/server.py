@@ -156,8 +156,11 @@ class LocalServer:
                               "(it runs `mvn -f neo4j/pom.xml package`; needs Maven).")
         return java
 
-    def start(self, timeout: float = 180.0) -> ServerState:
-        """Start the server, or return the one already running on this data directory."""
+    def start(self, timeout: float | None = None) -> ServerState:
+        """Start the server, or return the one already running on this data directory.
+
+        `timeout` default: NEO4J_LOCAL_START_TIMEOUT seconds, else 180 (a busy shared machine needs more)."""
+        timeout = float(timeout or os.environ.get("NEO4J_LOCAL_START_TIMEOUT") or 180.0)
         st = self.state()
         if st is not None:
             if _port_open(st.port):
