@@ -132,9 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with Graph.connect() as g:
             if args.cmd == "load":
-                result = load_dir(g, args.dir, args.rejects, progress=not args.no_progress and sys.stderr.isatty(),
-                                  accounts=_accounts(args.account), tolerance=args.pair_tolerance,
-                                  bulk_import=args.bulk_import)
+                loader = load_dir
+                if args.bulk_import:
+                    from .bulk import load_dir_bulk as loader
+                result = loader(g, args.dir, args.rejects, progress=not args.no_progress and sys.stderr.isatty(),
+                                accounts=_accounts(args.account), tolerance=args.pair_tolerance)
                 _print_summary(result)
                 if args.summary_json:
                     args.summary_json.write_text(json.dumps(result.summary(), ensure_ascii=False, indent=2))

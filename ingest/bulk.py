@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import logging
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from typing import Any
 from graph import Graph
 
 from . import writers
-from .loader import RejectWriter, _TableLoad
+from .loader import LoadResult, RejectWriter, _TableLoad, load_dir
 from .readers import InputError, Source, read_chunks
 from .validate import Row, validate_row
 
@@ -125,7 +126,7 @@ class _Accounts:
                                 "props": p["props"]}
 
     def touch(self, account: str, name: str | None, p: dict[str, Any], load_id: str) -> None:
-        """What Q_TRANSFERS does to one side: MERGE (ON CREATE: no holder, no names), claim, add the name."""
+        """What Q_TRANSFERS does to one side: created without holder or names if new, claimed, named."""
         a = self.nodes.get(account)
         if a is None:
             a = self.nodes[account] = {"load_id": load_id, "src_file": p["src_file"], "src_row": p["src_row"],
@@ -260,8 +261,18 @@ class BulkImport:
 
 def assert_empty(g: Graph) -> None:
     """Refuse a bulk import into a database that holds anything: the importer would replace it."""
-    row = g.read_one("MATCH (n) RETURN count(n) AS n")
+    row = g.read_one(writers.Q_COUNT_NODES)
     if row and row["n"]:
         raise InputError(f"--bulk-import needs an EMPTY database, and this one holds {row['n']} node(s): "
                          "load without --bulk-import (or empty the database first)")
 
+
+def load_dir_bulk(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, **kw: Any) -> LoadResult:
+    """`load_dir` for an EMPTY database on the local server: IMPORTED tables through neo4j-admin import
+    (see the module docstring), the rest through the loader; refused if the database holds anything."""
+    def run(sources: list[Source], rejects_path: Path, load_id: str) -> dict[str, dict[str, int]]:
+        assert_empty(g)  # after every header was checked, before anything is written
+        with tempfile.TemporaryDirectory(prefix="bulk-import-") as work:
+            return BulkImport(g, load_id, Path(work)).run(sources, rejects_path)
+
+    return load_dir(g, path, rejects_dir, pre_import=run, **kw)

@@ -15,7 +15,6 @@ import os
 import secrets
 import socket
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -403,7 +402,9 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
              on_table: Callable[[str, dict[str, int]], None] | None = None,
              known_on: dt.date | None = None, accounts: dict[str, str] | None = None,
              tolerance: int = TOLERANCE_SECONDS,
-             on_progress: Callable[[str, int], None] | None = None, bulk_import: bool = False) -> LoadResult:
+             on_progress: Callable[[str, int], None] | None = None,
+             pre_import: Callable[[list[Source], Path, str], dict[str, dict[str, int]]] | None = None
+             ) -> LoadResult:
     """Load every contract table and every bank/payment return found in `path`; see the module
     docstring for the guarantees. Returns (files not named after a table) are recognised by their
     header row and loaded after the tables (ingest/statements); `accounts` maps a file name ("" for
@@ -413,8 +414,8 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
     Beijing time); default the load's start. Point-in-time figures use it (a case's amount
     paid as known at an as_of date, investigations.pointintime). A resumed load keeps its own.
 
-    `bulk_import`: for an EMPTY database on the local server, persons, companies, accounts and
-    transfers go through `neo4j-admin import` (ingest/bulk.py); refused if the database holds anything.
+    `pre_import(sources, rejects_dir, load_id)`: writes some tables before the others and returns
+    their counts; those tables are then skipped (ingest.bulk.load_dir_bulk: neo4j-admin import).
     """
     folder = Path(path)
     found, refused = discover_all(folder)
@@ -439,13 +440,10 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
     rejects_path = Path(rejects_dir) if rejects_dir else Path.cwd() / "rejects"
     source_dir = str(folder.resolve())
     imported: dict[str, dict[str, int]] = {}
-    if bulk_import:
-        from .bulk import BulkImport, assert_empty
-        assert_empty(g)
+    if pre_import is not None:  # ingest.bulk: some tables written by neo4j-admin import first
         load_id = load_id or new_load_id()
         rejects_path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="bulk-import-") as work:
-            imported = BulkImport(g, load_id, Path(work)).run(sources, rejects_path)
+        imported = pre_import(sources, rejects_path, load_id)
     g.ensure_schema()
     if load_id is None:
         earlier = unfinished_load(g, source_dir)

@@ -16,6 +16,7 @@ import pytest
 
 from graph import Graph, scratch_connection
 from ingest import load_dir
+from ingest.bulk import load_dir_bulk
 from ingest.readers import InputError
 from investigations.scan import scan
 
@@ -83,10 +84,10 @@ def test_bulk_import_gives_the_same_graph_and_leads(own_server, world, tmp_path)
         leads_before = [x["lead_id"] for x in scan(g, as_of)["leads"]]
         # a database that holds anything is refused, and left as it was
         with pytest.raises(InputError, match="EMPTY database"):
-            load_dir(g, world, tmp_path / "r0", bulk_import=True)
+            load_dir_bulk(g, world, tmp_path / "r0")
         assert g.counts() == before["counts"]
         g.wipe()
-        bulk = load_dir(g, world, tmp_path / "r2", known_on=as_of, bulk_import=True)
+        bulk = load_dir_bulk(g, world, tmp_path / "r2", known_on=as_of)
     with Graph(own_server) as g:  # a fresh driver: the server was restarted by the import
         after = snapshot(g, bulk.load_id)
         leads_after = [x["lead_id"] for x in scan(g, as_of)["leads"]]
