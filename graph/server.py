@@ -222,21 +222,21 @@ class LocalServer:
         # an empty neo4j.conf: the same defaults (store under NEO4J_HOME/data) the launcher uses
         (conf / "neo4j.conf").write_text("")
         cmd = [java, "-Xmx1g", *JVM_FLAGS, "-cp", str(LIB_DIR / "*"), "org.neo4j.cli.AdminTool",
-               "database", "import", "full", "--overwrite-destination=true", "--array-delimiter=U+001F",
+               "database", "import", "full", database, "--overwrite-destination=true", "--array-delimiter=U+001F",
                "--multiline-fields=true", f"--report-file={report}", "--threads=2"]
         cmd += [f"--nodes={lab}={','.join(str(f) for f in files)}" for lab, files in nodes]
+        # the database name comes first: after --nodes it would be read as one more file
         cmd += [f"--relationships={typ}={','.join(str(f) for f in files)}" for typ, files in relationships]
-        cmd.append(database)
         logger.info("neo4j-admin database import full into %s", home)
         env = {**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(conf)}
-        try:
-            out = subprocess.run(cmd, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=timeout)
-        finally:
-            if was_running:
-                self.start()
+        out = subprocess.run(cmd, cwd=str(self.data_dir), env=env, capture_output=True, text=True, timeout=timeout)
         text = (out.stdout or "") + (out.stderr or "")
-        if out.returncode != 0:
-            raise ServerError(f"neo4j-admin import failed (exit {out.returncode}):\n{self._tail(text, 40)}")
+        if out.returncode != 0:  # the store is left unusable: say so rather than restart on it
+            raise ServerError(f"neo4j-admin import failed (exit {out.returncode}); delete {home}/data/databases/"
+                              f"{database} and {home}/data/transactions/{database} before starting the server "
+                              f"again:\n{self._tail(text, 40)}")
+        if was_running:
+            self.start()
         return text
 
     def stop(self, grace: float = 60.0) -> bool:
