@@ -14,9 +14,11 @@ database host with the server stopped. So:
 4. load every other table (and any bank returns) through the normal loader under the same load
    id: they are small, and their writers MERGE onto the imported nodes.
 
-The graph is the same as a normal load's (tests/test_bulk_import.py compares counts, money totals,
-provenance and the leads of a scan). One difference: a transfer's counterparty account that no
-row named gets no `stmt_names` property instead of an empty list (the importer cannot store one).
+tests/test_bulk_import.py compares it with a normal load's graph: counts, money total, the `prov`
+of every record and the leads of a scan. Known differences: a transfer's counterparty account that
+no row named gets no `stmt_names` property instead of an empty list (the importer cannot store
+one), and a first property-by-property comparison found a difference on an Account node that is
+not yet explained.
 """
 from __future__ import annotations
 
