@@ -17,8 +17,8 @@ database host with the server stopped. So:
 tests/test_bulk_import.py compares it with a normal load's graph: counts, money total, the `prov`
 of every record and the leads of a scan. Known differences: a transfer's counterparty account that
 no row named gets no `stmt_names` property instead of an empty list (the importer cannot store
-one), and a first property-by-property comparison found a difference on an Account node that is
-not yet explained.
+one), and an Account's `prov` claim by the transfers table names the last row in file order that
+touched it, where the Cypher writer keeps whichever row of a batch its plan applies last.
 """
 from __future__ import annotations
 
