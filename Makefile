@@ -43,3 +43,7 @@ test: setup
 
 clean:
 	rm -rf $(VENV) neo4j/lib var
+
+# Loader against LOAD CSV side by side on one throw-away server, plus --bulk-import (issue 11).
+bench-ingest:
+	$(VPY) bench/bench_ingest.py --persons 20000 --transfers 1000000 --bulk-import

@@ -49,6 +49,15 @@ class QueryTimeout(GraphError):
     http_status = 504
 
 
+class AccessViolation(GraphError):
+    """A query ran in the wrong kind of transaction: a pure read inside a write transaction (on a
+    cluster it would load the leader and skip the read replicas), or a write sent as a read."""
+
+
+#: Set to 1 (the tests do) to make every query check that it ran in the right kind of transaction.
+CHECK_ACCESS_ENV = "GRAPH_CHECK_ACCESS"
+
+
 class GraphUnavailable(GraphError):
     """Neo4j does not answer (stopped, restarting): the page says so and works again once it is back."""
 
@@ -122,7 +131,8 @@ def resolve_connection(start_local: bool = True, server: LocalServer | None = No
 
 @contextlib.contextmanager
 def scratch_connection(work_dir: str | os.PathLike, heap: str = "1g",
-                       pagecache_mb: int = 256) -> Iterator[Connection]:
+                       pagecache_mb: int = 256,
+                       import_dir: str | os.PathLike | None = None) -> Iterator[Connection]:
     """A database that may be emptied: `NEO4J_URI` if set, else a throw-away local server.
 
     The throw-away server keeps its store in `work_dir`, listens on a free port (so tests and
@@ -131,7 +141,7 @@ def scratch_connection(work_dir: str | os.PathLike, heap: str = "1g",
     if os.environ.get("NEO4J_URI"):
         yield resolve_connection(start_local=False)
         return
-    server = LocalServer(work_dir, free_port(), heap=heap, pagecache_mb=pagecache_mb)
+    server = LocalServer(work_dir, free_port(), heap=heap, pagecache_mb=pagecache_mb, import_dir=import_dir)
     state = server.start()
     try:
         yield Connection(state.uri, AUTH_USER, server.password(), "neo4j", local=True)
@@ -179,6 +189,11 @@ class Graph:
                                            connection_acquisition_timeout=10.0, **extra)
         self._approved: set[str] = set()
         self._approved_lock = threading.Lock()
+        #: Raise AccessViolation when a read runs in a write transaction (GRAPH_CHECK_ACCESS=1).
+        self.check_access = os.environ.get(CHECK_ACCESS_ENV, "") not in ("", "0")
+        #: Queries run so far per (transaction mode, Neo4j query type): what the tests assert on.
+        self.access_counts: dict[tuple[str, str], int] = {}
+        self._counts_lock = threading.Lock()
         try:
             self.driver.verify_connectivity()
         except (ServiceUnavailable, OSError, Neo4jError) as exc:
@@ -189,6 +204,11 @@ class Graph:
             raise GraphUnavailable(f"cannot reach Neo4j at {connection.uri}: {exc}. "
                              "Check NEO4J_URI, or unset it to use the local server.") from exc
 
+    @property
+    def routing(self) -> bool:
+        """Whether the driver routes (a `neo4j://` URI): reads go to readers, writes to the leader."""
+        return isinstance(self.driver, neo4j.Neo4jDriver)
+
     @classmethod
     def connect(cls, start_local: bool = True, max_retry_seconds: float | None = None) -> "Graph":
         """Connect to the configured server, starting the local one if needed."""
@@ -196,6 +216,25 @@ class Graph:
 
     def close(self) -> None:
         self.driver.close()
+
+    def reconnect(self) -> None:
+        """A new driver on the same connection (after the server restarted, e.g. a bulk import)."""
+        old, check, counts = self.driver, self.check_access, self.access_counts
+        self.__init__(self.connection)  # type: ignore[misc]
+        self.check_access, self.access_counts = check, counts
+        old.close()
+
+    def local_server(self) -> LocalServer:
+        """The local server this Graph talks to (for what only its host can do: a bulk import)."""
+        if not self.connection.local and not os.environ.get("NEO4J_LOCAL_DATA"):
+            raise ServerError(f"{self.connection.uri} is not this machine's local server: neo4j-admin import must "
+                              "run on the database host (unset NEO4J_URI to use the local server)")
+        server = LocalServer()
+        port = int(self.connection.uri.rsplit(":", 1)[1])
+        if server.port != port:
+            raise ServerError(f"the local server's port {server.port} is not the connection's {port}: "
+                              "set NEO4J_LOCAL_DATA and NEO4J_LOCAL_PORT to the server to import into")
+        return server
 
     def __enter__(self) -> "Graph":
         return self
@@ -209,9 +248,28 @@ class Graph:
         @neo4j.unit_of_work(timeout=timeout)
         def work(tx: neo4j.ManagedTransaction) -> list[dict]:
             result = tx.run(cypher, params or {})
-            return [{k: to_native(v) for k, v in rec.items()} for rec in result]
+            rows = [{k: to_native(v) for k, v in rec.items()} for rec in result]
+            self._account("read", cypher, result.consume())
+            return rows
 
         return self._run("read", work)
+
+    def _account(self, mode: str, cypher: str, summary: Any) -> None:
+        """Count the query by (mode, query type); with `check_access`, refuse a read in a write
+        transaction (the leader would serve what a read replica should) and a write sent as a read.
+
+        `summary.query_type` is Neo4j's own classification of the compiled plan ('r', 'rw', 'w',
+        's'), so this cannot drift from what the server will do.
+        """
+        qtype = summary.query_type or "?"
+        with self._counts_lock:
+            self.access_counts[(mode, qtype)] = self.access_counts.get((mode, qtype), 0) + 1
+        if not self.check_access:
+            return
+        if mode in ("write", "autocommit") and qtype == "r":
+            raise AccessViolation(f"a read ran in a {mode} transaction (use Graph.read): {cypher.strip()[:200]}")
+        if mode == "read" and qtype in ("w", "rw"):
+            raise AccessViolation(f"a '{qtype}' query ran as a read (use Graph.write): {cypher.strip()[:200]}")
 
     def read_one(self, cypher: str, params: dict | None = None, timeout: float | None = 60.0) -> dict | None:
         rows = self.read(cypher, params, timeout)
@@ -221,15 +279,19 @@ class Graph:
         """Stream a large read without holding all rows (exports, benchmarks)."""
         with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS,
                                  fetch_size=fetch_size) as session:
-            for rec in session.run(cypher, params or {}):
+            result = session.run(cypher, params or {})
+            for rec in result:
                 yield {k: to_native(v) for k, v in rec.items()}
+            self._account("read", cypher, result.consume())
 
     # -- writes ------------------------------------------------------------------
     def write(self, cypher: str, params: dict | None = None) -> list[dict]:
         """Run one idempotent write query in a write transaction."""
         def work(tx: neo4j.ManagedTransaction) -> list[dict]:
             result = tx.run(cypher, params or {})
-            return [{k: to_native(v) for k, v in rec.items()} for rec in result]
+            rows = [{k: to_native(v) for k, v in rec.items()} for rec in result]
+            self._account("write", cypher, result.consume())
+            return rows
 
         return self._run("write", work)
 
@@ -249,11 +311,17 @@ class Graph:
             sent += len(batch)
         return sent
 
-    def run_autocommit(self, cypher: str, params: dict | None = None) -> list[dict]:
-        """For schema commands and `CALL { ... } IN TRANSACTIONS`, which need an implicit transaction."""
-        with self.driver.session(database=self.database) as session:
+    def run_autocommit(self, cypher: str, params: dict | None = None, read: bool = False) -> list[dict]:
+        """For schema commands and `CALL { ... } IN TRANSACTIONS`, which need an implicit transaction.
+
+        `read=True` for the rare read that must run outside a transaction function (a procedure
+        such as `db.awaitIndexes`): routed READ like any other read."""
+        mode = neo4j.READ_ACCESS if read else neo4j.WRITE_ACCESS
+        with self.driver.session(database=self.database, default_access_mode=mode) as session:
             result = session.run(cypher, params or {})
-            return [{k: to_native(v) for k, v in rec.items()} for rec in result]
+            rows = [{k: to_native(v) for k, v in rec.items()} for rec in result]
+            self._account("read" if read else "autocommit", cypher, result.consume())
+            return rows
 
     def _run(self, mode: str, work: Any) -> Any:
         try:
@@ -345,7 +413,7 @@ class Graph:
         """Create every constraint and index if missing (idempotent; runs at start)."""
         for stmt in schema.CONSTRAINTS + schema.INDEXES:
             self.run_autocommit(stmt)
-        self.run_autocommit("CALL db.awaitIndexes(300)")
+        self.run_autocommit("CALL db.awaitIndexes(300)", read=True)
 
     def counts(self) -> dict[str, int]:
         """Node count per label and relationship count per type (the allow-listed ones)."""

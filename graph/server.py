@@ -96,7 +96,10 @@ class LocalServer:
     """One local Neo4j server: a data directory, a port, a pid file and a log."""
 
     def __init__(self, data_dir: str | os.PathLike | None = None, port: int | None = None,
-                 heap: str | None = None, pagecache_mb: int | None = None) -> None:
+                 heap: str | None = None, pagecache_mb: int | None = None,
+                 import_dir: str | os.PathLike | None = None) -> None:
+        """`import_dir`: only for benchmarks on a throw-away server: LOAD CSV may read file:/// URLs
+        below it (by default file URLs are off and there is no import directory)."""
         self.data_dir = Path(data_dir or os.environ.get("NEO4J_LOCAL_DATA") or DEFAULT_DATA).resolve()
         self.port = int(port or os.environ.get("NEO4J_LOCAL_PORT") or DEFAULT_PORT)
         self.heap = heap or os.environ.get("NEO4J_LOCAL_HEAP", "2g")
@@ -104,6 +107,7 @@ class LocalServer:
         self.state_file = self.data_dir / "server.json"
         self.log_file = self.data_dir / "neo4j.log"
         self.password_file = self.data_dir / "password"
+        self.import_dir = Path(import_dir).resolve() if import_dir else None
 
     def password(self, create: bool = True) -> str | None:
         """The local server's password: read from its file, generated (0600) on first use."""
@@ -152,8 +156,11 @@ class LocalServer:
                               "(it runs `mvn -f neo4j/pom.xml package`; needs Maven).")
         return java
 
-    def start(self, timeout: float = 180.0) -> ServerState:
-        """Start the server, or return the one already running on this data directory."""
+    def start(self, timeout: float | None = None) -> ServerState:
+        """Start the server, or return the one already running on this data directory.
+
+        `timeout` default: NEO4J_LOCAL_START_TIMEOUT seconds, else 180 (a busy shared machine needs more)."""
+        timeout = float(timeout or os.environ.get("NEO4J_LOCAL_START_TIMEOUT") or 180.0)
         st = self.state()
         if st is not None:
             if _port_open(st.port):
@@ -174,6 +181,9 @@ class LocalServer:
         log.flush()
         offset = self.log_file.stat().st_size
         env = {**os.environ, "NEO4J_LOCAL_AUTH_PASSWORD": self.password() or ""}
+        env.pop("NEO4J_LOCAL_IMPORT_DIR", None)
+        if self.import_dir:
+            env["NEO4J_LOCAL_IMPORT_DIR"] = str(self.import_dir)
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True, cwd=str(ROOT), env=env)
         log.close()
@@ -194,6 +204,40 @@ class LocalServer:
         self._terminate(proc.pid, grace=20)
         self.state_file.unlink(missing_ok=True)
         raise ServerError(f"local Neo4j did not become ready within {timeout:.0f}s; see {self.log_file}")
+
+    def import_full(self, nodes: list[tuple[str, list[Path]]], relationships: list[tuple[str, list[Path]]],
+                    report: Path, database: str = "neo4j", timeout: float = 3600.0) -> str:
+        """`neo4j-admin database import full` from the jars in neo4j/lib into this server's store.
+
+        The server is stopped for the import (the tool writes the store files itself) and started
+        again afterwards, on the same port. `nodes`/`relationships`: (label or type, [header file,
+        data files...]). The caller checks the database was empty: this REPLACES it. Returns the
+        tool's output (counts, timings); raises ServerError with its last lines when it fails.
+        """
+        java = self._check_prerequisites()
+        was_running = self.stop()
+        home = self.data_dir / "home"
+        conf = self.data_dir / "admin-conf"
+        conf.mkdir(parents=True, exist_ok=True)
+        # an empty neo4j.conf: the same defaults (store under NEO4J_HOME/data) the launcher uses
+        (conf / "neo4j.conf").write_text("")
+        cmd = [java, "-Xmx1g", *JVM_FLAGS, "-cp", str(LIB_DIR / "*"), "org.neo4j.cli.AdminTool",
+               "database", "import", "full", database, "--overwrite-destination=true", "--array-delimiter=U+001F",
+               "--multiline-fields=true", f"--report-file={report}", "--threads=2"]
+        cmd += [f"--nodes={lab}={','.join(str(f) for f in files)}" for lab, files in nodes]
+        # the database name comes first: after --nodes it would be read as one more file
+        cmd += [f"--relationships={typ}={','.join(str(f) for f in files)}" for typ, files in relationships]
+        logger.info("neo4j-admin database import full into %s", home)
+        env = {**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(conf)}
+        out = subprocess.run(cmd, cwd=str(self.data_dir), env=env, capture_output=True, text=True, timeout=timeout)
+        text = (out.stdout or "") + (out.stderr or "")
+        if out.returncode != 0:  # the store is left unusable: say so rather than restart on it
+            raise ServerError(f"neo4j-admin import failed (exit {out.returncode}); delete {home}/data/databases/"
+                              f"{database} and {home}/data/transactions/{database} before starting the server "
+                              f"again:\n{self._tail(text, 40)}")
+        if was_running:
+            self.start()
+        return text
 
     def stop(self, grace: float = 60.0) -> bool:
         """Stop the recorded server; True if one was running."""

@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="own account of a personal statement whose preamble and name do not give it")
     ld.add_argument("--pair-tolerance", type=int, default=TOLERANCE_SECONDS, metavar="SECONDS",
                     help=f"largest time gap between the two sides of one transfer (default {TOLERANCE_SECONDS})")
+    ld.add_argument("--bulk-import", action="store_true",
+                    help="EMPTY local database only: persons, companies, accounts and transfers through "
+                         "neo4j-admin import (the server restarts once); refused if the database holds anything")
     sub.add_parser("profiles", help="list the layouts of bank and payment returns")
     sn = sub.add_parser("sniff", help="say which return layout a file matches, or what it lacks")
     sn.add_argument("file", type=Path)
@@ -193,8 +196,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{j.left} {j.right}: {j.decision} by {by}")
                 _resolve(g)
             elif args.cmd == "load":
-                result = load_dir(g, args.dir, args.rejects, progress=not args.no_progress and sys.stderr.isatty(),
-                                  accounts=_accounts(args.account), tolerance=args.pair_tolerance)
+                loader = load_dir
+                if args.bulk_import:
+                    from .bulk import load_dir_bulk as loader
+                result = loader(g, args.dir, args.rejects, progress=not args.no_progress and sys.stderr.isatty(),
+                                accounts=_accounts(args.account), tolerance=args.pair_tolerance)
                 _print_summary(result)
                 if args.summary_json:
                     args.summary_json.write_text(json.dumps(result.summary(), ensure_ascii=False, indent=2))

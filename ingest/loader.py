@@ -214,9 +214,17 @@ class _TableLoad:
         self.seen: dict[str, tuple[Any, str, int]] = {}
         self.party_cache: dict[str, str | None] = {}
         self.exists_cache: dict[tuple[str, str], bool] = {}
+        #: Keys of the current chunk an earlier load (or chunk) already stored (`_check_stored`).
+        self.stored_keys: set[str] = set()
         self.counts = {"read": 0, "loaded": 0, "rejected": 0}
 
     # -- checks ------------------------------------------------------------------
+    def _party_kinds(self, ids: list[str]) -> dict[str, str | None]:
+        return writers.party_kinds(self.g, ids)
+
+    def _existing(self, kind: str, ids: list[str]) -> set[str]:
+        return writers.existing(self.g, kind, ids)
+
     def _check_refs(self, rows: list[tuple[Row, dict]]) -> None:
         refs = TABLES[self.table].refs
         for col, kind in refs.items():
@@ -224,11 +232,11 @@ class _TableLoad:
             if kind == "party":
                 todo = [i for i in ids if i not in self.party_cache]
                 if todo:
-                    self.party_cache.update(writers.party_kinds(self.g, todo))
+                    self.party_cache.update(self._party_kinds(todo))
             else:
                 todo = [i for i in ids if (kind, i) not in self.exists_cache]
                 if todo:
-                    found = writers.existing(self.g, kind, todo)
+                    found = self._existing(kind, todo)
                     self.exists_cache.update({(kind, i): i in found for i in todo})
             for r, _ in rows:
                 value = r.values.get(col)
@@ -262,6 +270,7 @@ class _TableLoad:
         if not fields:
             return
         found = writers.stored(self.g, self.table, [p["key"] for _, p in ok])
+        self.stored_keys = set(found)
         for r, p in ok:
             s = found.get(p["key"])
             if not s:
@@ -330,8 +339,10 @@ class _TableLoad:
                 p["known_at"] = self.known_at
             p["pj"], p["pe"] = writers.prov_entry(t, p)
         tag = f"{self.load_id}|{t}|"
-        if t == "transfers":
-            self.g.write_batches(writers.Q_TRANSFERS_UPDATE, payloads, BATCH, load_id=self.load_id, tag=tag)
+        if t == "transfers":  # only keys already stored are updated (a first load updates nothing)
+            old = [p for p in payloads if p["key"] in self.stored_keys]
+            self.g.write_batches(writers.Q_TRANSFERS_UPDATE, old, BATCH, load_id=self.load_id, tag=tag)
+            payloads = [p for p in payloads if p["key"] not in self.stored_keys]
         simple = {"persons": writers.Q_PERSONS, "companies": writers.Q_COMPANIES, "inmates": writers.Q_INMATES,
                   "relations": writers.Q_RELATIONS, "company_roles": writers.Q_ROLES,
                   "balances": writers.Q_BALANCES, "transfers": writers.Q_TRANSFERS}
@@ -350,15 +361,18 @@ class _TableLoad:
 
 
 def _load_tables(g: Graph, sources: list[Source], load_id: str, rejects_path: Path, result: LoadResult,
-                 progress: bool, on_table: Callable[[str, dict[str, int]], None] | None, known_at: str) -> None:
+                 progress: bool, on_table: Callable[[str, dict[str, int]], None] | None, known_at: str,
+                 done: frozenset[str] = frozenset()) -> None:
+    """Every table of `sources` but those in `done` (already written by a bulk import)."""
     for name in LOAD_ORDER:
-        (rejects_path / f"{name}.csv").unlink(missing_ok=True)
+        if name not in done:
+            (rejects_path / f"{name}.csv").unlink(missing_ok=True)
     by_table: dict[str, list[Source]] = {}
     for src in sources:
         by_table.setdefault(src.table, []).append(src)
     for name in LOAD_ORDER:
         srcs = by_table.get(name, [])
-        if not srcs:
+        if not srcs or name in done:
             continue
         result.files[name] = [s.label for s in srcs]
         rejects = RejectWriter(rejects_path / f"{name}.csv", name, load_id)
@@ -388,7 +402,9 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
              on_table: Callable[[str, dict[str, int]], None] | None = None,
              known_on: dt.date | None = None, accounts: dict[str, str] | None = None,
              tolerance: int = TOLERANCE_SECONDS,
-             on_progress: Callable[[str, int], None] | None = None) -> LoadResult:
+             on_progress: Callable[[str, int], None] | None = None,
+             pre_import: Callable[[list[Source], Path, str], dict[str, dict[str, int]]] | None = None
+             ) -> LoadResult:
     """Load every contract table and every bank/payment return found in `path`; see the module
     docstring for the guarantees. Returns (files not named after a table) are recognised by their
     header row and loaded after the tables (ingest/statements); `accounts` maps a file name ("" for
@@ -397,6 +413,9 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
     `known_on`: the day the data was exported (what it says was known by the end of that day,
     Beijing time); default the load's start. Point-in-time figures use it (a case's amount
     paid as known at an as_of date, investigations.pointintime). A resumed load keeps its own.
+
+    `pre_import(sources, rejects_dir, load_id)`: writes some tables before the others and returns
+    their counts; those tables are then skipped (ingest.bulk.load_dir_bulk: neo4j-admin import).
     """
     folder = Path(path)
     found, refused = discover_all(folder)
@@ -420,6 +439,11 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
                          f"({', '.join(LOAD_ORDER)}; .csv or .xlsx) and no bank or payment return")
     rejects_path = Path(rejects_dir) if rejects_dir else Path.cwd() / "rejects"
     source_dir = str(folder.resolve())
+    imported: dict[str, dict[str, int]] = {}
+    if pre_import is not None:  # ingest.bulk: some tables written by neo4j-admin import first
+        load_id = load_id or new_load_id()
+        rejects_path.mkdir(parents=True, exist_ok=True)
+        imported = pre_import(sources, rejects_path, load_id)
     g.ensure_schema()
     if load_id is None:
         earlier = unfinished_load(g, source_dir)
@@ -440,8 +464,14 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
                   {"id": load_id, "now": now, "dir": source_dir, "pid": os.getpid(), "host": socket.gethostname(),
                    "known": end_of_day_utc(known_on) if known_on else now})
     known_at = rec[0]["known"] if rec and rec[0]["known"] else now
+    for name, counts in imported.items():
+        result.tables[name] = counts
+        result.files[name] = [s.label for s in sources if s.table == name]
+        if on_table:
+            on_table(name, counts)
     try:
-        _load_tables(g, sources, load_id, rejects_path, result, progress, on_table, utc_stamp(known_at))
+        _load_tables(g, sources, load_id, rejects_path, result, progress, on_table, utc_stamp(known_at),
+                     frozenset(imported))
         (rejects_path / "statements.csv").unlink(missing_ok=True)
         if returns:
             sres = load_statements(g, returns, load_id, rejects_path, tolerance, on_progress)

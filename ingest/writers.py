@@ -247,6 +247,8 @@ MERGE (e)-[x:ENCUMBERS]->(s) ON CREATE SET {_prov('x')}
 
 
 # -- look-ups for validation --------------------------------------------------------
+#: Any node at all (a bulk import refuses a database that is not empty).
+Q_COUNT_NODES = "MATCH (n) RETURN count(n) AS n"
 Q_PARTY_KINDS = """
 UNWIND $ids AS id
 RETURN id, EXISTS { MATCH (:Person {person_id: id}) } AS is_person,

@@ -11,7 +11,9 @@
 // Security: authentication is on (the password of user `neo4j` is taken from the
 // environment variable NEO4J_LOCAL_AUTH_PASSWORD, never from the command line, and set on
 // every start through the system database), LOAD CSV may not read file:/// URLs and there
-// is no import directory.
+// is no import directory. Only a benchmark (bench/bench_ingest.py, comparing the loader with
+// LOAD CSV) sets NEO4J_LOCAL_IMPORT_DIR on its own throw-away server: LOAD CSV may then read
+// file:/// URLs below that directory and nowhere else.
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,6 +45,9 @@ public class LocalNeo4j {
             System.exit(2);
         }
         Path noImport = home.resolve("no-import");
+        String importDir = System.getenv("NEO4J_LOCAL_IMPORT_DIR");
+        boolean fileUrls = importDir != null && !importDir.isEmpty();
+        Path importRoot = fileUrls ? Path.of(importDir).toAbsolutePath() : noImport;
 
         DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
                 .setConfig(BoltConnector.enabled, true)
@@ -53,8 +58,8 @@ public class LocalNeo4j {
                 .setConfig(HttpsConnector.enabled, false)
                 .setConfig(GraphDatabaseSettings.routing_enabled, false)
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
-                .setConfig(GraphDatabaseSettings.allow_file_urls, false)
-                .setConfig(GraphDatabaseSettings.load_csv_file_url_root, noImport)
+                .setConfig(GraphDatabaseSettings.allow_file_urls, fileUrls)
+                .setConfig(GraphDatabaseSettings.load_csv_file_url_root, importRoot)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(pageCacheMb))
                 .setConfig(GraphDatabaseSettings.udc_enabled, false)
                 .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofMinutes(10))
