@@ -21,7 +21,7 @@
 // and the in-force test are in the post-processor.
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
 WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
-MATCH (d)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(a)
+MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(a)
 WHERE t.kind = 'cash_withdrawal' AND t.on >= c.litigation_start AND t.on <= $as_of
   AND coalesce(t.currency, 'CNY') = 'CNY'
 RETURN coalesce(d.person_id, d.company_id) AS subject_id,

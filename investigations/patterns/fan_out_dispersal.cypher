@@ -27,10 +27,10 @@
 // start, since no window can hold more than that; the other cases' transfers are not returned.
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
 WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
-MATCH (d)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
+MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
 WHERE t.on >= c.litigation_start AND t.on <= $as_of
   AND coalesce(t.currency, 'CNY') = 'CNY'
-  AND NOT (d)-[:HOLDS]->(b)
+  AND NOT EXISTS { (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(b) }
 OPTIONAL MATCH (h)-[:HOLDS]->(b)
 WITH d, c, coalesce(h.person_id, h.company_id, 'account:' + b.account_id) AS recipient,
      collect([t, a, b, h]) AS sent, sum(t.amount_fen) AS total

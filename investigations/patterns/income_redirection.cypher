@@ -24,10 +24,10 @@
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
 WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
 CALL (d, c) {
-  MATCH (d)-[:HOLDS]->(a:Account)<-[t:TRANSFER]-(s:Account)
+  MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)<-[t:TRANSFER]-(s:Account)
   WHERE t.on >= c.litigation_start - duration({days: $baseline_days}) AND t.on < c.litigation_start
     AND coalesce(t.currency, 'CNY') = 'CNY' AND coalesce(t.kind, 'transfer') = 'transfer'
-    AND NOT (d)-[:HOLDS]->(s)
+    AND NOT EXISTS { (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(s) }
   OPTIONAL MATCH (p)-[:HOLDS]->(s)
   WITH coalesce(p.person_id, p.company_id, 'account:' + s.account_id) AS payer, p, s, a, t
   WITH payer, collect(DISTINCT t.on.year * 100 + t.on.month) AS months, collect(DISTINCT a.account_id) AS usual,
@@ -50,11 +50,11 @@ CALL (d, c, p, seen_from, usual) {
     AND NOT b.account_id IN usual
   OPTIONAL MATCH (h)-[:HOLDS]->(b)
   WITH t, s, b, h
-  WHERE h = d OR (h:Person AND (EXISTS { (h)-[:RELATED]-(d) } OR EXISTS { (h)-[:ROLE]->(d) }
+  WHERE h = d OR EXISTS { (d)-[:SAME_AS*1..2]-(h) } OR (h:Person AND (EXISTS { (h)-[:RELATED]-(d) } OR EXISTS { (h)-[:ROLE]->(d) }
                    OR EXISTS { (h)-[:RELATED]-(:Person)-[:ROLE]->(d) }))
   RETURN collect(t {.transfer_id, .amount_fen, .at, .on, from_account: s.account_id, to_account: b.account_id,
                     holder_id: coalesce(h.person_id, h.company_id), holder_name: h.name,
-                    own: h = d, opened_on: b.opened_on,
+                    own: h = d OR EXISTS { (d)-[:SAME_AS*1..2]-(h) }, opened_on: b.opened_on,
                     paid_before: EXISTS { MATCH (s)-[t0:TRANSFER]->(b)
                                           WHERE t0.on < c.litigation_start
                                             AND t0.on >= c.litigation_start - duration({days: $baseline_days}) }

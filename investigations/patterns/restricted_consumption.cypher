@@ -22,7 +22,7 @@ MATCH (d)-[:RESTRICTED_BY]->(r:Restriction {kind: 'consumption_ban'})
 WHERE r.ordered_on <= $as_of AND (r.case_no IS NULL OR r.case_no = c.case_no
       OR NOT EXISTS { MATCH (d)-[:DEBTOR_IN]->(k:Case {case_no: r.case_no}) WHERE k.unpaid_fen > 0 OR size(coalesce(k.paid_history, [])) > 1 })
 CALL (d, r) {
-  MATCH (d)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
+  MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
   WHERE a <> b AND t.on >= r.ordered_on AND (r.lifted_on IS NULL OR t.on < r.lifted_on) AND t.on <= $as_of
     AND coalesce(t.kind, 'transfer') = 'transfer' AND coalesce(t.currency, 'CNY') = 'CNY'
   RETURN t, a, b, null AS payer_id, 'debtor' AS payer_role

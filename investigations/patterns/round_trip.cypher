@@ -26,7 +26,7 @@
 // search are in the post-processor (same walk as layered_chain, different end condition).
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
 WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
-MATCH (d)-[:HOLDS]->(a:Account)
+MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)
 WITH d, c, collect(a.account_id) AS accounts
 RETURN coalesce(d.person_id, d.company_id) AS subject_id,
        CASE WHEN d:Person THEN 'person' ELSE 'company' END AS subject_kind, d.name AS subject_name,

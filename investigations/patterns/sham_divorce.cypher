@@ -27,7 +27,7 @@ WHERE m.relation = 'spouse' AND m.ended AND m.until IS NOT NULL
   AND m.until >= c.litigation_start - duration({days: $before_days}) AND m.until <= $as_of
 WITH d, c, m, x,
      COLLECT {
-       MATCH (d)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)<-[:HOLDS]-(x)
+       MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)<-[:HOLDS]-(:Person)-[:SAME_AS*0..2]-(x)
        WHERE t.on >= c.litigation_start AND t.on <= $as_of
          AND coalesce(t.currency, 'CNY') = 'CNY'
          AND abs(duration.inDays(m.until, t.on).days) <= $window_days

@@ -42,7 +42,7 @@ RETURN coalesce(d.person_id, d.company_id) AS subject_id,
        coalesce(h.person_id, h.company_id) AS counterparty_id,
        CASE WHEN h:Person THEN 'person' ELSE 'company' END AS counterparty_kind, h.name AS counterparty_name,
        COLLECT {
-         MATCH (h)-[:HOLDS]->(ha:Account)-[t:TRANSFER]->(da:Account)<-[:HOLDS]-(d)
+         MATCH (h)-[:HOLDS]->(ha:Account)-[t:TRANSFER]->(da:Account)<-[:HOLDS]-(:Person|Company)-[:SAME_AS*0..2]-(d)
          WHERE ha <> da AND abs(duration.inDays(e.registered_on, t.on).days) <= $match_days
            AND coalesce(t.kind, 'transfer') = 'transfer'
          RETURN t {.transfer_id, .amount_fen, .on, .at, from_account: ha.account_id, to_account: da.account_id}

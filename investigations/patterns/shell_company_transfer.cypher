@@ -19,10 +19,10 @@
 // by the post-processor (investigations.related).
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
 WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
-MATCH (d)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)<-[:HOLDS]-(h:Company)
+MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)<-[:HOLDS]-(h:Company)
 WHERE t.on >= c.litigation_start AND t.on <= $as_of
   AND coalesce(t.currency, 'CNY') = 'CNY'
-  AND h <> d
+  AND h <> d AND NOT EXISTS { (d)-[:SAME_AS*1..2]-(h) }
 RETURN coalesce(d.person_id, d.company_id) AS subject_id,
        CASE WHEN d:Person THEN 'person' ELSE 'company' END AS subject_kind, d.name AS subject_name,
        c {.case_no, .kind, .litigation_start, .effective_on, .enforcement_filed_on, .unpaid_fen} AS case,

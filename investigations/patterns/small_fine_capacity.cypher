@@ -30,7 +30,7 @@ RETURN p.person_id AS subject_id, 'person' AS subject_kind, p.name AS subject_na
        p.inmate_no AS inmate_no, p.prison AS prison, p.release_on AS release_on,
        p.treatment_level AS treatment_level, cases,
        COLLECT {
-         MATCH (p)-[:HOLDS]->(a:Account)-[:HAS_BALANCE]->(b:Balance)
+         MATCH (p)-[:SAME_AS*0..2]-(:Person)-[:HOLDS]->(a:Account)-[:HAS_BALANCE]->(b:Balance)
          WHERE a.kind = 'prison' AND b.as_of <= $as_of
          WITH a, b ORDER BY b.as_of DESC
          WITH a, head(collect(b)) AS latest
