@@ -15,6 +15,7 @@ import pytest
 
 from synth import names
 from test_webutil import PASSWORD, make_app
+from web.i18n import mask_id_number, mask_phone
 
 pytestmark = pytest.mark.browser
 
@@ -69,6 +70,8 @@ def test_supervisor_reviews_and_rejects_a_namesake_pair(server, module_graph, ar
     from web.models import AuditLog
 
     base, app = server
+    born = dt.date(1985, 2, 3)
+    ids = {"w1": names.id_number("110105", born, 22), "w2": names.id_number("320102", born, 48)}  # as _world
     shots = artifacts_dir / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
@@ -105,7 +108,15 @@ def test_supervisor_reviews_and_rejects_a_namesake_pair(server, module_graph, ar
         page.wait_for_selector("#side-by-side")
         side = page.inner_text("#side-by-side")
         assert "P2" in side and "P3" in side and "persons.csv" in side and "南京市玄武区" in side
+        # ID numbers and phones are masked until the supervisor asks (audited)
+        assert ids["w2"] not in side and "13700000003" not in side
+        assert mask_id_number(ids["w2"]) in side and mask_phone("13700000003") in side
         page.screenshot(path=str(shots / "entities-2-review.png"), full_page=True)
+        page.click("#reveal-both")
+        page.wait_for_selector("#side-by-side")
+        side = page.inner_text("#side-by-side")
+        assert ids["w1"] in side and ids["w2"] in side and "13700000003" in side
+        assert page.locator("#reveal-form").count() == 0
         page.fill("#note", "不同身份证号，住址不同")
         page.click("#decide-reject")
         page.wait_for_selector("#candidates")
@@ -130,5 +141,7 @@ def test_supervisor_reviews_and_rejects_a_namesake_pair(server, module_graph, ar
         assert st[("P2", "P3")] == "rejected"
         row = db.session.scalar(db.select(AuditLog).where(AuditLog.action == "entity_judge"))
         assert row.username == "sup" and row.target == "P2|P3"
+        seen = {(a.action, a.target) for a in db.session.scalars(db.select(AuditLog).where(AuditLog.username == "sup"))}
+        assert ("view_entity_review", "P2|P3") in seen and ("reveal", "P2|P3") in seen
     assert module_graph.read_one("MATCH (:Person {person_id: 'S1'})-[r:SAME_AS]->(:Person {person_id: 'P1'}) "
                                  "RETURN r.rule AS rule")["rule"] == "id_number"

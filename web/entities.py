@@ -19,6 +19,7 @@ from .extensions import db
 from .graph_access import get_graph
 from .i18n import current_lang
 from .models import audit
+from .subjects import is_revealed, remember_revealed
 
 bp = Blueprint("entities", __name__, url_prefix="/entities")
 logger = logging.getLogger(__name__)
@@ -62,9 +63,22 @@ def review(left: str, right: str):
     if cand:
         cand["reasons_shown"] = _reasons(cand)
     history = entities.store.judgement_history(db.engine, left, right)
+    revealed = is_revealed(left, right)
+    audit(current_user, "view_entity_review", f"{left}|{right}", revealed=revealed)
+    db.session.commit()
     return render_template("entity_review.html", left=recs[left], right=recs[right], cand=cand, fields=FIELDS,
                            history=history, decisions=entities.DECISIONS, decision_labels=DECISION_LABELS,
-                           status_labels=STATUS_LABELS)
+                           status_labels=STATUS_LABELS, revealed=revealed)
+
+
+@bp.route("/review/<path:left>/<path:right>/reveal", methods=["POST"])
+@role_required("supervisor")
+def reveal(left: str, right: str):
+    """Show both records' full ID numbers and phones for this session (masked by default); audited."""
+    remember_revealed(left, right)
+    audit(current_user, "reveal", f"{left}|{right}", fields=["id_number", "phone"])
+    db.session.commit()
+    return redirect(url_for("entities.review", left=left, right=right))
 
 
 @bp.route("/review/<path:left>/<path:right>", methods=["POST"])

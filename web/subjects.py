@@ -54,6 +54,18 @@ def _revealed() -> list[str]:
     return session.get("revealed", [])
 
 
+def is_revealed(*ids: str) -> bool:
+    """Whether this session has revealed (audited) the full ID number and phone of every one of `ids`."""
+    shown = set(_revealed())
+    return all(i in shown for i in ids)
+
+
+def remember_revealed(*ids: str) -> None:
+    """Keep `ids` revealed for this session (the newest 20); the caller audits the reveal."""
+    revealed = [s for s in _revealed() if s not in ids][-(20 - len(ids)):] + list(ids)
+    session["revealed"] = revealed
+
+
 def _lead_evidence(leads) -> set[str]:
     ids: set[str] = set()
     for rec in leads:
@@ -101,8 +113,7 @@ def subject(subject_id: str):
 @role_required("supervisor")
 def reveal(subject_id: str):
     """Show the unmasked ID number and phone for this session; audited."""
-    revealed = [s for s in _revealed() if s != subject_id][-19:] + [subject_id]
-    session["revealed"] = revealed
+    remember_revealed(subject_id)
     audit(current_user, "reveal", subject_id, fields=["id_number", "phone"])
     db.session.commit()
     return redirect(url_for("subjects.subject", subject_id=subject_id))
