@@ -16,13 +16,15 @@ from ingest.parse import format_fen
 
 from . import pdfdoc
 from .flow import RULE_ZH
-from .freeze import ASSET_KIND_ZH, BASIS_ZH, KIND_ZH, FreezeListError, freeze_list, status_zh, to_csv_bytes
+from .freeze import (ASSET_KIND_ZH, BASIS_ZH, KIND_ZH, FreezeListError, encumbrance_zh, freeze_list, status_zh,
+                     to_csv_bytes)
 
 logger = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "freeze"
 MAX_LINES = 16
-ORDER_ZH = ("排序：被执行人本人账户在先，其后按资金层级（1 = 被执行人直接转入），再按与被执行人关系的亲疏、"
+ORDER_ZH = ("排序：被执行人本人账户在先，其次为被执行人名下仍持有的财产（房产、车辆、股权等，建议金额为估值减去"
+            "在先抵押/质押担保金额，已查封的不再建议），其后按资金层级（1 = 被执行人直接转入），再按与被执行人关系的亲疏、"
             "追踪金额由大到小。建议金额以追踪金额为限，已知余额日期不早于最后流入日的以余额为限，"
             "已冻结/查封的不再建议，依次分配至未履行金额用尽为止。")
 HEADER = ["序号", "类别", "账号/财产编号", "开户机构/类型", "户名/所有人", "与被执行人关系", "列入依据", "层级",
@@ -76,6 +78,7 @@ def _build(fl: dict, max_lines: int) -> tuple[bytes, int]:
         "unpaid": _y(fl["unpaid_fen"]), "proposed": _y(fl["proposed_fen"]),
         "header": HEADER, "widths": WIDTHS + [277 - sum(WIDTHS)], "rows": [_row(ln) for ln in lines[:max_lines]],
         "rest": len(rest), "rest_proposed": _y(sum(x["proposed_fen"] for x in rest)), "notes": notes,
+        "encumbrances": [(ln["no"], encumbrance_zh(ln)) for ln in lines[:max_lines] if ln.get("encumbrances")],
     }
     try:
         return pdfdoc.render("freeze_list.html", context, [TEMPLATES])

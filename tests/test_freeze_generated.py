@@ -265,6 +265,15 @@ CREATE (:Restriction {restriction_id: 'T-R1', kind: 'asset_seizure', target: 'T-
             "assets_t.csv:3 encumbrances_t.csv:2"
         car_row = dict(zip(head, next(r for r in table if r[head.index("账号/财产编号")] == "T-CAR")))
         assert car_row["冻结/查封状态"] == "已查封" and car_row["建议冻结金额(元)"] == "0.00"
+        # the one-page PDF names the mortgage under the table and says where the debtor's own assets rank
+        import subprocess
+
+        from investigations import freeze_pdf
+        text = subprocess.run(["pdftotext", "-", "-"], input=freeze_pdf.pdf_bytes(fl), check=True,
+                              capture_output=True).stdout.decode("utf-8")
+        flat = "".join(text.split())
+        assert f"第{house['no']}项设有抵押/质押：已抵押300000.00元" in flat
+        assert "被执行人名下仍持有的财产" in flat
     finally:
         g.write("MATCH (n) WHERE n.asset_id IN ['T-SOLD', 'T-HOUSE', 'T-CAR'] OR n.transfer_id = 'T-AT1' "
                 "OR n.encumbrance_id = 'T-MORT' OR n.restriction_id = 'T-R1' DETACH DELETE n")
