@@ -15,7 +15,7 @@ OPTIONAL MATCH (c:Company {company_id: $id})
 WITH coalesce(p, c) AS h
 WHERE h IS NOT NULL
 RETURN h.name AS name, CASE WHEN h:Person THEN 'person' ELSE 'company' END AS kind,
-       COLLECT { MATCH (h)-[:HOLDS]->(a:Account) RETURN a.account_id } AS accounts,
+       COLLECT { MATCH (h)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account) RETURN a.account_id } AS accounts,
        COLLECT { MATCH (h)-[:DEBTOR_IN]->(k:Case) WHERE k.unpaid_fen > 0 RETURN k.litigation_start } AS starts
 """
 
@@ -35,10 +35,10 @@ RETURN aid, coalesce(h.person_id, h.company_id) AS holder_id,
 Q_BASELINE_MONTHLY = """
 UNWIND $cases AS cno
 MATCH (d)-[:DEBTOR_IN]->(c:Case {case_no: cno})
-MATCH (d)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
+MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
 WHERE t.on >= c.litigation_start - duration({days: $baseline_days}) AND t.on < c.litigation_start
   AND coalesce(t.currency, 'CNY') = 'CNY' AND coalesce(t.kind, 'transfer') = 'transfer'
-  AND NOT (d)-[:HOLDS]->(b)
+  AND NOT EXISTS { (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(b) }
 OPTIONAL MATCH (h)-[:HOLDS]->(b)
 WITH cno, coalesce(h.person_id, h.company_id, 'account:' + b.account_id) AS payee,
      t.on.year * 100 + t.on.month AS ym, t.amount_fen AS fen, t.transfer_id AS tid
@@ -469,9 +469,9 @@ Q_RUNNER_NON_CNY = """
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
 WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
 WITH d, min(c.litigation_start) AS start
-MATCH (d)-[:HOLDS]->(:Account)-[t:TRANSFER]->(b:Account)
+MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(:Account)-[t:TRANSFER]->(b:Account)
 WHERE t.on >= start AND t.on <= $as_of AND coalesce(t.currency, 'CNY') <> 'CNY'
-  AND NOT (d)-[:HOLDS]->(b)
+  AND NOT EXISTS { (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(b) }
 RETURN t.currency AS currency, sum(t.amount_fen) AS amount, count(t) AS n
 ORDER BY currency
 """
@@ -577,9 +577,9 @@ LIMIT 500
 # Every transfer in or out of the subject's accounts, with the counterparty (its relation: `related`).
 # A transfer between two of the subject's own accounts appears once (direction 'internal').
 Q_SUBJECT_TRANSFERS = Q_SUBJECT_SUBJECT + """
-MATCH (s)-[:HOLDS]->(a:Account)-[t:TRANSFER]-(b:Account)
+MATCH (s)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]-(b:Account)
 WHERE ($since IS NULL OR t.on >= $since) AND ($until IS NULL OR t.on <= $until)
-WITH s, a, t, b, startNode(t) = a AS outgoing, EXISTS { (s)-[:HOLDS]->(b) } AS own_cp
+WITH s, a, t, b, startNode(t) = a AS outgoing, EXISTS { (s)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(b) } AS own_cp
 WHERE NOT (own_cp AND NOT outgoing)
 OPTIONAL MATCH (h)-[:HOLDS]->(b)
 RETURN t.transfer_id AS transfer_id, t.at AS at, t.on AS on, t.amount_fen AS amount_fen,
@@ -598,9 +598,9 @@ LIMIT $limit
 
 # Count and totals per currency and direction of every transfer in the range (not one page).
 Q_SUBJECT_TRANSFER_TOTALS = Q_SUBJECT_SUBJECT + """
-MATCH (s)-[:HOLDS]->(a:Account)-[t:TRANSFER]-(b:Account)
+MATCH (s)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]-(b:Account)
 WHERE ($since IS NULL OR t.on >= $since) AND ($until IS NULL OR t.on <= $until)
-WITH s, a, t, b, startNode(t) = a AS outgoing, EXISTS { (s)-[:HOLDS]->(b) } AS own_cp
+WITH s, a, t, b, startNode(t) = a AS outgoing, EXISTS { (s)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(b) } AS own_cp
 WHERE NOT (own_cp AND NOT outgoing)
 // cash withdrawals and deposits are self-loops with no counterparty: their own lines, not "internal"
 WITH DISTINCT t, coalesce(t.currency, 'CNY') AS currency,

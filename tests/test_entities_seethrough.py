@@ -54,3 +54,16 @@ def test_cash_and_fan_out_from_another_record_are_the_debtors(graph, tmp_path):
     assert [h["subject_id"] for h in fan] == ["D1"]
     # the transfer from D1's account to D2's account is between the debtor's own accounts
     assert set(fan[0]["counterparties"]) == {f"R{i}" for i in range(5)}
+
+
+def test_subject_totals_count_every_record_s_accounts(graph, tmp_path):
+    """The subject page's totals see through: the second record's cash and payments are the debtor's,
+    and the transfer between the two records' accounts is between the debtor's own accounts."""
+    from investigations import subject
+
+    load_dir(graph, _world(tmp_path), tmp_path / "rejects")
+    before = subject.transfer_totals(graph, "D1")
+    assert before["count"] == 1 and before["by_currency"]["CNY"]["out"] == 9_000_000  # D1-ACC to a "stranger"
+    entities.resolve(graph, create_engine(f"sqlite:///{tmp_path / 'app.db'}"))
+    after = subject.transfer_totals(graph, "D1")["by_currency"]["CNY"]
+    assert after == {"in": 0, "out": 10_000_000, "internal": 9_000_000, "cash_out": 6_000_000, "cash_in": 0, "n": 7}
