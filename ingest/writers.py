@@ -140,7 +140,7 @@ _STMT_NAME = ("SET {v}.stmt_names = CASE WHEN row.{f} IS NULL OR row.{f} IN coal
 Q_TRANSFERS_UPDATE = f"""
 UNWIND $rows AS row
 MATCH (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
-USING INDEX t:TRANSFER(transfer_id)
+USING INDEX SEEK t:TRANSFER(transfer_id)
 {_claim('a')}{_claim('b')}{_STMT_NAME.format(v='a', f='from_name')}
 {_STMT_NAME.format(v='b', f='to_name')}
 WITH t, row, localdatetime(row.at) AS at, date(row.on) AS on
@@ -151,7 +151,7 @@ SET t.at = at, t.on = on
 Q_TRANSFERS = f"""
 UNWIND $rows AS row
 OPTIONAL MATCH ()-[e:TRANSFER {{transfer_id: row.key}}]->()
-USING INDEX e:TRANSFER(transfer_id)
+USING INDEX SEEK e:TRANSFER(transfer_id)
 WITH row WHERE e IS NULL
 MERGE (a:Account {{account_id: row.from_account}})
 {_NEW_ACCOUNT.format(v='a')}
@@ -269,7 +269,7 @@ Q_STORED = {
     "accounts": """UNWIND $keys AS k MATCH (a:Account {account_id: k}) WHERE a.holder_known
                    RETURN k, a.holder_id AS holder_id, a.load_id AS load_id""",
     "transfers": """UNWIND $keys AS k MATCH (a)-[t:TRANSFER {transfer_id: k}]->(b)
-                    USING INDEX t:TRANSFER(transfer_id)
+                    USING INDEX SEEK t:TRANSFER(transfer_id)
                     RETURN k, a.account_id AS from_account, b.account_id AS to_account, t.load_id AS load_id""",
     "assets": """UNWIND $keys AS k MATCH (s:Asset {asset_id: k})
                  RETURN k, s.owner_id AS owner_id, s.load_id AS load_id""",

@@ -93,7 +93,7 @@ _SIDES = ", ".join(f"e.{d}_{p} = coalesce(e.{d}_{p}, row.{d}_{p})" for d in ("ou
 Q_TRANSFERS = f"""
 UNWIND $rows AS row
 OPTIONAL MATCH ()-[e:TRANSFER {{transfer_id: row.key}}]->()
-USING INDEX e:TRANSFER(transfer_id)
+USING INDEX SEEK e:TRANSFER(transfer_id)
 CALL (row, e) {{
   WITH row WHERE e IS NULL
   MATCH (a:Account {{account_id: row.from_account}})
@@ -114,7 +114,7 @@ CALL (row, e) {{
 Q_CASH = f"""
 UNWIND $rows AS row
 OPTIONAL MATCH ()-[e:TRANSFER {{transfer_id: row.key}}]->()
-USING INDEX e:TRANSFER(transfer_id)
+USING INDEX SEEK e:TRANSFER(transfer_id)
 CALL (row, e) {{
   WITH row WHERE e IS NULL
   MATCH (a:Account {{account_id: row.from_account}})
