@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from investigations import netmodel
+from investigations import netmodel, pdfdoc
 
 from .common import MAX_FIGURE_NODES
 
@@ -155,7 +155,10 @@ def layout(net: dict, seed: int = 7) -> dict[str, tuple[float, float]]:
 
 def network_figure(data: dict, rc: dict | None = None) -> tuple[bytes, dict]:
     """The PDF's network figure as PNG bytes, capped at MAX_FIGURE_NODES nodes, with its counts for
-    the manifest ({"network_nodes_drawn", "network_nodes_not_drawn"})."""
+    the manifest ({"network_nodes_drawn", "network_nodes_not_drawn"}). Without an `rc` the figure still
+    uses the one CJK font (investigations.pdfdoc), so Chinese names never come out as empty boxes."""
+    if rc is None:
+        rc = {"font.family": [pdfdoc.matplotlib_family()], "axes.unicode_minus": False}
     net = evidence_network(data, MAX_FIGURE_NODES)
     note = netmodel.cap_notice(len(net["nodes"]), net["more"], MAX_FIGURE_NODES, drawn=True)
     png = netmodel.figure_png(net, WORDS, note=note, rc=rc)
