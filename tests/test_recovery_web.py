@@ -113,7 +113,7 @@ def test_freeze_list_csv_and_pdf_reproducible_and_audited(app, tmp_path):
 
 def test_recovery_records_settle_case_and_feed_dashboard(app, loaded):
     from web.extensions import db
-    from web.models import Investigation, LeadRecord
+    from web.models import Investigation, LeadRecord, RecoveryRecord
     c = login(app, "inv")
     r = post(c, "/investigations/open", subject_id="P001")
     iid = int(r.headers["Location"].rsplit("/", 1)[1])
@@ -122,10 +122,15 @@ def test_recovery_records_settle_case_and_feed_dashboard(app, loaded):
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(LeadRecord)
                                  .where(LeadRecord.case_no == CASE)) > 0
-    # a bad record is refused
+    # a bad record is refused, with the reason: a form that does not parse, then a rule the store keeps
     r = post(c, f"/investigations/{iid}/recovery", kind="paid", target_kind="account", target="x",
              case_no=CASE, on="2025-11-02", amount_yuan="-5", document_no="(2025)京0105执123号")
-    assert "Not recorded" in c.get(r.headers["Location"]).get_data(as_text=True) or True
+    assert "日期或金额无效。" in c.get(r.headers["Location"]).get_data(as_text=True)
+    r = post(c, f"/investigations/{iid}/recovery", kind="paid", target_kind="account", target="x",
+             case_no=CASE, on="2025-11-02", amount_yuan="5", document_no="")
+    assert "未登记：the document number is required" in c.get(r.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(RecoveryRecord)) == 0
     post(c, f"/investigations/{iid}/recovery", kind="frozen", target_kind="account", target="6222000000000002",
          case_no=CASE, on="2025-11-01", amount_yuan="200,000", document_no="(2025)京0105执保1号")
     post(c, f"/investigations/{iid}/recovery", kind="deducted", target_kind="account", target="6222000000000002",
