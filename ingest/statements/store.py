@@ -87,45 +87,40 @@ ON CREATE SET {_prov('r')}, r.reason = row.reason
 
 _SIDES = ", ".join(f"e.{d}_{p} = coalesce(e.{d}_{p}, row.{d}_{p})" for d in ("out", "in") for p in SIDE_PROPS)
 
-# A transfer: create it if its id is new (its accounts exist: Q_ACCOUNTS ran first), else add the
-# sides it lacks (a partner from another return, possibly from another load). Either way the load
-# claims it with what it stated (its sides).
-Q_TRANSFERS = f"""
+
+def _upsert_transfer(create: str, update: str = "") -> str:
+    """Q_TRANSFERS and Q_CASH share this shape: look the row's transfer up by id (`e`, null if new),
+    forcing the relationship index SEEK (a plain hint let Neo4j plan an index scan filtered per row:
+    tests/test_write_plans.py), then `create` makes `t` from the row when it is new, or `update`
+    (then the load's claim) runs on `e` when it exists."""
+    return f"""
 UNWIND $rows AS row
 OPTIONAL MATCH ()-[e:TRANSFER {{transfer_id: row.key}}]->()
 USING INDEX SEEK e:TRANSFER(transfer_id)
 CALL (row, e) {{
   WITH row WHERE e IS NULL
-  MATCH (a:Account {{account_id: row.from_account}})
-  MATCH (b:Account {{account_id: row.to_account}})
-  CREATE (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
+  {create}
   SET {_prov('t')}, t += row.props, t.at = localdatetime(row.at), t.on = date(row.on), t.prov = [$tag + row.pj]
 }}
 CALL (row, e) {{
   WITH row, e WHERE e IS NOT NULL
-  SET {_SIDES}
-  {_CLAIM.format(v='e')}
+  {update}{_CLAIM.format(v='e')}
 }}
 """
+
+
+# A transfer: create it if its id is new (its accounts exist: Q_ACCOUNTS ran first), else add the
+# sides it lacks (a partner from another return, possibly from another load). Either way the load
+# claims it with what it stated (its sides).
+Q_TRANSFERS = _upsert_transfer("""MATCH (a:Account {account_id: row.from_account})
+  MATCH (b:Account {account_id: row.to_account})
+  CREATE (a)-[t:TRANSFER {transfer_id: row.key}]->(b)""", update=f"SET {_SIDES}\n  ")
 
 # A cash movement: a TRANSFER from the account to itself with `kind` cash_withdrawal / cash_deposit
 # (contract v1.1, as contract rows are stored), so no counterparty is invented and no shared cash
 # node exists that a path could run through; path searches read only kind 'transfer'.
-Q_CASH = f"""
-UNWIND $rows AS row
-OPTIONAL MATCH ()-[e:TRANSFER {{transfer_id: row.key}}]->()
-USING INDEX SEEK e:TRANSFER(transfer_id)
-CALL (row, e) {{
-  WITH row WHERE e IS NULL
-  MATCH (a:Account {{account_id: row.from_account}})
-  CREATE (a)-[t:TRANSFER {{transfer_id: row.key}}]->(a)
-  SET {_prov('t')}, t += row.props, t.at = localdatetime(row.at), t.on = date(row.on), t.prov = [$tag + row.pj]
-}}
-CALL (row, e) {{
-  WITH row, e WHERE e IS NOT NULL
-  {_CLAIM.format(v='e')}
-}}
-"""
+Q_CASH = _upsert_transfer("""MATCH (a:Account {account_id: row.from_account})
+  CREATE (a)-[t:TRANSFER {transfer_id: row.key}]->(a)""")
 
 Q_EXISTING_SIDES = """
 UNWIND $keys AS k
