@@ -28,8 +28,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -40,10 +38,9 @@ from followthemoney.exc import InvalidData
 from graph import Graph
 
 from . import writers
-from .clock import end_of_day_utc, utc_stamp
 from .contract import LOAD_ORDER, TABLES
-from .loader import LoadResult, RejectWriter, _TableLoad, new_load_id
-from .loads import unfinished_load, utc_now
+from .loader import LoadResult, RejectWriter, _TableLoad, begin_load
+from .loads import utc_now
 from .parse import format_fen
 from .readers import InputError
 from .validate import validate_row
@@ -427,13 +424,7 @@ def load_ftm(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
         raise InputError(f"{src}: no such file")
     rejects_path = Path(rejects_dir) if rejects_dir else Path.cwd() / "rejects"
     source = str(src.resolve())
-    g.ensure_schema()
-    if load_id is None:
-        earlier = unfinished_load(g, source)
-        if earlier and earlier["status"] == "running":
-            raise InputError(f"load {earlier['load_id']} of {source} is still running")
-        load_id = earlier["load_id"] if earlier else new_load_id()
-    result = FtmLoadResult(load_id, source, rejects_dir=str(rejects_path))
+    result = FtmLoadResult(load_id or "", source, rejects_dir=str(rejects_path))  # its id once it starts
     lines: list[_Line] = []
     bad: list[tuple[int, str, str]] = []
     with open(src, encoding="utf-8-sig") as fh:
@@ -463,11 +454,9 @@ def load_ftm(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
         by_table.setdefault(ln.table, []).append((ln.no, cells))
         result.ftm["rows"] += 1
     result.ftm["rejected"] = len(bad)
-    now = utc_now()
-    rec = g.write(writers.Q_LOAD_START,
-                  {"id": load_id, "now": now, "dir": source, "pid": os.getpid(), "host": socket.gethostname(),
-                   "known": end_of_day_utc(known_on) if known_on else now})
-    known_at = utc_stamp(rec[0]["known"] if rec and rec[0]["known"] else now)
+    g.ensure_schema()
+    load_id, known_at = begin_load(g, source, load_id, known_on)  # a file that does not read starts no load
+    result.load_id = load_id
     try:
         _write_bad(rejects_path / "ftm.csv", load_id, src.name, bad)
         for name in LOAD_ORDER:

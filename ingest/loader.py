@@ -65,6 +65,34 @@ def new_load_id() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("L%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
 
+def begin_load(g: Graph, source: str, load_id: str | None = None,
+               known_on: dt.date | None = None) -> tuple[str, str]:
+    """Record a load of `source` (a resolved folder or file) as running and return (load_id, known_at).
+
+    One home for how every load starts (load_dir, ingest.ftm.load_ftm), so a resume behaves the same
+    whatever the input: without `load_id`, a load of `source` left failed or killed is completed under
+    its own id, and one still running is refused. `known_at` is the UTC stamp of what the load says was
+    known (end of `known_on`, Beijing time; default the start; a resumed load keeps its own).
+    """
+    if load_id is None:
+        earlier = unfinished_load(g, source)
+        if earlier and earlier["status"] == "running":
+            raise InputError(f"load {earlier['load_id']} of {source} is still running "
+                             f"(process {earlier.get('pid')} on {earlier.get('host')})")
+        if earlier:  # failed or killed: this run completes it, under its id
+            load_id = earlier["load_id"]
+            logger.warning("resuming load %s of %s (it %s: %s)", load_id, source, earlier["status"],
+                           earlier.get("error"))
+    load_id = load_id or new_load_id()
+    if "|" in load_id:
+        raise InputError(f"a load id may not contain '|': {load_id!r}")
+    now = utc_now()
+    rec = g.write(writers.Q_LOAD_START,
+                  {"id": load_id, "now": now, "dir": source, "pid": os.getpid(), "host": socket.gethostname(),
+                   "known": end_of_day_utc(known_on) if known_on else now})
+    return load_id, utc_stamp(rec[0]["known"] if rec and rec[0]["known"] else now)
+
+
 class RejectWriter:
     """Rejected rows of one table, with original values, file, row and reasons."""
 
@@ -445,32 +473,16 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
         rejects_path.mkdir(parents=True, exist_ok=True)
         imported = pre_import(sources, rejects_path, load_id)
     g.ensure_schema()
-    if load_id is None:
-        earlier = unfinished_load(g, source_dir)
-        if earlier and earlier["status"] == "running":
-            raise InputError(f"load {earlier['load_id']} of {source_dir} is still running "
-                             f"(process {earlier.get('pid')} on {earlier.get('host')})")
-        if earlier:  # failed or killed: this run completes it, under its id
-            load_id = earlier["load_id"]
-            logger.warning("resuming load %s of %s (it %s: %s)", load_id, source_dir, earlier["status"],
-                           earlier.get("error"))
-    load_id = load_id or new_load_id()
-    if "|" in load_id:
-        raise InputError(f"a load id may not contain '|': {load_id!r}")
+    load_id, known_at = begin_load(g, source_dir, load_id, known_on)
     result = LoadResult(load_id, source_dir, rejects_dir=str(rejects_path))
     result.refused = [{"source": lab, "reason": why} for lab, why in refused]
-    now = utc_now()
-    rec = g.write(writers.Q_LOAD_START,
-                  {"id": load_id, "now": now, "dir": source_dir, "pid": os.getpid(), "host": socket.gethostname(),
-                   "known": end_of_day_utc(known_on) if known_on else now})
-    known_at = rec[0]["known"] if rec and rec[0]["known"] else now
     for name, counts in imported.items():
         result.tables[name] = counts
         result.files[name] = [s.label for s in sources if s.table == name]
         if on_table:
             on_table(name, counts)
     try:
-        _load_tables(g, sources, load_id, rejects_path, result, progress, on_table, utc_stamp(known_at),
+        _load_tables(g, sources, load_id, rejects_path, result, progress, on_table, known_at,
                      frozenset(imported))
         (rejects_path / "statements.csv").unlink(missing_ok=True)
         if returns:

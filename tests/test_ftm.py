@@ -209,3 +209,30 @@ def test_cli_load_ftm_export_ftm_and_unload(baseline, graph, tmp_path):
     r = subprocess.run(cmd + ["unload", load_id], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     assert _counts(graph) == {"labels": {}, "types": {}}
+
+
+def test_an_ftm_load_starts_and_resumes_as_a_folder_load_does(baseline, graph, tmp_path):
+    """load_ftm starts through the loader's begin_load: a file that does not read starts no load, a load
+    of the same file still running is refused (naming its process), a failed one is completed under its id."""
+    from ingest import writers
+    from ingest.loader import begin_load
+    from ingest.loads import list_loads
+    from ingest.readers import InputError
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no FtM entity"):
+        load_ftm(graph, empty, tmp_path / "rej0")
+    assert list_loads(graph) == []
+    src = str(Path(baseline["subject_file"]).resolve())
+    graph.ensure_schema()
+    started, _known = begin_load(graph, src)  # this process, alive: the load reads as running
+    with pytest.raises(InputError, match=rf"load {started} of .* is still running \(process {os.getpid()} on "):
+        load_ftm(graph, baseline["subject_file"], tmp_path / "rej1")
+    graph.write(writers.Q_LOAD_FAILED, {"id": started, "error": "RuntimeError: disk full (test)",
+                                         "now": dt.datetime.now(dt.timezone.utc)})
+    res = load_ftm(graph, baseline["subject_file"], tmp_path / "rej2")
+    assert res.load_id == started and res.rejected == 0
+    [done] = list_loads(graph)
+    assert (done["load_id"], done["status"], done["error"]) == (started, "complete", None)
+    with pytest.raises(InputError, match="may not contain"):
+        load_ftm(graph, baseline["subject_file"], tmp_path / "rej3", load_id="L|x")
