@@ -325,6 +325,12 @@ Q_LOAD_DELETE = "MATCH (l:Load {load_id: $id}) DELETE l"
 #: Records stated by the load `$id` (entries prefixed `$p`) and by no other load.
 _STATED_ONLY_BY_LOAD = ("(x.prov IS NULL AND x.load_id = $id) OR "
                         "(size(x.prov) > 0 AND all(e IN x.prov WHERE e STARTS WITH $p))")
+#: Records the load `$id` stated, maybe with other loads.
+_STATED_BY_LOAD = "any(e IN x.prov WHERE e STARTS WITH $p)"
+#: The unload's delete of the matched `x`, in batches, counted.
+_DELETE_X = "CALL (x) { DELETE x } IN TRANSACTIONS OF 10000 ROWS RETURN count(*) AS n"
+#: The matched `x` as Q_REBUILD_RELS / Q_REBUILD_NODES take it back (`loads.rebuild` in between).
+_X_TO_REBUILD = "RETURN elementId(x) AS eid, properties(x) AS props"
 Q_REBUILD_RELS = "UNWIND $rows AS row MATCH ()-[x]->() WHERE elementId(x) = row.eid SET x = row.props"
 Q_REBUILD_NODES = ("UNWIND $rows AS row MATCH (x) WHERE elementId(x) = row.eid SET x = row.props "
                    "FOREACH (_ IN CASE WHEN row.inmate THEN [] ELSE [1] END | REMOVE x:Inmate)")
@@ -332,46 +338,50 @@ Q_REBUILD_NODES = ("UNWIND $rows AS row MATCH (x) WHERE elementId(x) = row.eid S
 
 def q_unload_rels(rel: str) -> str:
     """Delete the `rel` relationships only the load stated (`rel` from the allow-list)."""
-    return (f"MATCH ()-[x:{rel_type(rel)}]->() WHERE {_STATED_ONLY_BY_LOAD} "
-            "CALL (x) { DELETE x } IN TRANSACTIONS OF 10000 ROWS RETURN count(*) AS n")
+    return f"MATCH ()-[x:{rel_type(rel)}]->() WHERE {_STATED_ONLY_BY_LOAD} {_DELETE_X}"
 
 
 def q_shared_rels(rel: str) -> str:
     """The `rel` relationships the load stated together with other loads (to rebuild)."""
-    return (f"MATCH ()-[x:{rel_type(rel)}]->() WHERE any(e IN x.prov WHERE e STARTS WITH $p) "
-            "RETURN elementId(x) AS eid, properties(x) AS props")
+    return f"MATCH ()-[x:{rel_type(rel)}]->() WHERE {_STATED_BY_LOAD} {_X_TO_REBUILD}"
 
 
 def q_unload_nodes(lab: str) -> str:
     """Delete the unconnected `lab` nodes only the load stated (`lab` from the allow-list)."""
-    return (f"MATCH (x:{label(lab)}) WHERE ({_STATED_ONLY_BY_LOAD}) AND NOT EXISTS {{ (x)--() }} "
-            "CALL (x) { DELETE x } IN TRANSACTIONS OF 10000 ROWS RETURN count(*) AS n")
+    return f"MATCH (x:{label(lab)}) WHERE ({_STATED_ONLY_BY_LOAD}) AND NOT EXISTS {{ (x)--() }} {_DELETE_X}"
 
 
 def q_shared_nodes(lab: str) -> str:
     """The `lab` nodes the load stated (alone but still connected, or with other loads): to rebuild."""
-    return (f"MATCH (x:{label(lab)}) WHERE any(e IN x.prov WHERE e STARTS WITH $p) "
-            "OR (x.prov IS NULL AND x.load_id = $id) "
-            "RETURN elementId(x) AS eid, properties(x) AS props")
+    return (f"MATCH (x:{label(lab)}) WHERE {_STATED_BY_LOAD} OR (x.prov IS NULL AND x.load_id = $id) "
+            f"{_X_TO_REBUILD}")
 
 
 def q_bare_nodes(lab: str) -> str:
     """Delete `lab` keys nothing states any more and nothing uses."""
-    return (f"MATCH (x:{label(lab)}) WHERE x.prov = [] AND NOT EXISTS {{ (x)--() }} "
-            "CALL (x) { DELETE x } IN TRANSACTIONS OF 10000 ROWS RETURN count(*) AS n")
+    return f"MATCH (x:{label(lab)}) WHERE x.prov = [] AND NOT EXISTS {{ (x)--() }} {_DELETE_X}"
 
 
 # --- FollowTheMoney export (ingest/ftm.py): the graph read back as contract rows ------------------
+
+def _ftm_in_scope(expr: str, scope: str) -> str:
+    """`expr` is one of the export's `$scope` ids (`$parties`, `$accounts`, `$assets`), or no scope is set."""
+    return f"${scope} IS NULL OR {expr} IN ${scope}"
+
+
+def _ftm_nodes(lab: str, key: str, scope: str, order: str | None = None) -> str:
+    """The export rows of a table stored as `lab` nodes: those whose `key` is in scope, by `order` (`key`)."""
+    return (f"MATCH (n:{label(lab)}) WHERE {_ftm_in_scope('n.' + key, scope)} "
+            f"RETURN properties(n) AS p, {{}} AS k ORDER BY n.{order or key}")
+
+
 # Each query returns one row per contract row: `p` the record's properties (with `x_` extras), plus
 # the ids the record links (`k`). `$parties`, `$accounts`, `$assets` are null for the whole graph,
 # or the id lists of one subject's bounded neighbourhood (`Q_FTM_HOP`).
 Q_FTM_ROWS = {
-    "persons": "MATCH (n:Person) WHERE $parties IS NULL OR n.person_id IN $parties "
-               "RETURN properties(n) AS p, {} AS k ORDER BY n.person_id",
-    "companies": "MATCH (n:Company) WHERE $parties IS NULL OR n.company_id IN $parties "
-                 "RETURN properties(n) AS p, {} AS k ORDER BY n.company_id",
-    "inmates": "MATCH (n:Inmate) WHERE $parties IS NULL OR n.person_id IN $parties "
-               "RETURN properties(n) AS p, {} AS k ORDER BY n.inmate_no",
+    "persons": _ftm_nodes("Person", "person_id", "parties"),
+    "companies": _ftm_nodes("Company", "company_id", "parties"),
+    "inmates": _ftm_nodes("Inmate", "person_id", "parties", order="inmate_no"),
     "relations": "MATCH (a:Person)-[r:RELATED]->(b:Person) "
                  "WHERE $parties IS NULL OR (a.person_id IN $parties AND b.person_id IN $parties) "
                  "RETURN properties(r) AS p, {a: a.person_id, b: b.person_id} AS k "
@@ -380,8 +390,7 @@ Q_FTM_ROWS = {
                      "WHERE $parties IS NULL OR (a.person_id IN $parties AND c.company_id IN $parties) "
                      "RETURN properties(r) AS p, {person_id: a.person_id, company_id: c.company_id} AS k "
                      "ORDER BY a.person_id, c.company_id, r.role",
-    "accounts": "MATCH (a:Account) WHERE ($accounts IS NULL OR a.account_id IN $accounts) "
-                "RETURN properties(a) AS p, {} AS k ORDER BY a.account_id",
+    "accounts": _ftm_nodes("Account", "account_id", "accounts"),
     "balances": "MATCH (a:Account)-[:HAS_BALANCE]->(n:Balance) "
                 "WHERE $accounts IS NULL OR a.account_id IN $accounts "
                 "RETURN properties(n) AS p, {} AS k ORDER BY n.account_id, n.as_of",
@@ -389,22 +398,19 @@ Q_FTM_ROWS = {
                  "WHERE $accounts IS NULL OR a.account_id IN $accounts OR b.account_id IN $accounts "
                  "RETURN properties(t) AS p, {from_account: a.account_id, to_account: b.account_id} AS k "
                  "ORDER BY t.transfer_id",
-    "assets": "MATCH (n:Asset) WHERE $assets IS NULL OR n.asset_id IN $assets "
-              "RETURN properties(n) AS p, {} AS k ORDER BY n.asset_id",
+    "assets": _ftm_nodes("Asset", "asset_id", "assets"),
     "asset_transfers": "MATCH (n:AssetTransfer) WHERE $assets IS NULL OR (n.asset_id IN $assets "
                        "AND n.from_id IN $parties AND n.to_id IN $parties) "
                        "RETURN properties(n) AS p, {} AS k ORDER BY n.transfer_id",
-    "cases": "MATCH (n:Case) WHERE $parties IS NULL OR n.debtor_id IN $parties "
-             "RETURN properties(n) AS p, {} AS k ORDER BY n.case_no",
-    "restrictions": "MATCH (n:Restriction) WHERE $parties IS NULL OR n.subject_id IN $parties "
-                    "RETURN properties(n) AS p, {} AS k ORDER BY n.restriction_id",
+    "cases": _ftm_nodes("Case", "debtor_id", "parties", order="case_no"),
+    "restrictions": _ftm_nodes("Restriction", "subject_id", "parties", order="restriction_id"),
     "encumbrances": "MATCH (n:Encumbrance) WHERE $assets IS NULL OR (n.asset_id IN $assets "
                     "AND n.holder_id IN $parties) RETURN properties(n) AS p, {} AS k ORDER BY n.encumbrance_id",
 }
 #: Which ids are persons and which companies (to name a party's FtM entity).
-Q_FTM_PARTY_LABELS = ("MATCH (n:Person) WHERE $parties IS NULL OR n.person_id IN $parties "
+Q_FTM_PARTY_LABELS = (f"MATCH (n:Person) WHERE {_ftm_in_scope('n.person_id', 'parties')} "
                       "RETURN n.person_id AS id, 'Person' AS label "
-                      "UNION ALL MATCH (n:Company) WHERE $parties IS NULL OR n.company_id IN $parties "
+                      f"UNION ALL MATCH (n:Company) WHERE {_ftm_in_scope('n.company_id', 'parties')} "
                       "RETURN n.company_id AS id, 'Company' AS label")
 #: One hop of a subject's neighbourhood: the parties linked to `$ids` by a relation, a company role,
 #: a transfer between their accounts (accounts with more than `$busy` transfers are not crossed),
