@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from sqlalchemy.engine import Engine
 
@@ -40,9 +40,8 @@ class ResolveResult:
     candidates: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> dict:
-        return {"persons": self.persons, "companies": self.companies, "person_clusters": self.person_clusters,
-                "company_clusters": self.company_clusters, "records_joined": self.records_joined,
-                "links": self.links, "by_rule": self.by_rule, "candidates": self.candidates}
+        """Every count, by field name (the CLI prints it, the audit trail keeps it)."""
+        return asdict(self)
 
 
 def clear(graph: Graph) -> int:

@@ -17,23 +17,22 @@ from sqlalchemy.engine import Engine
 metadata = MetaData()
 DECISIONS = ("confirm", "reject", "unsure")
 
+
+def _pair_columns() -> list[Column]:
+    """What a judgement and a candidate both are about: one pair of records of a kind, as `pair` orders it."""
+    return [Column("id", Integer, primary_key=True), Column("kind", String(20)),
+            Column("left_id", String(128), index=True), Column("right_id", String(128), index=True)]
+
+
 JUDGEMENTS = Table(
-    "entity_judgements", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("kind", String(20)),
-    Column("left_id", String(128), index=True),
-    Column("right_id", String(128), index=True),
+    "entity_judgements", metadata, *_pair_columns(),
     Column("decision", String(10)),
     Column("username", String(80)),
     Column("at", DateTime, index=True),
     Column("note", Text),
 )
 CANDIDATES = Table(
-    "entity_candidates", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("kind", String(20)),
-    Column("left_id", String(128), index=True),
-    Column("right_id", String(128), index=True),
+    "entity_candidates", metadata, *_pair_columns(),
     Column("score", Float),
     Column("reasons_json", Text),
     Column("details_json", Text),

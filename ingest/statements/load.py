@@ -13,7 +13,7 @@ import csv
 import json
 import logging
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -58,9 +58,8 @@ class StatementResult:
         return {k: sum(f[k] for f in self.files.values()) for k in keys}
 
     def summary(self) -> dict[str, Any]:
-        return {"files": self.files, "paired_sides": self.paired_sides, "unpaired_sides": self.unpaired_sides,
-                "transfers": self.transfers, "cash": self.cash, "persons_created": self.persons_created,
-                "holder_links": self.holder_links, "balances": self.balances, "known_sides": self.known_sides}
+        """Every field by name (the load's summary keeps it)."""
+        return asdict(self)
 
 
 def prepare(paths: list[Path], accounts: dict[str, str] | None = None) -> list[Prepared]:
