@@ -54,11 +54,28 @@ class Context:
     cache: dict = field(default_factory=dict)
 
     def relatedness(self, debtor_ids: list[str]) -> Relatedness:
-        """Relatedness of these debtors (read once per scan for the same debtors and share threshold)."""
+        """Relatedness of these debtors (read once per scan for the same debtors and share threshold).
+
+        One read for more debtors answers the same for each of them (each debtor's relations,
+        holders and their roles are read whole), so a cached one for a superset is reused."""
         share = float(self.params.get("min_share_pct", DEFAULT_MIN_SHARE_PCT))
-        key = ("relatedness", tuple(sorted(set(debtor_ids))), share)
+        want = frozenset(debtor_ids)
+        key = ("relatedness", tuple(sorted(want)), share)
         if key not in self.cache:
+            for k, v in self.cache.items():
+                if isinstance(k, tuple) and k[0] == "relatedness" and k[2] == share and want <= frozenset(k[1]):
+                    return v
             self.cache[key] = Relatedness(self.graph, debtor_ids, share, timeout=self.timeout)
+        return self.cache[key]
+
+    def open_debtors(self) -> list[str]:
+        """The debtors of the cases every money pattern anchors on (open at as_of, litigation
+        started), restricted to the run's subject; read once per scan."""
+        key = ("open_debtors", self.as_of, self.query.get("subject_id"))
+        if key not in self.cache:
+            self.cache[key] = [r["id"] for r in self.graph.read(
+                queries.Q_POSTPROCESSORS_OPEN_DEBTORS,
+                {"as_of": self.as_of, "subject_id": self.query.get("subject_id")}, timeout=self.timeout)]
         return self.cache[key]
 
     def baselines(self, rows: list[dict]) -> Baselines:
@@ -179,6 +196,23 @@ def _grouped_to_party(ctx: Context, rows: list[dict], want: str, bl: Baselines |
             "explanation_en": en, "explanation_zh": zh,
         })
     return hits
+
+
+# -- pre-steps: query parameters a pattern's read needs before it runs -----------------------
+def tie_candidates(ctx: Context) -> dict[str, Any]:
+    """`$parties`: per open-case debtor, the person (post_filing_transfer_to_related) or company
+    (shell_company_transfer) records that could be tied to it on some day (Relatedness, dates
+    ignored). The candidate read then follows only transfers into those parties' accounts, and
+    the post-processor still decides the tie at each transfer's day: the same hits, a far smaller read."""
+    kind = {"post_filing_transfer_to_related": "related_person", "shell_company_transfer": "tied_company"}[ctx.pattern_id]
+    debtors = ctx.open_debtors()
+    rel = ctx.relatedness(debtors)
+    parties = {d: rel.possible_parties(d, kind) for d in debtors}
+    return {"parties": {d: p for d, p in parties.items() if p}}
+
+
+#: Pre-steps by name (a pattern's metadata "pre"): they return extra query parameters.
+PRE: dict[str, Callable[[Context], dict[str, Any]]] = {"tie_candidates": tie_candidates}
 
 
 def post_filing_transfer_to_related(ctx: Context, rows: list[dict]) -> list[dict]:

@@ -439,6 +439,15 @@ Q_POSTPROCESSORS_HOLDER_NAMES = (
     "coalesce(h.name, head(coalesce(a.stmt_names, []))) AS name")
 
 
+# The debtors of the cases the money patterns anchor on (same WHERE as the pattern files).
+Q_POSTPROCESSORS_OPEN_DEBTORS = """
+MATCH (d)-[:DEBTOR_IN]->(c:Case)
+WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of
+  AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
+RETURN DISTINCT coalesce(d.person_id, d.company_id) AS id
+ORDER BY id
+"""
+
 # --- investigations/related.py -----------------------------------------------
 
 Q_RELATED_RELATIONS = """

@@ -12,7 +12,7 @@ from graph import Graph
 from . import leads
 from .pointintime import unpaid_at
 from .patterns import Pattern, PatternError, get_pattern
-from .postprocessors import POST, Context
+from .postprocessors import POST, PRE, Context
 from . import queries
 
 logger = logging.getLogger(__name__)
@@ -137,6 +137,12 @@ def run_pattern(graph: Graph, pattern_id: str, params: dict | None = None, as_of
     q = query_params(pattern, eff, as_of)
     q["subject_id"] = subject_id
     t = timeout or pattern.timeout
+    cache = {} if cache is None else cache
+    ctx = Context(graph, pattern.id, eff, q, as_of, timeout=t, cache=cache)
+    if pattern.pre:
+        if pattern.pre not in PRE:
+            raise PatternError(f"{pattern.id}: unknown pre-step {pattern.pre!r}")
+        q.update(PRE[pattern.pre](ctx))
     # Pattern files pass the same guard as saved queries: a pure read, no LOAD CSV, allowed procedures only.
     graph.ensure_read_only(pattern.cypher, q)
     rows = graph.read(pattern.cypher, q, timeout=t)
@@ -145,8 +151,6 @@ def run_pattern(graph: Graph, pattern_id: str, params: dict | None = None, as_of
     for r in rows:
         if isinstance(r.get("cases"), list):
             r["cases"] = [c for c in r["cases"] if not isinstance(c, dict) or (c.get("unpaid_fen") or 0) > 0]
-    cache = {} if cache is None else cache
-    ctx = Context(graph, pattern.id, eff, q, as_of, timeout=t, cache=cache)
     if pattern.post:
         if pattern.post not in POST:
             raise PatternError(f"{pattern.id}: unknown post-processor {pattern.post!r}")
