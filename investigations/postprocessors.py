@@ -78,17 +78,23 @@ class Context:
                 {"as_of": self.as_of, "subject_id": self.query.get("subject_id")}, timeout=self.timeout)]
         return self.cache[key]
 
-    def baselines(self, rows: list[dict]) -> Baselines:
-        """Baseline payees of the cases in `rows` (pattern params baseline_days / baseline_min_months)."""
-        cases = {r["case"]["case_no"]: r["case"] for r in rows}
+    def baselines(self, cases: dict[str, dict], pairs: set[tuple[str, str]]) -> Baselines:
+        """Baselines of the (case_no, payee) `pairs` (`cases`: case_no -> case map), with the pattern
+        params baseline_days / baseline_min_months. A pair's baseline depends on that pair alone,
+        so post_filing_transfer_to_related and fan_out_dispersal share one cache per scan, and each
+        reads only the pairs it will look up (not every recipient of every case)."""
         days, months = int(self.params["baseline_days"]), int(self.params["baseline_min_months"])
-        # post_filing_transfer_to_related and fan_out_dispersal ask for many of the same cases: each
-        # case's baselines are read once per scan (a case's baselines depend on the case alone)
         bl, done = self.cache.setdefault(("baselines", days, months), (Baselines(), set()))
-        todo = {k: c for k, c in cases.items() if k not in done}
+        todo: dict[str, set[str]] = defaultdict(set)
+        for cno, payee in pairs:
+            if (cno, payee) not in done:
+                todo[cno].add(payee)
         if todo:
-            bl.by_case.update(load_baselines(self.graph, todo.values(), days, months, timeout=self.timeout).by_case)
-            done.update(todo)
+            got = load_baselines(self.graph, [cases[c] for c in todo], days, months, timeout=self.timeout,
+                                 payees=todo)
+            for cno, by_payee in got.by_case.items():
+                bl.by_case.setdefault(cno, {}).update(by_payee)
+            done.update((cno, p) for cno, ps in todo.items() for p in ps)
         return bl
 
 
@@ -137,14 +143,18 @@ def _over_baseline(items: list[tuple[dict, Tie]], threshold: int) -> tuple[list[
     return kept, per_month, total_excess
 
 
-def _grouped_to_party(ctx: Context, rows: list[dict], want: str, bl: Baselines | None = None) -> list[dict]:
+def _grouped_to_party(ctx: Context, rows: list[dict], want: str, baselines: bool = False) -> list[dict]:
     rel = ctx.relatedness(sorted({r["subject_id"] for r in rows}))
     groups: dict[tuple, list[tuple[dict, Tie]]] = defaultdict(list)
+    cases: dict[str, dict] = {}
     for r in rows:
         tie = rel.tie(r["subject_id"], r["holder_id"], r["on"])
         if tie is None or tie.kind != want:
             continue
         groups[(r["subject_id"], r["case"]["case_no"], r["holder_id"])].append((r, tie))
+        cases[r["case"]["case_no"]] = r["case"]
+    # the baselines of the related recipients only (spec v2: a baseline payee counts its excess)
+    bl = ctx.baselines(cases, {(cno, holder) for _s, cno, holder in groups}) if baselines else None
     hits = []
     factor = ctx.params.get("baseline_factor")
     for (_sid, case_no, holder), items in groups.items():
@@ -218,7 +228,7 @@ PRE: dict[str, Callable[[Context], dict[str, Any]]] = {"tie_candidates": tie_can
 def post_filing_transfer_to_related(ctx: Context, rows: list[dict]) -> list[dict]:
     """Keep transfers whose recipient is a related person at the transfer date; total per recipient;
     for a baseline payee only the monthly excess over baseline_factor x its baseline (spec v2)."""
-    return _grouped_to_party(ctx, rows, "related_person", ctx.baselines(rows))
+    return _grouped_to_party(ctx, rows, "related_person", baselines=True)
 
 
 def shell_company_transfer(ctx: Context, rows: list[dict]) -> list[dict]:
@@ -232,17 +242,21 @@ def fan_out_dispersal(ctx: Context, rows: list[dict]) -> list[dict]:
     and case; the best window (most qualifying recipients, then most money) is a hit, its
     transfers are taken out, and the search repeats for further bursts."""
     rel = ctx.relatedness(sorted({r["subject_id"] for r in rows}))
-    bl = ctx.baselines(rows)
     W = ctx.params["window_days"]
     min_n = ctx.params["min_recipients"]
     min_each = ctx.query["min_each_fen"]
     per_case: dict[tuple, list[dict]] = defaultdict(list)
     skipped: dict[tuple, dict[str, Any]] = defaultdict(dict)
+    kept = []
     for r in rows:
         tie = rel.tie(r["subject_id"], r["holder_id"], r["on"])
         if tie is not None and tie.kind == "related_person":
             continue
-        r = dict(r, _key=r["holder_id"] or f"account:{r['to_account']}")
+        kept.append(dict(r, _key=r["holder_id"] or f"account:{r['to_account']}"))
+    # the baselines of the recipients that remain (not of every recipient of every case)
+    bl = ctx.baselines({r["case"]["case_no"]: r["case"] for r in kept},
+                       {(r["case"]["case_no"], r["_key"]) for r in kept})
+    for r in kept:
         base = bl.get(r["case"]["case_no"], r["_key"])
         if base is not None:  # a recipient paid regularly before litigation (payroll, rent): spec v2
             skipped[(r["subject_id"], r["case"]["case_no"])][r["_key"]] = base

@@ -33,16 +33,18 @@ RETURN aid, coalesce(h.person_id, h.company_id) AS holder_id,
 #: The debtor's CNY transfers (not cash, not to its own accounts) in each case's baseline
 #: window, totalled per recipient and calendar month.
 Q_BASELINE_MONTHLY = """
-UNWIND $cases AS cno
-MATCH (d)-[:DEBTOR_IN]->(c:Case {case_no: cno})
+UNWIND $cases AS k
+MATCH (d)-[:DEBTOR_IN]->(c:Case {case_no: k.cno})
+WITH k, d, c, COLLECT { MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(x:Account) RETURN DISTINCT x } AS own
 MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
 WHERE t.on >= c.litigation_start - duration({days: $baseline_days}) AND t.on < c.litigation_start
   AND coalesce(t.currency, 'CNY') = 'CNY' AND coalesce(t.kind, 'transfer') = 'transfer'
-  AND NOT EXISTS { (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(b) }
+  AND NOT b IN own
+WITH k, b, t.on.year * 100 + t.on.month AS ym, sum(t.amount_fen) AS fen, count(t) AS n
 OPTIONAL MATCH (h)-[:HOLDS]->(b)
-WITH cno, coalesce(h.person_id, h.company_id, 'account:' + b.account_id) AS payee,
-     t.on.year * 100 + t.on.month AS ym, t.amount_fen AS fen, t.transfer_id AS tid
-RETURN cno, payee, ym, sum(fen) AS fen, count(tid) AS n
+WITH k, coalesce(h.person_id, h.company_id, 'account:' + b.account_id) AS payee, ym, fen, n
+WHERE k.payees IS NULL OR payee IN k.payees
+RETURN k.cno AS cno, payee, ym, sum(fen) AS fen, sum(n) AS n
 ORDER BY cno, payee, ym
 """
 
