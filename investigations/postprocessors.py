@@ -62,7 +62,7 @@ class Context:
         want = frozenset(debtor_ids)
         key = ("relatedness", tuple(sorted(want)), share)
         if key not in self.cache:
-            for k, v in self.cache.items():
+            for k, v in list(self.cache.items()):  # a copy: a scan's other patterns may add keys meanwhile
                 if isinstance(k, tuple) and k[0] == "relatedness" and k[2] == share and want <= frozenset(k[1]):
                     return v
             self.cache[key] = Relatedness(self.graph, debtor_ids, share, timeout=self.timeout)
