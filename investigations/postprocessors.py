@@ -78,11 +78,12 @@ class Context:
                 {"as_of": self.as_of, "subject_id": self.query.get("subject_id")}, timeout=self.timeout)]
         return self.cache[key]
 
-    def baselines(self, cases: dict[str, dict], pairs: set[tuple[str, str]]) -> Baselines:
+    def baselines(self, cases: dict[str, dict], pairs: set[tuple[str, str]], few: bool = False) -> Baselines:
         """Baselines of the (case_no, payee) `pairs` (`cases`: case_no -> case map), with the pattern
         params baseline_days / baseline_min_months. A pair's baseline depends on that pair alone,
         so post_filing_transfer_to_related and fan_out_dispersal share one cache per scan, and each
-        reads only the pairs it will look up (not every recipient of every case)."""
+        reads only the pairs it will look up (not every recipient of every case). `few`: read
+        from the payees' accounts (baseline.load_baselines)."""
         days, months = int(self.params["baseline_days"]), int(self.params["baseline_min_months"])
         bl, done = self.cache.setdefault(("baselines", days, months), (Baselines(), set()))
         todo: dict[str, set[str]] = defaultdict(set)
@@ -91,7 +92,7 @@ class Context:
                 todo[cno].add(payee)
         if todo:
             got = load_baselines(self.graph, [cases[c] for c in todo], days, months, timeout=self.timeout,
-                                 payees=todo)
+                                 payees=todo, few=few)
             for cno, by_payee in got.by_case.items():
                 bl.by_case.setdefault(cno, {}).update(by_payee)
             done.update((cno, p) for cno, ps in todo.items() for p in ps)
@@ -154,7 +155,7 @@ def _grouped_to_party(ctx: Context, rows: list[dict], want: str, baselines: bool
         groups[(r["subject_id"], r["case"]["case_no"], r["holder_id"])].append((r, tie))
         cases[r["case"]["case_no"]] = r["case"]
     # the baselines of the related recipients only (spec v2: a baseline payee counts its excess)
-    bl = ctx.baselines(cases, {(cno, holder) for _s, cno, holder in groups}) if baselines else None
+    bl = ctx.baselines(cases, {(cno, holder) for _s, cno, holder in groups}, few=True) if baselines else None
     hits = []
     factor = ctx.params.get("baseline_factor")
     for (_sid, case_no, holder), items in groups.items():
