@@ -505,12 +505,22 @@ RETURN pid, c.company_id AS company_id, ro.role AS role, ro.share_pct AS share_p
 
 # --- investigations/runner.py ------------------------------------------------
 
+# Found from the transfers (the currency index: non-CNY ones are few), then their debtors: the
+# same rows as walking every open-case debtor's transfers since litigation start, far fewer reads.
 Q_RUNNER_NON_CNY = """
-MATCH (d)-[:DEBTOR_IN]->(c:Case)
-WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
-WITH d, min(c.litigation_start) AS start
-MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(:Account)-[t:TRANSFER]->(b:Account)
-WHERE t.on >= start AND t.on <= $as_of AND coalesce(t.currency, 'CNY') <> 'CNY'
+CALL () {
+  MATCH (a:Account)-[t:TRANSFER]->(b:Account) WHERE t.currency > 'CNY' RETURN a, t, b
+  UNION
+  MATCH (a:Account)-[t:TRANSFER]->(b:Account) WHERE t.currency < 'CNY' RETURN a, t, b
+}
+WITH a, t, b WHERE t.on <= $as_of
+MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a)
+WITH d, a, t, b, COLLECT {
+  MATCH (d)-[:DEBTOR_IN]->(c:Case)
+  WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
+  RETURN c.litigation_start AS s ORDER BY s LIMIT 1
+} AS start
+WHERE size(start) > 0 AND t.on >= start[0]
   AND NOT EXISTS { (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(b) }
 RETURN t.currency AS currency, sum(t.amount_fen) AS amount, count(t) AS n
 ORDER BY currency
