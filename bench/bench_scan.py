@@ -3,7 +3,12 @@ scan, flow tracing and one evidence package; with recall / precision against the
 
     .venv/bin/python bench/bench_scan.py --persons 3000 --transfers 100000
     .venv/bin/python bench/bench_scan.py --persons 3000 --realistic
-    .venv/bin/python bench/bench_scan.py --persons 20000 --transfers 1000000 --repeat 3
+    .venv/bin/python bench/bench_scan.py --persons 20000 --transfers 1000000 --realistic --bulk-import --repeat 3
+
+Each pattern line also gives the CPU seconds of this process (the driver decoding rows and the
+post-processing) and, when the server is a local one this bench can see (its own throw-away
+server, or NEO4J_LOCAL_DATA naming the data directory of the server behind NEO4J_URI), of the
+Neo4j server: on a shared, loaded machine wall times swing with the load, CPU seconds much less.
 
 Each pattern runs `--repeat` times (after one warm-up scan) and its p50 is printed with the
 split of that run's time into Cypher reads and Python post-processing; then the full scan
@@ -64,6 +69,35 @@ class ReadClock:
         self.seconds, self.reads = 0.0, 0
 
 
+class CpuClock:
+    """CPU seconds of this process and (when its pid is known) of the local Neo4j server."""
+
+    def __init__(self, server_pid: int | None) -> None:
+        self.server_pid = server_pid
+
+    def server(self) -> float | None:
+        if self.server_pid is None:
+            return None
+        try:
+            f = Path(f"/proc/{self.server_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+    def now(self) -> tuple[float, float | None]:
+        return time.process_time(), self.server()
+
+
+def server_pid(data_dir: str | os.PathLike | None) -> int | None:
+    """The pid of the local server whose data directory is `data_dir` (its server.json), if any."""
+    if not data_dir:
+        return None
+    try:
+        return int(json.loads((Path(data_dir) / "server.json").read_text())["pid"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def p50(xs: list[float]) -> float:
     return round(statistics.median(xs), 2)
 
@@ -75,6 +109,11 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--realistic", action="store_true", help="the realistic generator (busy debtors, decoys)")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each pattern and of the scan (p50)")
+    ap.add_argument("--skip-extras", action="store_true",
+                    help="stop after the scan and quality lines (no one-subject scan, trace or package)")
+    ap.add_argument("--bulk-import", action="store_true",
+                    help="load through neo4j-admin import into the empty throw-away server (ingest.bulk), "
+                         "much faster at 1M transfers")
     ap.add_argument("--loaded", type=Path, default=None,
                     help="skip generate and load: NEO4J_URI already holds this generated directory's data "
                          "(its ground_truth.json is read); nothing is emptied")
@@ -91,31 +130,50 @@ def main() -> int:
     as_of = dt.date.fromisoformat(truth["as_of"])
     try:
         with scratch_connection(work / "db", heap="2g", pagecache_mb=1024) as conn, Graph(conn) as g:
+            local_data = os.environ.get("NEO4J_LOCAL_DATA") if os.environ.get("NEO4J_URI") else str(work / "db")
             if args.loaded is None:
                 g.wipe()
-                _, secs = timed(load_dir, g, data, work / "rejects")
-                print(json.dumps({"step": "load", "seconds": secs}))
+                if args.bulk_import:
+                    from ingest.bulk import load_dir_bulk
+                    # the importer finds the throw-away server by these (graph.Graph.local_server)
+                    os.environ["NEO4J_LOCAL_DATA"] = str(work / "db")
+                    os.environ["NEO4J_LOCAL_PORT"] = conn.uri.rsplit(":", 1)[1]
+                    _, secs = timed(load_dir_bulk, g, data, work / "rejects")
+                else:
+                    _, secs = timed(load_dir, g, data, work / "rejects")
+                print(json.dumps({"step": "load", "seconds": secs, "path": "bulk-import" if args.bulk_import
+                                  else "load_dir"}))
             else:
                 print(json.dumps({"step": "loaded", "data": str(data), "transfers": g.read_one(
                     "MATCH ()-[t:TRANSFER]->() RETURN count(t) AS n")["n"]}))
             scan(g, as_of)  # warm-up: plans and page cache
             clock = ReadClock()
+            cpu = CpuClock(server_pid(local_data))
+            print(json.dumps({"step": "uptime", "load": os.getloadavg()}))
             for pid in PATTERN_IDS:
                 runs = []
                 for _ in range(args.repeat):
                     clock.reset()
+                    (c0, s0) = cpu.now()
                     res, secs = timed(run_pattern, g, pid, None, as_of)
-                    runs.append((secs, clock.seconds, clock.reads))
-                secs, cy, n = sorted(runs)[len(runs) // 2]
+                    (c1, s1) = cpu.now()
+                    runs.append((secs, clock.seconds, clock.reads, c1 - c0, None if s0 is None else s1 - s0))
+                secs, cy, n, ccpu, scpu = sorted(runs)[len(runs) // 2]
                 print(json.dumps({"step": "pattern", "pattern": pid, "p50_seconds": p50([r[0] for r in runs]),
                                   "cypher_seconds": round(cy, 2), "python_seconds": round(secs - cy, 2),
+                                  "client_cpu_seconds": round(ccpu, 2),
+                                  "server_cpu_seconds": None if scpu is None else round(scpu, 2),
                                   "reads": n, "hits": len(res.hits)}))
-            times = []
+            times, cpus = [], []
             for _ in range(args.repeat):
+                (c0, s0) = cpu.now()
                 leads, secs = timed(scan, g, as_of)
+                (c1, s1) = cpu.now()
                 times.append(secs)
+                cpus.append((round(c1 - c0, 2), None if s0 is None else round(s1 - s0, 2)))
             rep = evaluate(leads, truth)
             print(json.dumps({"step": "scan", "p50_seconds": p50(times), "seconds": times,
+                              "cpu_seconds_client_server": cpus, "load": os.getloadavg(),
                               "leads": len(leads["leads"]), "subjects": len(leads["subjects"]),
                               "truncated_notes": len(leads["notes"]),
                               "recall_min": min(p["recall"] for p in rep["patterns"].values()
@@ -126,6 +184,8 @@ def main() -> int:
             for pid, p in rep["patterns"].items():
                 print(json.dumps({"step": "quality", "pattern": pid, "planted": p["planted"], "found": p["found"],
                                   "recall": p["recall"], "leads": p["leads"], "precision": p["precision"]}))
+            if args.skip_extras:
+                return 0
             subject = leads["subjects"][0]["subject_id"]
             _, secs = timed(scan, g, as_of, subject_id=subject)
             print(json.dumps({"step": "scan one subject", "subject": subject, "seconds": secs}))

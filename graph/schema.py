@@ -49,6 +49,8 @@ INDEXES: tuple[str, ...] = (
     "CREATE INDEX transfer_amount IF NOT EXISTS FOR ()-[t:TRANSFER]-() ON (t.amount_fen)",
     "CREATE INDEX transfer_load IF NOT EXISTS FOR ()-[t:TRANSFER]-() ON (t.load_id)",
     "CREATE INDEX transfer_kind IF NOT EXISTS FOR ()-[t:TRANSFER]-() ON (t.kind)",
+    # the few non-CNY transfers the money patterns report apart (investigations.runner.excluded_non_cny)
+    "CREATE INDEX transfer_currency IF NOT EXISTS FOR ()-[t:TRANSFER]-() ON (t.currency)",
     "CREATE INDEX restriction_subject IF NOT EXISTS FOR (n:Restriction) ON (n.subject_id)",
     "CREATE INDEX restriction_kind IF NOT EXISTS FOR (n:Restriction) ON (n.kind)",
     "CREATE INDEX encumbrance_asset IF NOT EXISTS FOR (n:Encumbrance) ON (n.asset_id)",

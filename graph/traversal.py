@@ -107,6 +107,15 @@ MATCH (b:Account {account_id: aid})
 RETURN aid, COUNT { (b)-[d:TRANSFER]-() WHERE $until IS NULL OR d.on <= $until } AS degree
 """
 
+# All transfers of each account, whatever their day: Neo4j reads it from the node's degree
+# without touching a relationship. An account with at most max_degree in all has at most that
+# many up to `until` too, so only the others need _DEGREES (which reads every transfer's day).
+_TOTAL_DEGREES = """
+UNWIND $ids AS aid
+MATCH (b:Account {account_id: aid})
+RETURN aid, COUNT { (b)-[:TRANSFER]-() } AS degree
+"""
+
 
 def transfer_subgraphs(g: Graph, starts: dict[str, tuple[list[str], dt.date]], until: dt.date | None = None,
                        max_hops: int = 4, max_edges: int = 20000, max_degree: int = 200, min_fen: int = 0,
@@ -115,7 +124,9 @@ def transfer_subgraphs(g: Graph, starts: dict[str, tuple[list[str], dt.date]], u
                        timeout: float | None = 120.0) -> dict[str, FlowSubgraph]:
     """`transfer_subgraph` for many start sets at once (key -> (start accounts, since)): one read
     per hop for all of them, destination degrees read once per account (`degrees` caches them
-    across calls, keyed by account and `until`). Each result equals what `transfer_subgraph` gives
+    across calls, keyed by account, `until` and `max_degree`: an account with at most max_degree
+    transfers in all gets that total, an upper bound of its degree up to `until`, so the node's
+    `degree` is exact only where it decides something: above max_degree). Each result equals what `transfer_subgraph` gives
     for that key, except that the first hop (out of the start accounts) may take a higher floor,
     `first_min_fen`: a path search that starts only from first hops of at least that amount
     fetches nothing it could not use, and the cap of `max_edges` is spent on what it can.
@@ -161,10 +172,17 @@ def transfer_subgraphs(g: Graph, starts: dict[str, tuple[list[str], dt.date]], u
         by_item: dict[int, list[dict]] = {}
         for r in rows:
             by_item.setdefault(r["i"], []).append(r)
-        new_dst = sorted({r["dst"] for r in rows if (r["dst"], until) not in degrees})
+        new_dst = sorted({r["dst"] for r in rows if (r["dst"], until, max_degree) not in degrees})
         if new_dst:
-            for r in g.read(_DEGREES, {"ids": new_dst, "until": until}, timeout=timeout):
-                degrees[(r["aid"], until)] = r["degree"]
+            busy = []
+            for r in g.read(_TOTAL_DEGREES, {"ids": new_dst}, timeout=timeout):
+                if r["degree"] <= max_degree:   # not busy at any day: its total is an upper bound
+                    degrees[(r["aid"], until, max_degree)] = r["degree"]
+                else:
+                    busy.append(r["aid"])
+            if busy:
+                for r in g.read(_DEGREES, {"ids": busy, "until": until}, timeout=timeout):
+                    degrees[(r["aid"], until, max_degree)] = r["degree"]
         for k in live:
             sub, G = out[k], out[k].graph
             krows = [r for aid in frontier[k] for r in by_item.get(item_of[(k, aid)], ())]
@@ -180,7 +198,7 @@ def transfer_subgraphs(g: Graph, starts: dict[str, tuple[list[str], dt.date]], u
                 krows = krows[:remaining]
             nxt: list[str] = []
             for r in krows:
-                deg = degrees[(r["dst"], until)]
+                deg = degrees[(r["dst"], until, max_degree)]
                 G.add_node(r["dst"], holder_id=r["dst_holder"], holder_known=r["dst_holder_known"], degree=deg)
                 G.add_edge(r["src"], r["dst"], key=r["transfer_id"], amount_fen=r["amount_fen"],
                            at=r["at"], on=r["on"], has_time=r["has_time"])

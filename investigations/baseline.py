@@ -77,14 +77,20 @@ class Baselines:
 
 
 def load_baselines(graph: Graph, cases: Iterable[dict], baseline_days: int, min_months: int,
-                   timeout: float = 60.0) -> Baselines:
-    """Baselines of every recipient for the given cases (dicts with case_no, litigation_start)."""
+                   timeout: float = 60.0, payees: dict[str, Iterable[str]] | None = None,
+                   few: bool = False) -> Baselines:
+    """Baselines of every recipient for the given cases (dicts with case_no, litigation_start);
+    with `payees` (case_no -> payee keys) only of those recipients (the read still walks each
+    case's window once, but aggregates and returns only what a pattern will ask for); `few`:
+    the payees are few (a debtor's related persons), so read from their accounts instead."""
     starts = {c["case_no"]: c["litigation_start"] for c in cases}
     out = Baselines()
     if not starts:
         return out
     monthly: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
-    for r in graph.read(queries.Q_BASELINE_MONTHLY, {"cases": sorted(starts), "baseline_days": baseline_days}, timeout=timeout):
+    items = [{"cno": cno, "payees": sorted(payees[cno]) if payees is not None else None} for cno in sorted(starts)]
+    q = queries.Q_BASELINE_MONTHLY_OF_PAYEES if few and payees is not None else queries.Q_BASELINE_MONTHLY
+    for r in graph.read(q, {"cases": items, "baseline_days": baseline_days}, timeout=timeout):
         monthly[(r["cno"], r["payee"])].append((r["ym"], r["fen"]))
     for (cno, payee), months in monthly.items():
         if len(months) < min_months:

@@ -54,24 +54,48 @@ class Context:
     cache: dict = field(default_factory=dict)
 
     def relatedness(self, debtor_ids: list[str]) -> Relatedness:
-        """Relatedness of these debtors (read once per scan for the same debtors and share threshold)."""
+        """Relatedness of these debtors (read once per scan for the same debtors and share threshold).
+
+        One read for more debtors answers the same for each of them (each debtor's relations,
+        holders and their roles are read whole), so a cached one for a superset is reused."""
         share = float(self.params.get("min_share_pct", DEFAULT_MIN_SHARE_PCT))
-        key = ("relatedness", tuple(sorted(set(debtor_ids))), share)
+        want = frozenset(debtor_ids)
+        key = ("relatedness", tuple(sorted(want)), share)
         if key not in self.cache:
+            for k, v in list(self.cache.items()):  # a copy: a scan's other patterns may add keys meanwhile
+                if isinstance(k, tuple) and k[0] == "relatedness" and k[2] == share and want <= frozenset(k[1]):
+                    return v
             self.cache[key] = Relatedness(self.graph, debtor_ids, share, timeout=self.timeout)
         return self.cache[key]
 
-    def baselines(self, rows: list[dict]) -> Baselines:
-        """Baseline payees of the cases in `rows` (pattern params baseline_days / baseline_min_months)."""
-        cases = {r["case"]["case_no"]: r["case"] for r in rows}
+    def open_debtors(self) -> list[str]:
+        """The debtors of the cases every money pattern anchors on (open at as_of, litigation
+        started), restricted to the run's subject; read once per scan."""
+        key = ("open_debtors", self.as_of, self.query.get("subject_id"))
+        if key not in self.cache:
+            self.cache[key] = [r["id"] for r in self.graph.read(
+                queries.Q_POSTPROCESSORS_OPEN_DEBTORS,
+                {"as_of": self.as_of, "subject_id": self.query.get("subject_id")}, timeout=self.timeout)]
+        return self.cache[key]
+
+    def baselines(self, cases: dict[str, dict], pairs: set[tuple[str, str]], few: bool = False) -> Baselines:
+        """Baselines of the (case_no, payee) `pairs` (`cases`: case_no -> case map), with the pattern
+        params baseline_days / baseline_min_months. A pair's baseline depends on that pair alone,
+        so post_filing_transfer_to_related and fan_out_dispersal share one cache per scan, and each
+        reads only the pairs it will look up (not every recipient of every case). `few`: read
+        from the payees' accounts (baseline.load_baselines)."""
         days, months = int(self.params["baseline_days"]), int(self.params["baseline_min_months"])
-        # post_filing_transfer_to_related and fan_out_dispersal ask for many of the same cases: each
-        # case's baselines are read once per scan (a case's baselines depend on the case alone)
         bl, done = self.cache.setdefault(("baselines", days, months), (Baselines(), set()))
-        todo = {k: c for k, c in cases.items() if k not in done}
+        todo: dict[str, set[str]] = defaultdict(set)
+        for cno, payee in pairs:
+            if (cno, payee) not in done:
+                todo[cno].add(payee)
         if todo:
-            bl.by_case.update(load_baselines(self.graph, todo.values(), days, months, timeout=self.timeout).by_case)
-            done.update(todo)
+            got = load_baselines(self.graph, [cases[c] for c in todo], days, months, timeout=self.timeout,
+                                 payees=todo, few=few)
+            for cno, by_payee in got.by_case.items():
+                bl.by_case.setdefault(cno, {}).update(by_payee)
+            done.update((cno, p) for cno, ps in todo.items() for p in ps)
         return bl
 
 
@@ -120,14 +144,18 @@ def _over_baseline(items: list[tuple[dict, Tie]], threshold: int) -> tuple[list[
     return kept, per_month, total_excess
 
 
-def _grouped_to_party(ctx: Context, rows: list[dict], want: str, bl: Baselines | None = None) -> list[dict]:
+def _grouped_to_party(ctx: Context, rows: list[dict], want: str, baselines: bool = False) -> list[dict]:
     rel = ctx.relatedness(sorted({r["subject_id"] for r in rows}))
     groups: dict[tuple, list[tuple[dict, Tie]]] = defaultdict(list)
+    cases: dict[str, dict] = {}
     for r in rows:
         tie = rel.tie(r["subject_id"], r["holder_id"], r["on"])
         if tie is None or tie.kind != want:
             continue
         groups[(r["subject_id"], r["case"]["case_no"], r["holder_id"])].append((r, tie))
+        cases[r["case"]["case_no"]] = r["case"]
+    # the baselines of the related recipients only (spec v2: a baseline payee counts its excess)
+    bl = ctx.baselines(cases, {(cno, holder) for _s, cno, holder in groups}, few=True) if baselines else None
     hits = []
     factor = ctx.params.get("baseline_factor")
     for (_sid, case_no, holder), items in groups.items():
@@ -181,10 +209,27 @@ def _grouped_to_party(ctx: Context, rows: list[dict], want: str, bl: Baselines |
     return hits
 
 
+# -- pre-steps: query parameters a pattern's read needs before it runs -----------------------
+def tie_candidates(ctx: Context) -> dict[str, Any]:
+    """`$parties`: per open-case debtor, the person (post_filing_transfer_to_related) or company
+    (shell_company_transfer) records that could be tied to it on some day (Relatedness, dates
+    ignored). The candidate read then follows only transfers into those parties' accounts, and
+    the post-processor still decides the tie at each transfer's day: the same hits, a far smaller read."""
+    kind = {"post_filing_transfer_to_related": "related_person", "shell_company_transfer": "tied_company"}[ctx.pattern_id]
+    debtors = ctx.open_debtors()
+    rel = ctx.relatedness(debtors)
+    parties = {d: rel.possible_parties(d, kind) for d in debtors}
+    return {"parties": {d: p for d, p in parties.items() if p}}
+
+
+#: Pre-steps by name (a pattern's metadata "pre"): they return extra query parameters.
+PRE: dict[str, Callable[[Context], dict[str, Any]]] = {"tie_candidates": tie_candidates}
+
+
 def post_filing_transfer_to_related(ctx: Context, rows: list[dict]) -> list[dict]:
     """Keep transfers whose recipient is a related person at the transfer date; total per recipient;
     for a baseline payee only the monthly excess over baseline_factor x its baseline (spec v2)."""
-    return _grouped_to_party(ctx, rows, "related_person", ctx.baselines(rows))
+    return _grouped_to_party(ctx, rows, "related_person", baselines=True)
 
 
 def shell_company_transfer(ctx: Context, rows: list[dict]) -> list[dict]:
@@ -198,17 +243,21 @@ def fan_out_dispersal(ctx: Context, rows: list[dict]) -> list[dict]:
     and case; the best window (most qualifying recipients, then most money) is a hit, its
     transfers are taken out, and the search repeats for further bursts."""
     rel = ctx.relatedness(sorted({r["subject_id"] for r in rows}))
-    bl = ctx.baselines(rows)
     W = ctx.params["window_days"]
     min_n = ctx.params["min_recipients"]
     min_each = ctx.query["min_each_fen"]
     per_case: dict[tuple, list[dict]] = defaultdict(list)
     skipped: dict[tuple, dict[str, Any]] = defaultdict(dict)
+    kept = []
     for r in rows:
         tie = rel.tie(r["subject_id"], r["holder_id"], r["on"])
         if tie is not None and tie.kind == "related_person":
             continue
-        r = dict(r, _key=r["holder_id"] or f"account:{r['to_account']}")
+        kept.append(dict(r, _key=r["holder_id"] or f"account:{r['to_account']}"))
+    # the baselines of the recipients that remain (not of every recipient of every case)
+    bl = ctx.baselines({r["case"]["case_no"]: r["case"] for r in kept},
+                       {(r["case"]["case_no"], r["_key"]) for r in kept})
+    for r in kept:
         base = bl.get(r["case"]["case_no"], r["_key"])
         if base is not None:  # a recipient paid regularly before litigation (payroll, rent): spec v2
             skipped[(r["subject_id"], r["case"]["case_no"])][r["_key"]] = base

@@ -33,16 +33,47 @@ RETURN aid, coalesce(h.person_id, h.company_id) AS holder_id,
 #: The debtor's CNY transfers (not cash, not to its own accounts) in each case's baseline
 #: window, totalled per recipient and calendar month.
 Q_BASELINE_MONTHLY = """
-UNWIND $cases AS cno
-MATCH (d)-[:DEBTOR_IN]->(c:Case {case_no: cno})
+UNWIND $cases AS k
+MATCH (d)-[:DEBTOR_IN]->(c:Case {case_no: k.cno})
+WITH k, d, c, COLLECT { MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(x:Account) RETURN DISTINCT x } AS own
 MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
 WHERE t.on >= c.litigation_start - duration({days: $baseline_days}) AND t.on < c.litigation_start
   AND coalesce(t.currency, 'CNY') = 'CNY' AND coalesce(t.kind, 'transfer') = 'transfer'
-  AND NOT EXISTS { (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(b) }
+  AND NOT b IN own
+WITH k, b, t.on.year * 100 + t.on.month AS ym, sum(t.amount_fen) AS fen, count(t) AS n
 OPTIONAL MATCH (h)-[:HOLDS]->(b)
-WITH cno, coalesce(h.person_id, h.company_id, 'account:' + b.account_id) AS payee,
-     t.on.year * 100 + t.on.month AS ym, t.amount_fen AS fen, t.transfer_id AS tid
-RETURN cno, payee, ym, sum(fen) AS fen, count(tid) AS n
+WITH k, coalesce(h.person_id, h.company_id, 'account:' + b.account_id) AS payee, ym, fen, n
+WHERE k.payees IS NULL OR payee IN k.payees
+RETURN k.cno AS cno, payee, ym, sum(fen) AS fen, sum(n) AS n
+ORDER BY cno, payee, ym
+"""
+
+
+# The same monthly totals for a few named payees per case: read from the payees' accounts (a
+# person's or company's accounts, or the holderless account of an `account:<id>` key) instead
+# of walking the whole window of the debtor's accounts.
+Q_BASELINE_MONTHLY_OF_PAYEES = """
+UNWIND $cases AS k
+MATCH (d)-[:DEBTOR_IN]->(c:Case {case_no: k.cno})
+WITH k, d, c, COLLECT { MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(x:Account) RETURN DISTINCT x } AS own
+UNWIND k.payees AS payee
+CALL (payee) {
+  MATCH (:Person {person_id: payee})-[:HOLDS]->(b:Account) RETURN b
+  UNION
+  MATCH (:Company {company_id: payee})-[:HOLDS]->(b:Account) RETURN b
+  UNION
+  MATCH (b:Account {account_id: substring(payee, 8)}) WHERE payee STARTS WITH 'account:' RETURN b
+}
+WITH k, d, c, own, payee, b
+WHERE NOT b IN own
+MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b)
+WHERE t.on >= c.litigation_start - duration({days: $baseline_days}) AND t.on < c.litigation_start
+  AND coalesce(t.currency, 'CNY') = 'CNY' AND coalesce(t.kind, 'transfer') = 'transfer'
+WITH k, payee, b, t.on.year * 100 + t.on.month AS ym, sum(t.amount_fen) AS fen, count(t) AS n
+OPTIONAL MATCH (h)-[:HOLDS]->(b)
+WITH k, payee, coalesce(h.person_id, h.company_id, 'account:' + b.account_id) AS key, ym, fen, n
+WHERE key = payee
+RETURN k.cno AS cno, payee, ym, sum(fen) AS fen, sum(n) AS n
 ORDER BY cno, payee, ym
 """
 
@@ -439,6 +470,15 @@ Q_POSTPROCESSORS_HOLDER_NAMES = (
     "coalesce(h.name, head(coalesce(a.stmt_names, []))) AS name")
 
 
+# The debtors of the cases the money patterns anchor on (same WHERE as the pattern files).
+Q_POSTPROCESSORS_OPEN_DEBTORS = """
+MATCH (d)-[:DEBTOR_IN]->(c:Case)
+WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of
+  AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
+RETURN DISTINCT coalesce(d.person_id, d.company_id) AS id
+ORDER BY id
+"""
+
 # --- investigations/related.py -----------------------------------------------
 
 Q_RELATED_RELATIONS = """
@@ -465,12 +505,22 @@ RETURN pid, c.company_id AS company_id, ro.role AS role, ro.share_pct AS share_p
 
 # --- investigations/runner.py ------------------------------------------------
 
+# Found from the transfers (the currency index: non-CNY ones are few), then their debtors: the
+# same rows as walking every open-case debtor's transfers since litigation start, far fewer reads.
 Q_RUNNER_NON_CNY = """
-MATCH (d)-[:DEBTOR_IN]->(c:Case)
-WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
-WITH d, min(c.litigation_start) AS start
-MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(:Account)-[t:TRANSFER]->(b:Account)
-WHERE t.on >= start AND t.on <= $as_of AND coalesce(t.currency, 'CNY') <> 'CNY'
+CALL () {
+  MATCH (a:Account)-[t:TRANSFER]->(b:Account) WHERE t.currency > 'CNY' RETURN a, t, b
+  UNION
+  MATCH (a:Account)-[t:TRANSFER]->(b:Account) WHERE t.currency < 'CNY' RETURN a, t, b
+}
+WITH a, t, b WHERE t.on <= $as_of
+MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a)
+WITH d, a, t, b, COLLECT {
+  MATCH (d)-[:DEBTOR_IN]->(c:Case)
+  WHERE c.unpaid_fen > 0 AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
+  RETURN c.litigation_start AS s ORDER BY s LIMIT 1
+} AS start
+WHERE size(start) > 0 AND t.on >= start[0]
   AND NOT EXISTS { (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(b) }
 RETURN t.currency AS currency, sum(t.amount_fen) AS amount, count(t) AS n
 ORDER BY currency

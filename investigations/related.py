@@ -163,6 +163,29 @@ class Relatedness:
                     out[o] = t
         return out
 
+    def possible_parties(self, debtor: str, kind: str) -> list[str]:
+        """Every person or company record that `tie(debtor, it, day)` could call `kind`
+        ('related_person' or 'tied_company') on SOME day: the same checks as `tie` with the
+        dates ignored, each entity expanded to all its records (SAME_AS). A superset, so a
+        candidate read restricted to these parties loses nothing `tie` would keep; why: the money
+        patterns then read only the transfers that can hit, not every transfer of a busy debtor."""
+        can = self.canonical(debtor)
+        persons: set[str] = {o for o, *_ in self.rel.get(can, ())}
+        for pid, *_ in self.holders.get(can, ()):
+            persons.add(pid)
+            persons.update(o for o, *_ in self.rel.get(pid, ()) if o != can)
+        persons.discard(can)
+        if kind == "related_person":
+            return self._records(persons)
+        companies: set[str] = set()
+        for pid in [can, *sorted(persons)]:
+            for cid, role, share, _since, _until in self.roles.get(pid, ()):
+                if role == "shareholder" and share is not None and share < self.min_share_pct:
+                    continue
+                companies.add(cid)
+        companies.discard(can)
+        return self._records(companies)
+
     def tie(self, debtor: str, party_id: str | None, day: dt.date) -> Tie | None:
         """How `party_id` (a person or company id) is related to `debtor` at `day`, or None."""
         if party_id is None:

@@ -12,7 +12,7 @@ from graph import Graph
 from . import leads
 from .pointintime import unpaid_at
 from .patterns import Pattern, PatternError, get_pattern
-from .postprocessors import POST, Context
+from .postprocessors import POST, PRE, Context
 from . import queries
 
 logger = logging.getLogger(__name__)
@@ -96,6 +96,21 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+def _each_as_rows(rows: list[dict]) -> list[dict]:
+    """A pattern may return one row per case with its many rows in the column `each` (a list
+    of maps): each map becomes a row with the other columns added (shared, not copied). Why:
+    the case and subject fields then cross the wire and the driver once per case, not once per
+    transfer (issue 11: the driver's decoding was most of fan_out_dispersal's time)."""
+    out: list[dict] = []
+    for r in rows:
+        if "each" not in r:
+            out.append(r)
+            continue
+        each = r.pop("each")
+        out.extend({**r, **x} for x in each)
+    return out
+
+
 def _unpaid_as_of(graph: Graph, rows: list[dict], as_of: dt.date, timeout: float | None) -> None:
     """Set every case map of the pattern rows to its unpaid amount as known at `as_of` (pointintime)."""
     maps = []
@@ -137,16 +152,20 @@ def run_pattern(graph: Graph, pattern_id: str, params: dict | None = None, as_of
     q = query_params(pattern, eff, as_of)
     q["subject_id"] = subject_id
     t = timeout or pattern.timeout
+    cache = {} if cache is None else cache
+    ctx = Context(graph, pattern.id, eff, q, as_of, timeout=t, cache=cache)
+    if pattern.pre:
+        if pattern.pre not in PRE:
+            raise PatternError(f"{pattern.id}: unknown pre-step {pattern.pre!r}")
+        q.update(PRE[pattern.pre](ctx))
     # Pattern files pass the same guard as saved queries: a pure read, no LOAD CSV, allowed procedures only.
     graph.ensure_read_only(pattern.cypher, q)
-    rows = graph.read(pattern.cypher, q, timeout=t)
+    rows = _each_as_rows(graph.read(pattern.cypher, q, timeout=t))
     _unpaid_as_of(graph, rows, as_of, t)
     rows = [r for r in rows if not isinstance(r.get("case"), dict) or (r["case"].get("unpaid_fen") or 0) > 0]
     for r in rows:
         if isinstance(r.get("cases"), list):
             r["cases"] = [c for c in r["cases"] if not isinstance(c, dict) or (c.get("unpaid_fen") or 0) > 0]
-    cache = {} if cache is None else cache
-    ctx = Context(graph, pattern.id, eff, q, as_of, timeout=t, cache=cache)
     if pattern.post:
         if pattern.post not in POST:
             raise PatternError(f"{pattern.id}: unknown post-processor {pattern.post!r}")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from graph import Graph
@@ -57,12 +59,20 @@ def _moved_items(lead: dict) -> dict[tuple[str, str], int]:
     return out
 
 
+#: Patterns run at once by a scan (SCAN_WORKERS): while one pattern's rows are decoded and
+#: post-processed in Python, the server answers another's read. Each read has its own session.
+DEFAULT_WORKERS = 2
+
+
 def scan(graph: Graph, as_of: dt.date | None = None, params: dict | None = None,
-         patterns: list[str] | None = None, subject_id: str | None = None) -> dict:
+         patterns: list[str] | None = None, subject_id: str | None = None,
+         workers: int | None = None) -> dict:
     """Run every pattern (or `patterns`) and return the leads file object of the spec.
 
     `params` maps a pattern id to its parameter overrides (CLI / UI units); `subject_id`
     restricts every pattern to that debtor's cases (same leads for that subject as a full scan).
+    `workers`: patterns run at once (default SCAN_WORKERS from the environment, else 2); the
+    leads file is the same whatever the number (results are gathered in pattern order).
     """
     as_of = as_of or dt.date.today()
     params = params or {}
@@ -73,9 +83,20 @@ def scan(graph: Graph, as_of: dt.date | None = None, params: dict | None = None,
     notes: list[str] = []
     excluded: dict[str, dict] = {}
     cache: dict = {}   # reads the patterns share (relatedness, path subgraphs, non-CNY totals)
-    for pid in patterns or PATTERN_IDS:
+    pids = list(patterns or PATTERN_IDS)
+    for pid in pids:
         get_pattern(pid)
-        res = run_pattern(graph, pid, params.get(pid), as_of, subject_id=subject_id, cache=cache)
+    workers = max(1, int(workers or os.environ.get("SCAN_WORKERS") or DEFAULT_WORKERS))
+
+    def one(pid: str):
+        return run_pattern(graph, pid, params.get(pid), as_of, subject_id=subject_id, cache=cache)
+
+    if workers == 1:
+        results = [one(pid) for pid in pids]
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scan") as pool:
+            results = list(pool.map(one, pids))
+    for pid, res in zip(pids, results):
         parameters[pid] = res.params
         notes.extend(f"{pid}: {n}" for n in res.notes)
         if res.excluded_non_cny:

@@ -117,6 +117,8 @@ class Pattern:
     params: list[Param]
     cypher: str
     post: str | None = None
+    #: A pre-step (postprocessors.PRE) that adds query parameters before the read runs.
+    pre: str | None = None
     kind: str = "money"          # money | asset | capacity: what the hit's amount is
     timeout: float = 120.0
     path: Path = field(default=HERE)
@@ -160,7 +162,7 @@ def parse_file(path: Path) -> Pattern:
     return Pattern(id=meta["id"], title_zh=meta["title_zh"], title_en=meta["title_en"],
                    description_zh=meta["description_zh"], description_en=meta["description_en"],
                    legal_basis_zh=meta["legal_basis_zh"], legal_basis_en=meta["legal_basis_en"],
-                   params=params, cypher=cypher, post=meta.get("post"), kind=meta.get("kind", "money"),
+                   params=params, cypher=cypher, post=meta.get("post"), pre=meta.get("pre"), kind=meta.get("kind", "money"),
                    timeout=float(meta.get("timeout", 120)), path=path)
 
 

@@ -24,15 +24,20 @@ WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigat
 MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(a)
 WHERE t.kind = 'cash_withdrawal' AND t.on >= c.litigation_start AND t.on <= $as_of
   AND coalesce(t.currency, 'CNY') = 'CNY'
+WITH d, c, a, t
+ORDER BY t.at, t.transfer_id
+// one row per case, its withdrawals in `each` (the runner makes them rows): the case and the
+// debtor's restrictions travel once, not once per withdrawal
+WITH d, c, collect(t {.transfer_id, .amount_fen, .at, .on, from_account: a.account_id, to_account: a.account_id,
+                      .channel}) AS each
 RETURN coalesce(d.person_id, d.company_id) AS subject_id,
        CASE WHEN d:Person THEN 'person' ELSE 'company' END AS subject_kind, d.name AS subject_name,
        c {.case_no, .kind, .litigation_start, .effective_on, .enforcement_filed_on, .unpaid_fen} AS case,
-       t.transfer_id AS transfer_id, t.amount_fen AS amount_fen, t.at AS at, t.on AS on,
-       a.account_id AS from_account, a.account_id AS to_account, t.channel AS channel,
        COLLECT {
          MATCH (d)-[:RESTRICTED_BY]->(r:Restriction)
          WHERE r.kind IN ['account_freeze', 'asset_seizure'] AND r.ordered_on <= $as_of
          RETURN r {.restriction_id, .kind, .ordered_on, .lifted_on, .case_no, .target}
          ORDER BY r.ordered_on, r.restriction_id
-       } AS restrictions
-ORDER BY subject_id, case.case_no, at, transfer_id
+       } AS restrictions,
+       each
+ORDER BY subject_id, case.case_no

@@ -25,26 +25,34 @@
 // Pre-filter (changes no result): a case is a candidate only if at least min_recipients
 // recipients (by holder, else account) received at least min_each in all after litigation
 // start, since no window can hold more than that; the other cases' transfers are not returned.
+// The debtor's own accounts are collected once per case (not tested again for every transfer),
+// and each destination account's holders are read once per account, not once per transfer.
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
 WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
+WITH d, c, COLLECT { MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(x:Account) RETURN DISTINCT x } AS own
 MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
 WHERE t.on >= c.litigation_start AND t.on <= $as_of
   AND coalesce(t.currency, 'CNY') = 'CNY'
-  AND NOT EXISTS { (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(b) }
+  AND NOT b IN own
+WITH d, c, b, collect([t, a]) AS into_b
 OPTIONAL MATCH (h)-[:HOLDS]->(b)
-WITH d, c, coalesce(h.person_id, h.company_id, 'account:' + b.account_id) AS recipient,
-     collect([t, a, b, h]) AS sent, sum(t.amount_fen) AS total
+WITH d, c, b, h, into_b, coalesce(h.person_id, h.company_id, 'account:' + b.account_id) AS recipient
+WITH d, c, recipient, collect([b, h, into_b]) AS sent, sum(reduce(s = 0, x IN into_b | s + x[0].amount_fen)) AS total
 WITH d, c, collect(sent) AS per_recipient, count(CASE WHEN total >= $min_each_fen THEN 1 END) AS big
 WHERE big >= $min_recipients
 UNWIND per_recipient AS sent
-UNWIND sent AS x
-WITH d, c, x[0] AS t, x[1] AS a, x[2] AS b, x[3] AS h
+UNWIND sent AS bh
+UNWIND bh[2] AS ta
+WITH d, c, ta[0] AS t, ta[1] AS a, bh[0] AS b, bh[1] AS h
+ORDER BY t.at, t.transfer_id
+// one row per case, its transfers in `each` (the runner makes them rows): the case's fields
+// travel once, not once per transfer
+WITH d, c, collect(t {.transfer_id, .amount_fen, .at, .on, from_account: a.account_id, to_account: b.account_id,
+                      holder_id: coalesce(h.person_id, h.company_id),
+                      holder_kind: CASE WHEN h:Person THEN 'person' WHEN h:Company THEN 'company' END,
+                      holder_name: coalesce(h.name, head(coalesce(b.stmt_names, [])), t.to_name)}) AS each
 RETURN coalesce(d.person_id, d.company_id) AS subject_id,
        CASE WHEN d:Person THEN 'person' ELSE 'company' END AS subject_kind, d.name AS subject_name,
        c {.case_no, .kind, .litigation_start, .effective_on, .enforcement_filed_on, .unpaid_fen} AS case,
-       t.transfer_id AS transfer_id, t.amount_fen AS amount_fen, t.at AS at, t.on AS on,
-       a.account_id AS from_account, b.account_id AS to_account,
-       coalesce(h.person_id, h.company_id) AS holder_id,
-       CASE WHEN h:Person THEN 'person' WHEN h:Company THEN 'company' END AS holder_kind,
-       coalesce(h.name, head(coalesce(b.stmt_names, [])), t.to_name) AS holder_name
-ORDER BY subject_id, case.case_no, at, transfer_id
+       each
+ORDER BY subject_id, case.case_no

@@ -6,6 +6,7 @@
 //  "legal_basis_zh": "《刑法》第313条；法释〔2024〕13号第6条（诉讼开始后隐藏、转移财产）",
 //  "legal_basis_en": "Criminal Law art. 313; SPC/SPP interpretation 2024 No. 13, art. 6 (hiding or transferring property after litigation began)",
 //  "post": "post_filing_transfer_to_related",
+//  "pre": "tie_candidates",
 //  "kind": "money",
 //  "params": [
 //   {"name": "min_total", "type": "money", "default": "10000", "min": 0, "max": 10000000000, "unit": "yuan",
@@ -22,9 +23,14 @@
 // another person, on or after litigation start and not after as_of. Whether the recipient
 // is related at the transfer date is decided by the post-processor (investigations.related).
 // The debtor's accounts are those of every record of the debtor (SAME_AS, ingest.entities).
+// Only recipients in $parties[debtor] are read: the person records Relatedness could tie to
+// the debtor on some day (filled in before the read by the pre-step `tie_candidates`); a
+// transfer to anyone else can never be kept, so the rows that can hit are the same.
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
 WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
-MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)<-[:HOLDS]-(h:Person)
+UNWIND coalesce($parties[coalesce(d.person_id, d.company_id)], []) AS pid
+MATCH (h:Person {person_id: pid})-[:HOLDS]->(b:Account)
+MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b)
 WHERE t.on >= c.litigation_start AND t.on <= $as_of
   AND coalesce(t.currency, 'CNY') = 'CNY'
   AND h <> d

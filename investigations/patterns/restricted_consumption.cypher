@@ -34,13 +34,16 @@ CALL (d, r) {
   RETURN t, a, b, lr.person_id AS payer_id, 'legal_rep' AS payer_role
 }
 OPTIONAL MATCH (h)-[:HOLDS]->(b)
+WITH d, c, r, t, a, b, h, payer_id, payer_role
+ORDER BY t.at, t.transfer_id
+// one row per case and ban, its payments in `each` (the runner makes them rows)
+WITH d, c, r, collect(t {.transfer_id, .amount_fen, .at, .on, from_account: a.account_id, to_account: b.account_id,
+                         payer_id: payer_id, payer_role: payer_role, .merchant, .memo, .to_name,
+                         holder_id: coalesce(h.person_id, h.company_id), holder_name: h.name,
+                         stmt_names: coalesce(b.stmt_names, [])}) AS each
 RETURN coalesce(d.person_id, d.company_id) AS subject_id,
        CASE WHEN d:Person THEN 'person' ELSE 'company' END AS subject_kind, d.name AS subject_name,
        c {.case_no, .kind, .litigation_start, .effective_on, .enforcement_filed_on, .unpaid_fen} AS case,
        r {.restriction_id, .ordered_on, .lifted_on, .case_no} AS ban,
-       t.transfer_id AS transfer_id, t.amount_fen AS amount_fen, t.at AS at, t.on AS on,
-       a.account_id AS from_account, b.account_id AS to_account, payer_id, payer_role,
-       t.merchant AS merchant, t.memo AS memo, t.to_name AS to_name,
-       coalesce(h.person_id, h.company_id) AS holder_id, h.name AS holder_name,
-       coalesce(b.stmt_names, []) AS stmt_names
-ORDER BY subject_id, case.case_no, at, transfer_id
+       each
+ORDER BY subject_id, case.case_no, ban.restriction_id

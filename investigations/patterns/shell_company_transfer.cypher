@@ -6,6 +6,7 @@
 //  "legal_basis_zh": "《刑法》第313条；法释〔2024〕13号第6条",
 //  "legal_basis_en": "Criminal Law art. 313; SPC/SPP interpretation 2024 No. 13, art. 6",
 //  "post": "shell_company_transfer",
+//  "pre": "tie_candidates",
 //  "kind": "money",
 //  "params": [
 //   {"name": "min_total", "type": "money", "default": "10000", "min": 0, "max": 10000000000, "unit": "yuan",
@@ -16,10 +17,14 @@
 // ---
 // Candidates: CNY transfers from an open-case debtor's accounts to accounts held by a company
 // other than the debtor, on or after litigation start; the tie at the transfer date is decided
-// by the post-processor (investigations.related).
+// by the post-processor (investigations.related). Only companies in $parties[debtor] are read:
+// the company records Relatedness could tie to the debtor on some day (pre-step
+// `tie_candidates`); a transfer to any other company can never be kept.
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
 WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
-MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)<-[:HOLDS]-(h:Company)
+UNWIND coalesce($parties[coalesce(d.person_id, d.company_id)], []) AS cid
+MATCH (h:Company {company_id: cid})-[:HOLDS]->(b:Account)
+MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b)
 WHERE t.on >= c.litigation_start AND t.on <= $as_of
   AND coalesce(t.currency, 'CNY') = 'CNY'
   AND h <> d AND NOT EXISTS { (d)-[:SAME_AS*1..2]-(h) }
