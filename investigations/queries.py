@@ -312,7 +312,7 @@ CALL (id) {
   UNION
   MATCH (c:Company {company_id: id}) RETURN c AS n
 }
-RETURN n, labels(n) AS labels,
+RETURN n {.person_id, .company_id, .name, .prison} AS n, labels(n) AS labels,
        [(n)-[:DEBTOR_IN]->(k:Case) WHERE coalesce(k.unpaid_fen, 0) > 0 | k.case_no] AS open_cases
 LIMIT $limit
 """
