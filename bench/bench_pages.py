@@ -12,8 +12,11 @@ Prints one JSON line per page; results are copied by hand into docs/benchmarks.m
 
 instead builds one subject (H0) with that many neighbours (one account each, paid from H0's
 account, each also paying on to a second-hop account) and times its network page at depth 1 and 2,
-the model's layout and vis conversion alone, and the GraphML download ("Network page at 5,000
-neighbours (session 17)" in docs/benchmarks.md; target < 500 ms server-side, capped).
+the model's layout and vis conversion alone, the GraphML download, and then the page's stages one by
+one (`stages()`: the profile, each Cypher read of neighbourhood() by its query name with its rows, the
+layout, the vis data, the GraphML bytes). "Network page at 5,000 neighbours (session 17)" and
+"Network page under 500 ms (session 18)" in docs/benchmarks.md; target < 500 ms server-side, capped.
+`hub()` and `stages()` are importable (bench/bench_growth.py calls them).
 """
 from __future__ import annotations
 

@@ -307,10 +307,10 @@ def _ref(net: _Net, ref: str) -> str | None:
 
 def default_since(graph: Graph, subject_id: str) -> dt.date | None:
     """The window start the network page uses when none is given: the open cases' earliest litigation start."""
-    from .subject import profile
+    from .subject import header
 
-    prof = profile(graph, subject_id)
-    return prof["open_litigation_start"] if prof else None
+    head = header(graph, subject_id)
+    return head["open_litigation_start"] if head else None
 
 
 def export_graph(graph: Graph, subject_id: str, fmt: str, depth: int = 1, since: dt.date | None = None,
