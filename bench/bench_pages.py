@@ -181,7 +181,7 @@ def hub(n: int, work: Path, repeat: int) -> int:
 
 def stages(g: Graph, subject_id: str, repeat: int, depth: int = 1) -> None:
     """Where the network page's server time goes, stage by stage (median of `repeat` after a warm-up):
-    the subject's profile (the page's header and default window), each Cypher read of
+    the subject's header (the page's title and default window), each Cypher read of
     neighbourhood() with its rows, the radial layout, the vis data and the GraphML bytes."""
     from investigations import netmodel, queries, subject
     from investigations.network import neighbourhood
@@ -207,7 +207,7 @@ def stages(g: Graph, subject_id: str, repeat: int, depth: int = 1) -> None:
     try:
         for i in range(repeat + 1):
             t = time.perf_counter()
-            subject.profile(g, subject_id)
+            subject.header(g, subject_id)
             t1 = time.perf_counter()
             reads.clear()
             nb = neighbourhood(g, subject_id, depth=depth, since=None)
@@ -227,7 +227,7 @@ def stages(g: Graph, subject_id: str, repeat: int, depth: int = 1) -> None:
                 per_read.append(list(reads))
     finally:
         Graph.read = plain
-    print(json.dumps({"stage": "subject profile (page header, default window)", "median_ms": med(prof_t)}))
+    print(json.dumps({"stage": "subject header (title, default window)", "median_ms": med(prof_t)}))
     print(json.dumps({"stage": f"neighbourhood() d{depth}", "median_ms": med(nb_t), "reads": len(per_read[0]),
                       "cypher_ms": med([sum(r[2] for r in rs) for rs in per_read])}))
     for k, (q, rows, _) in enumerate(per_read[0]):
