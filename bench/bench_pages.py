@@ -8,12 +8,15 @@ each page (median and max of --repeat requests, after one warm-up) for planted s
 Prints one JSON line per page; results are copied by hand into docs/benchmarks.md
 ("Web pages"), with the machine they ran on. The target (< 1 s) is not asserted anywhere.
 
-    .venv/bin/python bench/bench_pages.py --hub 5000 [--repeat 5]
+    .venv/bin/python bench/bench_pages.py --hub 5000 [--repeat 5] [--warmup 3]
 
 instead builds one subject (H0) with that many neighbours (one account each, paid from H0's
 account, each also paying on to a second-hop account) and times its network page at depth 1 and 2,
-the model's layout and vis conversion alone, and the GraphML download ("Network page at 5,000
-neighbours (session 17)" in docs/benchmarks.md; target < 500 ms server-side, capped).
+the model's layout and vis conversion alone, the GraphML download, and then the page's stages one by
+one (`stages()`: the profile, each Cypher read of neighbourhood() by its query name with its rows, the
+layout, the vis data, the GraphML bytes). "Network page at 5,000 neighbours (session 17)" and
+"Network page under 500 ms (session 18)" in docs/benchmarks.md; target < 500 ms server-side, capped.
+`hub()` and `stages()` are importable (bench/bench_growth.py calls them).
 """
 from __future__ import annotations
 
@@ -42,12 +45,14 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--data", type=Path, help="an already generated folder")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=3,
+                    help="--hub: untimed requests before each timing (Neo4j compiles and caches plans)")
     ap.add_argument("--hub", type=int, help="time the network page of one subject with this many neighbours")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     if args.hub:
         try:
-            return hub(args.hub, work, args.repeat)
+            return hub(args.hub, work, args.repeat, args.warmup)
         finally:
             shutil.rmtree(work, ignore_errors=True)
     data = args.data or work / "data"
@@ -124,7 +129,7 @@ def run(g: Graph, truth: dict, as_of: dt.date, work: Path, repeat: int) -> None:
                           **({"nodes": nodes} if nodes is not None else {})}), flush=True)
 
 
-def hub(n: int, work: Path, repeat: int) -> int:
+def hub(n: int, work: Path, repeat: int, warmup: int = 3) -> int:
     """One subject with `n` neighbours: load, then time its network page (capped) and its parts."""
     sys.path.insert(0, str(ROOT / "tests"))
     from hubdata import write_hub
@@ -143,7 +148,8 @@ def hub(n: int, work: Path, repeat: int) -> int:
         client = login(app, "inv")
 
         def timed(label: str, fn, **extra) -> None:
-            fn()
+            for _ in range(max(1, warmup)):
+                fn()
             times = []
             for _ in range(repeat):
                 t = time.perf_counter()
@@ -168,11 +174,70 @@ def hub(n: int, work: Path, repeat: int) -> int:
             timed(f"  neighbourhood() d{d}", lambda d=d: {"more": neighbourhood(g, "H0", depth=d)["more"]})
             timed(f"  layout + vis data d{d} ({len(nb['nodes'])} nodes)",
                   lambda nb=nb: {"edges": len(netmodel.to_vis(nb, netmodel.plain_words())["edges"])})
+        stages(g, "H0", repeat)
         timed("network export graphml d1", page("/subject/H0/network/export?format=graphml&depth=1"))
         (work / "big").mkdir()
         big = login(make_app(g, work / "big", NETWORK_MAX_NODES=netmodel.HARD_MAX_NODES), "inv")
         timed(f"network d1 hub, cap raised to {netmodel.HARD_MAX_NODES}", page("/subject/H0/network?depth=1", big))
     return 0
+
+
+def stages(g: Graph, subject_id: str, repeat: int, depth: int = 1) -> None:
+    """Where the network page's server time goes, stage by stage (median of `repeat` after a warm-up):
+    the subject's header (the page's title and default window), each Cypher read of
+    neighbourhood() with its rows, the radial layout, the vis data and the GraphML bytes."""
+    from investigations import netmodel, queries, subject
+    from investigations.network import neighbourhood
+
+    names = {v: k for k, v in vars(queries).items() if k.startswith("Q_") and isinstance(v, str)}
+    reads: list[tuple[str, int, float]] = []
+    plain = Graph.read
+
+    def read(self, cypher, params=None, *a, **kw):
+        t = time.perf_counter()
+        rows = plain(self, cypher, params, *a, **kw)
+        n = len(rows)
+        if cypher == queries.Q_NETWORK_TRANSFERS and rows and "rows" in rows[0]:
+            n = len(rows[0]["rows"])  # one row: the counterparties' pair rows, and their total
+        reads.append((names.get(cypher, cypher.strip()[:40]), n, time.perf_counter() - t))
+        return rows
+
+    def med(xs: list[float]) -> float:
+        return round(1000 * statistics.median(xs), 1)
+
+    prof_t, nb_t, lay_t, vis_t, gml_t, per_read = [], [], [], [], [], []
+    Graph.read = read
+    try:
+        for i in range(repeat + 1):
+            t = time.perf_counter()
+            subject.header(g, subject_id)
+            t1 = time.perf_counter()
+            reads.clear()
+            nb = neighbourhood(g, subject_id, depth=depth, since=None)
+            t2 = time.perf_counter()
+            pos = netmodel.canvas_positions(nb)
+            t3 = time.perf_counter()
+            netmodel.to_vis(nb, netmodel.plain_words(), positions=pos)
+            t4 = time.perf_counter()
+            netmodel.export_bytes(nb, "graphml")
+            t5 = time.perf_counter()
+            if i:  # the first round warms up
+                prof_t.append(t1 - t)
+                nb_t.append(t2 - t1)
+                lay_t.append(t3 - t2)
+                vis_t.append(t4 - t3)
+                gml_t.append(t5 - t4)
+                per_read.append(list(reads))
+    finally:
+        Graph.read = plain
+    print(json.dumps({"stage": "subject header (title, default window)", "median_ms": med(prof_t)}))
+    print(json.dumps({"stage": f"neighbourhood() d{depth}", "median_ms": med(nb_t), "reads": len(per_read[0]),
+                      "cypher_ms": med([sum(r[2] for r in rs) for rs in per_read])}))
+    for k, (q, rows, _) in enumerate(per_read[0]):
+        print(json.dumps({"stage": f"  read {k + 1}: {q}", "rows": rows, "median_ms": med([rs[k][2] for rs in per_read])}))
+    print(json.dumps({"stage": f"layout ({len(nb['nodes'])} nodes)", "median_ms": med(lay_t)}))
+    print(json.dumps({"stage": "vis data (labels, titles, widths)", "median_ms": med(vis_t)}))
+    print(json.dumps({"stage": "GraphML bytes", "median_ms": med(gml_t)}), flush=True)
 
 
 if __name__ == "__main__":

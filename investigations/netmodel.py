@@ -310,10 +310,29 @@ def evidence_ids(e: dict) -> set[str]:
     return ids
 
 
+def _memo_labels(words: Words) -> Words:
+    """The same words with labels looked up once per (table, code) for one rendering (hundreds of
+    nodes share a handful of kinds; a translated lookup is not free)."""
+    seen: dict[tuple[str, Any], str] = {}
+
+    def label(table: str, code: Any) -> str:
+        key = (table, code)
+        try:
+            hash(key)
+        except TypeError:
+            return words.label(table, code)
+        if key not in seen:
+            seen[key] = words.label(table, code)
+        return seen[key]
+
+    return Words(label=label, yuan=words.yuan, yuan_short=words.yuan_short, date=words.date)
+
+
 def to_vis(net: dict, words: Words, evidence: set[str] | None = None,
            positions: dict | None = None) -> dict[str, Any]:
     """vis-network nodes/edges (+ meta); nodes and edges whose ids a lead cites (`evidence`) are highlighted."""
     evidence = evidence or set()
+    words = _memo_labels(words)
     pos = positions if positions is not None else canvas_positions(net)
     big = len(net["nodes"]) > PHYSICS_MAX_NODES
     amounts = [e.get("amount_fen") or 0 for e in net["edges"] if e["kind"] == "transfer"]

@@ -104,9 +104,11 @@ def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date 
 
     A hop is one link between parties: a transfer (account to account), a relation, a company
     role, an asset owned or conveyed. An account counts as part of its holder (holder and
-    accounts come in the same hop). Transfers are filtered by `since` and `min_fen` and
-    aggregated per account pair (count, CNY total, first/last day, up to 50 transfer ids),
-    largest first, so the cap keeps the biggest flows. Accounts with more than BUSY_DEGREE
+    accounts come in the same hop). Transfers are filtered by `since` and `min_fen`; a hop's
+    counterparty accounts are ranked by the money they moved with the frontier and cut to the room
+    left IN the database (Q_NETWORK_TRANSFERS), so the cap keeps the biggest flows and a hub's
+    thousands of counterparties are counted, never shipped. Edges are aggregated per account pair
+    (count, CNY total, first/last day, up to 50 transfer ids). Accounts with more than BUSY_DEGREE
     transfers are shown but not expanded, except the root's own accounts. `subject_id` may also be an account or asset id (to
     expand any node of the view). Returns None if unknown, else {"root", "nodes", "edges",
     "truncated", "more" (nodes left out by the cap: fetched and dropped, plus counterparty accounts
@@ -190,46 +192,34 @@ def neighbourhood(graph: Graph, subject_id: str, depth: int = 1, since: dt.date 
             else:
                 expandable.append(a)
         if expandable:
-            rows = graph.read(queries.Q_NETWORK_TRANSFERS, {"ids": expandable, "since": since, "min_fen": min_fen,
-                                               "limit": row_limit})
-            if len(rows) >= row_limit:  # the fetch itself was cut: count what it never saw
-                total = graph.read_one(queries.Q_NETWORK_COUNTERPARTY_COUNT,
-                                       {"ids": expandable, "since": since, "min_fen": min_fen})["n"]
-                seen = {x for r in rows for x in (r["src"], r["dst"])} - set(expandable)
-                unseen += max(0, total - len(seen))
-            # only as many new accounts as there is room for are fetched (rows come largest first);
-            # the rest are counted as left out
+            # The cap is applied in the database: only the `room` counterparties with the largest
+            # flows come back (one row per account pair), with how many there were in all.
             room = max(0, max_nodes - len(net.nodes))
-            missing: list[str] = []
-            for r in rows:
-                for x in (r["src"], r["dst"]):
-                    if not net.has(_nid("account", x)) and x not in missing:
-                        if len(missing) < room:
-                            missing.append(x)
-                        else:
-                            net.dropped.add(_nid("account", x))
-            info = {r["account_id"]: r for r in graph.read(queries.Q_NETWORK_ACCOUNT_NODES,
-                                                             {"ids": missing, "limit": row_limit})} \
-                if missing else {}
+            known = [n["key"] for n in net.nodes.values() if n["kind"] in ("account", "unknown_account")]
+            known += [d.split(":", 1)[1] for d in net.dropped if d.startswith("a:")]  # already counted
+            got = graph.read_one(queries.Q_NETWORK_TRANSFERS, {"ids": expandable, "known": known, "since": since,
+                                                               "min_fen": min_fen, "limit": room})
+            rows = got["rows"]
+            unseen += got["total"] - len({r["account_id"] for r in rows})
             # a new account keeps a place for its holder (who comes in the next hop), so a capped
             # view shows people with their accounts rather than only accounts
             pending: set[str] = set()
-            for r in rows:
-                for aid in (r["src"], r["dst"]):
-                    if aid in info and not net.has(_nid("account", aid)):
-                        holder = info[aid].get("holder")
-                        new_holder = bool(holder) and net.entity(holder) is None and holder not in pending \
-                            and holder not in tried
-                        room_left = max_nodes - len(net.nodes) - len(pending)
-                        if room_left < 1:
-                            net.dropped.add(_nid("account", aid))
-                            continue
-                        if net.add(_account_node(info[aid], hop + 1)):
-                            nxt_accts.append(aid)
-                            if holder:
-                                nxt_ents.append(holder)
-                                if new_holder and room_left >= 2:
-                                    pending.add(holder)
+            for r in rows:  # counterparty by counterparty, largest flows first
+                aid = r["account_id"]
+                nid = _nid("account", aid)
+                if not net.has(nid) and nid not in net.dropped:
+                    holder = r.get("holder")
+                    new_holder = bool(holder) and net.entity(holder) is None and holder not in pending \
+                        and holder not in tried
+                    room_left = max_nodes - len(net.nodes) - len(pending)
+                    if room_left < 1:
+                        net.dropped.add(nid)
+                    elif net.add(_account_node(r, hop + 1)):
+                        nxt_accts.append(aid)
+                        if holder:
+                            nxt_ents.append(holder)
+                            if new_holder and room_left >= 2:
+                                pending.add(holder)
                 _transfer_edge(net, r)
         # Relations, roles, assets of this hop's entities, and links of this hop's assets.
         if ents:
@@ -285,10 +275,14 @@ def _transfer_edge(net: _Net, r: dict) -> None:
 
 def _links_among(graph: Graph, net: _Net, since: dt.date | None, min_fen: int) -> None:
     """Transfers, relations and roles between nodes already in the view (no new nodes)."""
-    accts = [n["key"] for n in net.nodes.values() if n["kind"] in ("account", "unknown_account")]
+    accts = [n for n in net.nodes.values() if n["kind"] in ("account", "unknown_account")]
     if accts:
-        for r in graph.read(queries.Q_NETWORK_TRANSFERS_AMONG, {"ids": accts, "since": since, "min_fen": min_fen,
-                                                   "limit": HOP_ROW_LIMIT}):
+        # the busiest account is not walked (its links to the others are found from their side)
+        top = max(accts, key=lambda n: (n.get("degree") or 0, n["key"]))
+        ids = [n["key"] for n in accts]
+        for r in graph.read(queries.Q_NETWORK_TRANSFERS_AMONG,
+                            {"ids": ids, "expand": [k for k in ids if k != top["key"]], "top": top["key"],
+                             "since": since, "min_fen": min_fen, "limit": HOP_ROW_LIMIT}):
             _transfer_edge(net, r)
     persons = [n["key"] for n in net.nodes.values() if n["kind"] in ("person", "inmate")]
     ents = persons + [n["key"] for n in net.nodes.values() if n["kind"] == "company"]
@@ -313,10 +307,10 @@ def _ref(net: _Net, ref: str) -> str | None:
 
 def default_since(graph: Graph, subject_id: str) -> dt.date | None:
     """The window start the network page uses when none is given: the open cases' earliest litigation start."""
-    from .subject import profile
+    from .subject import header
 
-    prof = profile(graph, subject_id)
-    return prof["open_litigation_start"] if prof else None
+    head = header(graph, subject_id)
+    return head["open_litigation_start"] if head else None
 
 
 def export_graph(graph: Graph, subject_id: str, fmt: str, depth: int = 1, since: dt.date | None = None,

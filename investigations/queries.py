@@ -343,7 +343,7 @@ CALL (id) {
   UNION
   MATCH (c:Company {company_id: id}) RETURN c AS n
 }
-RETURN n, labels(n) AS labels,
+RETURN n {.person_id, .company_id, .name, .prison} AS n, labels(n) AS labels,
        [(n)-[:DEBTOR_IN]->(k:Case) WHERE coalesce(k.unpaid_fen, 0) > 0 | k.case_no] AS open_cases
 LIMIT $limit
 """
@@ -365,40 +365,72 @@ RETURN a.account_id AS account_id, a.kind AS kind, a.institution AS institution,
 LIMIT $limit
 """
 
-# Transfers of frontier accounts, aggregated per (from, to) account pair, largest first.
+# Transfers aggregated per (from, to) account pair: count, CNY total, all-currency total, first/last
+# day, up to 50 transfer ids (earliest first), currencies. The shared tail of the two queries below,
+# which differ only in which transfers they aggregate; rows `t`, `x` (from), `y` (to) come in, and
+# whatever else is carried in `keep` (a WITH list) is passed through.
+def _network_pair_aggregate(keep: str = "") -> str:
+    carry = keep + ", " if keep else ""
+    return f"""
+WITH {carry}x, y, t ORDER BY t.on, t.transfer_id
+WITH {carry}x, y, count(t) AS n,
+     sum(CASE WHEN coalesce(t.currency, 'CNY') = 'CNY' THEN t.amount_fen ELSE 0 END) AS cny_fen,
+     sum(t.amount_fen) AS all_fen, min(t.on) AS first_on, max(t.on) AS last_on,
+     collect(t.transfer_id)[..50] AS transfer_ids, collect(DISTINCT coalesce(t.currency, 'CNY')) AS currencies
+"""
+
+
+_NETWORK_PAIR_COLUMNS = """x.account_id AS src, y.account_id AS dst, n, cny_fen, all_fen, first_on, last_on, transfer_ids,
+       currencies"""
+_NETWORK_PAIR_MAP = """src: x.account_id, dst: y.account_id, n: n, cny_fen: cny_fen, all_fen: all_fen,
+                  first_on: first_on, last_on: last_on, transfer_ids: transfer_ids, currencies: currencies"""
+
+# The frontier's counterparties, capped IN the database: transfers of the frontier accounts ($ids)
+# with accounts not yet in the view ($known, which includes $ids) are summed per counterparty
+# account, the counterparties ranked by CNY total (then all-currency total, then id), and only the
+# top $limit come back: per (from, to) pair one row with the pair's aggregate and the counterparty's
+# details (what an account node shows). `total` is the number of distinct counterparties before the
+# cut, so the page can say how many it left out. A transfer found here has exactly one end in the
+# frontier, so each is counted once; transfers between accounts already in the view are drawn by
+# Q_NETWORK_TRANSFERS_AMONG.
 Q_NETWORK_TRANSFERS = """
 UNWIND $ids AS id
 MATCH (a:Account {account_id: id})-[t:TRANSFER]-(b:Account)
-WHERE ($since IS NULL OR t.on >= $since) AND t.amount_fen >= $min_fen
-WITH DISTINCT t, startNode(t) AS x, endNode(t) AS y
-WITH x, y, count(t) AS n, sum(CASE WHEN coalesce(t.currency, 'CNY') = 'CNY' THEN t.amount_fen ELSE 0 END) AS cny_fen,
-     sum(t.amount_fen) AS all_fen, min(t.on) AS first_on, max(t.on) AS last_on,
-     collect(t.transfer_id)[..50] AS transfer_ids, collect(DISTINCT coalesce(t.currency, 'CNY')) AS currencies
-RETURN x.account_id AS src, y.account_id AS dst, n, cny_fen, all_fen, first_on, last_on, transfer_ids,
-       currencies
-ORDER BY cny_fen DESC, src, dst
-LIMIT $limit
+WHERE ($since IS NULL OR t.on >= $since) AND t.amount_fen >= $min_fen AND NOT b.account_id IN $known
+WITH b, collect(t) AS ts,
+     sum(CASE WHEN coalesce(t.currency, 'CNY') = 'CNY' THEN t.amount_fen ELSE 0 END) AS rank_cny,
+     sum(t.amount_fen) AS rank_all
+ORDER BY rank_cny DESC, rank_all DESC, b.account_id
+WITH collect({b: b, ts: ts}) AS ranked
+CALL (ranked) {
+  UNWIND range(0, size(ranked[..$limit]) - 1) AS rank
+  WITH rank, ranked[rank].b AS b, ranked[rank].ts AS ts
+  UNWIND ts AS t
+  WITH rank, b, t, startNode(t) AS x, endNode(t) AS y""" + _network_pair_aggregate("rank, b") + """
+  ORDER BY rank, cny_fen DESC, x.account_id, y.account_id
+  RETURN collect({account_id: b.account_id, kind: b.kind, institution: b.institution, holder: b.holder_id,
+                  holder_known: coalesce(b.holder_known, b.holder_id IS NOT NULL), stmt_names: b.stmt_names,
+                  degree: COUNT { (b)-[:TRANSFER]-() }, """ + _NETWORK_PAIR_MAP + """}) AS rows
+}
+RETURN size(ranked) AS total, rows
 """
 
-# How many distinct counterparty accounts the frontier has (when the aggregate above hit its limit,
-# so the page can say how many were not even fetched).
-Q_NETWORK_COUNTERPARTY_COUNT = """
-UNWIND $ids AS id
-MATCH (a:Account {account_id: id})-[t:TRANSFER]-(b:Account)
-WHERE ($since IS NULL OR t.on >= $since) AND t.amount_fen >= $min_fen AND NOT b.account_id IN $ids
-RETURN count(DISTINCT b.account_id) AS n
-"""
-
-# Transfers among accounts already in the view (the last hop's links to each other).
+# Transfers among accounts already in the view ($ids). Each such transfer is found by walking the
+# transfers of one of its ends, so the busiest account of the view ($top: a hub with thousands of
+# counterparties outside the view) is never walked; only its transfers to itself are looked up.
 Q_NETWORK_TRANSFERS_AMONG = """
-UNWIND $ids AS id
-MATCH (a:Account {account_id: id})-[t:TRANSFER]->(b:Account)
-WHERE b.account_id IN $ids AND ($since IS NULL OR t.on >= $since) AND t.amount_fen >= $min_fen
-WITH a, b, count(t) AS n, sum(CASE WHEN coalesce(t.currency, 'CNY') = 'CNY' THEN t.amount_fen ELSE 0 END) AS cny_fen,
-     sum(t.amount_fen) AS all_fen, min(t.on) AS first_on, max(t.on) AS last_on,
-     collect(t.transfer_id)[..50] AS transfer_ids, collect(DISTINCT coalesce(t.currency, 'CNY')) AS currencies
-RETURN a.account_id AS src, b.account_id AS dst, n, cny_fen, all_fen, first_on, last_on, transfer_ids,
-       currencies
+CALL () {
+  UNWIND $expand AS id
+  MATCH (a:Account {account_id: id})-[t:TRANSFER]-(b:Account)
+  WHERE b.account_id IN $ids
+  RETURN t
+  UNION
+  MATCH (a:Account {account_id: $top})-[t:TRANSFER]->(a)
+  RETURN t
+}
+WITH t WHERE ($since IS NULL OR t.on >= $since) AND t.amount_fen >= $min_fen
+WITH t, startNode(t) AS x, endNode(t) AS y""" + _network_pair_aggregate() + """
+RETURN """ + _NETWORK_PAIR_COLUMNS + """
 ORDER BY cny_fen DESC, src, dst
 LIMIT $limit
 """

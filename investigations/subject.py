@@ -49,6 +49,36 @@ def _subject_node(graph: Graph, subject_id: str) -> tuple[dict, str] | None:
     return row["node"], _kind_of(row["labels"])
 
 
+def _cases(graph: Graph, subject_id: str) -> tuple[list[dict], dt.date | None]:
+    """The subject's cases (with `unpaid_fen` and `open`) and the earliest litigation start of the open ones."""
+    cases = []
+    for r in graph.read(queries.Q_SUBJECT_CASES, {"sid": subject_id}):
+        c = {k: v for k, v in r["case"].items() if not k.startswith("_") and k != "prov"}
+        due = c.get("amount_due_fen") or 0
+        paid = c.get("amount_paid_fen") or 0
+        c.setdefault("unpaid_fen", due - paid)
+        if c.get("unpaid_fen") is None:
+            c["unpaid_fen"] = due - paid
+        c["open"] = c["unpaid_fen"] > 0
+        cases.append(c)
+    open_starts = [c.get("litigation_start") or c.get("served_on") or c.get("filed_on")
+                   for c in cases if c["open"]]
+    open_starts = [d for d in open_starts if d is not None]
+    return cases, (min(open_starts) if open_starts else None)
+
+
+def header(graph: Graph, subject_id: str) -> dict | None:
+    """What a page about the subject shows at its top and windows by: id, kind, name and the open
+    cases' earliest litigation start (two reads; the network page needs no more of profile()'s seven).
+    None if unknown."""
+    found = _subject_node(graph, subject_id)
+    if found is None:
+        return None
+    node, kind = found
+    return {"subject_id": subject_id, "kind": kind, "name": node.get("name"),
+            "open_litigation_start": _cases(graph, subject_id)[1]}
+
+
 def profile(graph: Graph, subject_id: str) -> dict | None:
     """The subject's node, inmate data, cases, relations, roles, accounts and assets; None if unknown.
 
@@ -65,19 +95,7 @@ def profile(graph: Graph, subject_id: str) -> dict | None:
     if "Inmate" in labels:
         inmate = {k: props.get(k) for k in ("inmate_no", "prison", "admitted_on", "release_on",
                                             "treatment_level")}
-    cases = []
-    for r in graph.read(queries.Q_SUBJECT_CASES, {"sid": subject_id}):
-        c = {k: v for k, v in r["case"].items() if not k.startswith("_") and k != "prov"}
-        due = c.get("amount_due_fen") or 0
-        paid = c.get("amount_paid_fen") or 0
-        c.setdefault("unpaid_fen", due - paid)
-        if c.get("unpaid_fen") is None:
-            c["unpaid_fen"] = due - paid
-        c["open"] = c["unpaid_fen"] > 0
-        cases.append(c)
-    open_starts = [c.get("litigation_start") or c.get("served_on") or c.get("filed_on")
-                   for c in cases if c["open"]]
-    open_starts = [d for d in open_starts if d is not None]
+    cases, open_start = _cases(graph, subject_id)
     relations = []
     if kind == "person":
         for r in graph.read(queries.Q_SUBJECT_RELATIONS, {"sid": subject_id}):
@@ -102,7 +120,7 @@ def profile(graph: Graph, subject_id: str) -> dict | None:
         "props": props,
         "cases": cases,
         "unpaid_fen": sum(c["unpaid_fen"] for c in cases if c["open"]),
-        "open_litigation_start": min(open_starts) if open_starts else None,
+        "open_litigation_start": open_start,
         "relations": relations,
         "roles": roles,
         "accounts": accounts,

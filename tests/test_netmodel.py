@@ -151,6 +151,54 @@ def test_capped_view_keeps_holders_with_accounts(graph, tmp_path):
     assert top == max(((i * 7919) % 90000 + 100) * 100 + i % 100 for i in range(300))  # the largest flow is kept
 
 
+def test_cap_in_cypher_and_links_among_without_walking_the_hub(graph, tmp_path):
+    """The hop's counterparties are ranked and cut IN the database (at most `limit` come back, the
+    largest flows first, with the total before the cut), every counterparty left out is counted
+    once, and the links among the view are found without walking the hub's own transfers: a
+    transfer to the subject's second account, the hub's cash self-loop and a transfer between two
+    shown neighbours all appear."""
+    import csv
+
+    from hubdata import HUB, HUB_ACCOUNT, write_hub
+    from ingest import load_dir
+    from investigations import queries
+
+    n = 300
+    d = write_hub(tmp_path / "hub", n)
+    second = "6222990000000001"
+    with open(d / "accounts.csv", "a", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerow([second, HUB, "bank"])
+    amount = {i: ((i * 7919) % 90000 + 100) * 100 + i % 100 for i in range(n)}
+    top = sorted(range(n), key=lambda i: -amount[i])
+    a1, a2 = f"6217{top[0]:012d}", f"6217{top[1]:012d}"
+    with open(d / "transfers.csv", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    rows = [r + ["kind"] if k == 0 else r + ["transfer"] for k, r in enumerate(rows)]
+    rows += [["HX1", HUB_ACCOUNT, second, "1.00", "2024-06-01 10:00", "transfer"],
+             ["HX2", HUB_ACCOUNT, "", "2.00", "2024-06-02 10:00", "cash_withdrawal"],
+             ["HX3", a1, a2, "3.00", "2024-06-03 10:00", "transfer"]]
+    with open(d / "transfers.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    load_dir(graph, d, rejects_dir=tmp_path / "rejects")
+
+    got = graph.read_one(queries.Q_NETWORK_TRANSFERS, {"ids": [HUB_ACCOUNT, second], "known": [HUB_ACCOUNT, second],
+                                                       "since": None, "min_fen": 0, "limit": 5})
+    assert got["total"] == n  # the second account is in the view already: not a counterparty
+    assert [r["account_id"] for r in got["rows"]] == [f"6217{i:012d}" for i in top[:5]]
+    assert [r["cny_fen"] for r in got["rows"]] == [amount[i] for i in top[:5]]
+    assert all(r["holder"] and r["degree"] >= 2 for r in got["rows"])
+
+    nb = neighbourhood(graph, HUB, depth=1, since=None, max_nodes=41)
+    ids = {nd["id"] for nd in nb["nodes"]}
+    shown = [k for k in ids if k.startswith("a:6217")]
+    assert len(ids) == 41 and f"a:{a1}" in ids and f"a:{a2}" in ids
+    assert nb["more"] == n - len(shown)  # each counterparty left out counted once, fetched or not
+    edges = {e["id"]: e for e in nb["edges"]}
+    assert edges[f"transfer:{HUB_ACCOUNT}->{second}"]["transfer_ids"] == ["HX1"]
+    assert edges[f"transfer:{HUB_ACCOUNT}->{HUB_ACCOUNT}"]["transfer_ids"] == ["HX2"]
+    assert edges[f"transfer:{a1}->{a2}"]["transfer_ids"] == ["HX3"]
+
+
 def test_large_layout_is_a_radial_tree_and_deterministic():
     n = 5000
     net = {"root": "p:R", "nodes": [{"id": "p:R", "key": "R", "kind": "person", "depth": 0}]

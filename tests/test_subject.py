@@ -181,3 +181,14 @@ def test_neighbourhood_links_among_visible_nodes(g):
     nb = network.neighbourhood(g, "P001", depth=1)
     edges = {e["id"]: e for e in nb["edges"]}
     assert edges["transfer:9999000000000001->6222000000000003"]["transfer_ids"] == ["T0005"]
+
+
+def test_header_is_the_profile_top(g):
+    """The network page's header (two reads) says what the profile says about the subject."""
+    assert subject.header(g, "NOPE") is None
+    for sid in ("P001", "P005", "91110105MA0000001X"):
+        prof = subject.profile(g, sid)
+        head = subject.header(g, sid)
+        assert head == {k: prof[k] for k in ("subject_id", "kind", "name", "open_litigation_start")}
+    assert subject.header(g, "P001")["open_litigation_start"] == dt.date(2024, 3, 1)
+    assert network.default_since(g, "P001") == dt.date(2024, 3, 1)

@@ -153,10 +153,10 @@ def _network_args(default_since: dt.date | None) -> dict:
 
 
 def _network_request(subject_id: str) -> tuple:
-    """What the network page and its export share: the graph, the profile (404 if unknown), the
-    request's depth / window / minimum, and the node cap."""
+    """What the network page and its export share: the graph, the subject's header (404 if unknown),
+    the request's depth / window / minimum, and the node cap."""
     graph = get_graph()
-    prof = subj.profile(graph, subject_id)
+    prof = subj.header(graph, subject_id)
     if prof is None:
         abort(404, description=_("No person or company with this id."))
     args = _network_args(prof["open_litigation_start"])
