@@ -117,12 +117,27 @@ def run_cmd(cmd: list[str], env: dict[str, str] | None = None, timeout: float | 
 
     On timeout the child's process group is killed and `timed_out` is True (its figures are partial).
     """
-    wrapper = [sys.executable, "-c",
-               "import resource,subprocess,sys\n"
-               "r=subprocess.run(sys.argv[1:])\n"
-               "print('__RSS__', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode, "
-               "file=sys.stderr)\n"
-               "sys.exit(r.returncode)", *cmd]
+    if cmd[1:2] == ["-m"]:
+        # `python -m MODULE ...` runs inside the wrapper, so Python's own peak RSS (RUSAGE_SELF) is told
+        # apart from its children's (RUSAGE_CHILDREN: the largest one, e.g. neo4j-admin's JVM)
+        wrapper = [cmd[0], "-c",
+                   "import resource,runpy,sys\n"
+                   "sys.argv=sys.argv[1:]\n"
+                   "rc=0\n"
+                   "try:\n"
+                   "    runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n"
+                   "except SystemExit as e:\n"
+                   "    rc=e.code if isinstance(e.code,int) else (0 if e.code is None else 1)\n"
+                   "print('__RSS__', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, rc, "
+                   "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
+                   "sys.exit(rc)", *cmd[2:]]
+    else:
+        wrapper = [sys.executable, "-c",
+                   "import resource,subprocess,sys\n"
+                   "r=subprocess.run(sys.argv[1:])\n"
+                   "print('__RSS__', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode, "
+                   "file=sys.stderr)\n"
+                   "sys.exit(r.returncode)", *cmd]
     log = log or Path(os.devnull)
     t = time.perf_counter()
     with open(log, "ab") as lf:
@@ -140,14 +155,17 @@ def run_cmd(cmd: list[str], env: dict[str, str] | None = None, timeout: float | 
                 out, _ = p.communicate()
             timed_out = True
     secs = time.perf_counter() - t
-    rss_kb = None
+    rss_kb = sub_kb = None
     for line in Path(log).read_text(errors="replace").splitlines()[::-1] if log != Path(os.devnull) else []:
         if line.startswith("__RSS__"):
-            rss_kb = int(line.split()[1])
+            parts = line.split()
+            rss_kb = int(parts[1])
+            sub_kb = int(parts[3]) if len(parts) > 3 else None
             break
     text = out.decode("utf-8", errors="replace")
     return {"seconds": round(secs, 1), "peak_rss_mb": None if rss_kb is None else round(rss_kb / 1024),
-            "rc": p.returncode, "timed_out": timed_out, "stdout": text}
+            "children_peak_rss_mb": None if sub_kb is None else round(sub_kb / 1024), "rc": p.returncode,
+            "timed_out": timed_out, "stdout": text}
 
 
 def child_json(res: dict) -> dict:
@@ -339,9 +357,9 @@ def run_size(n: int, persons: int, args: argparse.Namespace, results: Results) -
                 g.reconnect()
                 loaded = g.read_one("MATCH ()-[t:TRANSFER]->() RETURN count(t) AS n")["n"]
                 if res is not None:
-                    # ru_maxrss of the children is the largest descendant's: here neo4j-admin's JVM, not Python
+                    # Python's own peak; neo4j-admin's JVM is the children's (older records: the larger of both)
                     results.add(n, persons, "bulk_import", seconds=res["seconds"], peak_rss_mb=res["peak_rss_mb"],
-                                rss_of="largest process: the neo4j-admin import JVM or the Python reader",
+                                children_peak_rss_mb=res["children_peak_rss_mb"],
                                 transfers_loaded=loaded, rows_per_s=round(loaded / res["seconds"]),
                                 **store_figures(srv.data_dir))
                 env = conn.env()
