@@ -202,10 +202,9 @@ def child_scan(data: Path, repeat: int) -> dict:
     rep = evaluate(leads, truth)
     rec = [p["recall"] for p in rep["patterns"].values() if p["recall"] is not None]
     pre = [p["precision"] for p in rep["patterns"].values() if p["precision"] is not None]
-    mid = sorted(range(len(times)), key=times.__getitem__)[len(times) // 2] if times else None
     return {"cold_seconds": cold, "cold_cypher_seconds": round(cold_cypher, 2),
             "p50_seconds": p50(times) if times else None, "seconds": times,
-            "p50_cypher_seconds": round(cyphers[mid], 2) if mid is not None else None,
+            "p50_cypher_seconds": p50(cyphers) if cyphers else None,
             "leads": len(leads["leads"]), "subjects": len(leads["subjects"]), "truncated_notes": len(leads["notes"]),
             "recall_min": min(rec) if rec else None, "precision_min": min(pre) if pre else None,
             "decoys_flagged": len(rep.get("decoys_flagged") or []), "peak_rss_mb": self_rss_mb()}
@@ -429,7 +428,8 @@ def report(records: list[dict]) -> str:
         ("load s", lambda n: g(n, "load", "seconds") if g(n, "load", "complete") else None, "{:,.1f}"),
         ("load transfers/s", lambda n: g(n, "load", "rows_per_s"), "{:,}"),
         ("load peak RSS MB", lambda n: g(n, "load", "peak_rss_mb"), "{:,}"),
-        ("store MB", lambda n: g(n, "bulk_import", "store_mb"), "{:,}"),
+        ("store MB (bulk import / normal load)", lambda n: None if g(n, "bulk_import") is None else
+         f"{g(n, 'bulk_import', 'store_mb')} / {f(g(n, 'load', 'store_mb'))}", "{}"),
         ("scan cold s", lambda n: g(n, "scan", "cold_seconds"), "{:,.1f}"),
         ("scan p50 s", lambda n: g(n, "scan", "p50_seconds"), "{:,.1f}"),
         ("scan p50 Cypher s", lambda n: g(n, "scan", "p50_cypher_seconds"), "{:,.1f}"),
@@ -454,8 +454,9 @@ def report(records: list[dict]) -> str:
     for name, fn, fmt in metrics:
         lines.append(f"| {name} | " + " | ".join(f(fn(n), fmt) for n in sizes) + " |")
     loads = {n: {s: r.get("loadavg") for s, r in by[n].items()} for n in sizes}
-    lines.append("| load average (1/5/15 min) at the scan | " +
-                 " | ".join(" / ".join(str(x) for x in (loads[n].get("scan") or [])) or "—" for n in sizes) + " |")
+    for step in ("generate", "bulk_import", "scan", "pages", "load"):
+        lines.append(f"| load average (1/5/15 min) after {step} | " +
+                     " | ".join(" / ".join(str(x) for x in (loads[n].get(step) or [])) or "—" for n in sizes) + " |")
     lines.append("| commit | " + " | ".join(", ".join(sorted({r["commit"] for r in by[n].values()}))
                                            for n in sizes) + " |")
     if len(sizes) > 1:
