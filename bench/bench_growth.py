@@ -207,7 +207,9 @@ def child_scan(data: Path, repeat: int) -> dict:
             "p50_cypher_seconds": p50(cyphers) if cyphers else None,
             "leads": len(leads["leads"]), "subjects": len(leads["subjects"]), "truncated_notes": len(leads["notes"]),
             "recall_min": min(rec) if rec else None, "precision_min": min(pre) if pre else None,
-            "decoys_flagged": len(rep.get("decoys_flagged") or []), "peak_rss_mb": self_rss_mb()}
+            "decoys_flagged": len(rep.get("decoys_flagged") or []), "peak_rss_mb": self_rss_mb(),
+            "quality": {pid: [p["planted"], p["found"], p["leads"], p["precision"]]
+                        for pid, p in rep["patterns"].items()}}
 
 
 def child_pages(data: Path, work: Path, repeat: int) -> dict:
