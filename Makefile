@@ -47,3 +47,8 @@ clean:
 # Loader against LOAD CSV side by side on one throw-away server, plus --bulk-import (issue 11).
 bench-ingest:
 	$(VPY) bench/bench_ingest.py --persons 20000 --transfers 1000000 --bulk-import
+
+# Load, scan and page costs at 100k, 1M and 5M transfers (issue 11 "Growth"); resumes from
+# var/bench-growth/growth.jsonl, prints the Markdown tables (GROWTH_ARGS="--sizes 100k,1M", "--fresh", ...).
+bench-growth:
+	$(VPY) bench/bench_growth.py $(GROWTH_ARGS)
