@@ -153,6 +153,8 @@ class _Accounts:
 class _BulkTable(_TableLoad):
     """A table validated like a normal load's, its rows written to import files instead of Cypher."""
 
+    dupes_in_graph = False  # nothing is in the graph yet: every key seen stays in memory
+
     def __init__(self, bulk: "BulkImport", table: str, rejects: RejectWriter) -> None:
         super().__init__(bulk.g, table, bulk.load_id, rejects)
         self.bulk = bulk
@@ -176,8 +178,7 @@ class _BulkTable(_TableLoad):
         for _, p in good:
             if p["key"] in b.keys[t]:
                 continue  # a compatible repeat: the first row is the record (MERGE makes it one)
-            b.keys[t].add(p["key"])
-            p["pj"], p["pe"] = writers.prov_entry(t, p)
+            b.keys[t].add(p["key"])  # p["pj"], p["pe"]: the prov entries, made by _TableLoad.prepare
             if t in ("persons", "companies"):
                 b.files[t].add([p["key"], lid, p["src_file"], p["src_row"], [f"{lid}|{t}|{p['pj']}"]], p["props"])
             elif t == "accounts":
