@@ -79,7 +79,8 @@ def linked(src: Path, dst: Path, transfers: bool) -> Path:
 
 
 def emit(**kw: object) -> None:
-    print(json.dumps(kw, ensure_ascii=False), flush=True)
+    """One JSON line, with the load average beside every figure (the machine is shared)."""
+    print(json.dumps({**kw, "loadavg": [round(x, 1) for x in os.getloadavg()]}, ensure_ascii=False), flush=True)
 
 
 def main() -> int:
@@ -88,16 +89,21 @@ def main() -> int:
     ap.add_argument("--transfers", type=int, default=100000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--keep", type=Path, help="keep the generated data here")
+    ap.add_argument("--data", type=Path, help="an already generated folder (skips generating; "
+                                              "--persons/--transfers are then only labels)")
     ap.add_argument("--skip-load-csv", action="store_true", help="time only our loader")
     ap.add_argument("--bulk-import", action="store_true", help="also time --bulk-import into an empty database")
     ap.add_argument("--idempotence", action="store_true", help="also load twice and unload both")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    data = (args.keep or work / "data").resolve()
-    secs, rss = run_child([sys.executable, "-m", "ingest", "generate", str(data), "--seed", str(args.seed),
-                           "--persons", str(args.persons), "--transfers", str(args.transfers)])
-    emit(step="generate", persons=args.persons, transfers=args.transfers, seconds=round(secs, 1),
-         peak_rss_mb=round(rss))
+    if args.data:
+        data = args.data.resolve()
+    else:
+        data = (args.keep or work / "data").resolve()
+        secs, rss = run_child([sys.executable, "-m", "ingest", "generate", str(data), "--seed", str(args.seed),
+                               "--persons", str(args.persons), "--transfers", str(args.transfers)])
+        emit(step="generate", persons=args.persons, transfers=args.transfers, seconds=round(secs, 1),
+             peak_rss_mb=round(rss))
     others = linked(data, work / "others", transfers=False)
     tx_only = linked(data, work / "transfers", transfers=True)
     tx_files = sorted(p.name for p in tx_only.iterdir())

@@ -105,6 +105,9 @@ def main() -> int:
     ap.add_argument("data", type=Path)
     ap.add_argument("--cprofile", type=Path)
     ap.add_argument("--skip-load-csv", action="store_true")
+    ap.add_argument("--variants", default="",
+                    help="also time these settings, each on a fresh graph, e.g. 'tx=10000,ahead=2;tx=50000,ahead=0' "
+                         "(tx: loader.TRANSFER_TX_ROWS, ahead: loader.AHEAD); LOAD CSV is timed again at the end")
     args = ap.parse_args()
     data = args.data.resolve()
     work = Path(tempfile.mkdtemp(prefix="profile-loader-"))
@@ -146,6 +149,24 @@ def main() -> int:
                  share_of_total=round(TIMES[name] / secs, 3))
         if "load_csv" in rates:
             emit(step="ratio", loader_over_load_csv=round(rates["loader"] / rates["load_csv"], 2))
+        for spec in [v for v in args.variants.split(";") if v.strip()]:
+            knobs = dict(kv.split("=") for kv in spec.split(","))
+            loader.TRANSFER_TX_ROWS = int(knobs.get("tx", loader.TRANSFER_TX_ROWS))
+            loader.AHEAD = int(knobs.get("ahead", loader.AHEAD))
+            g.wipe()
+            load_dir(g, others, work / "rejects")
+            t = time.perf_counter()
+            load_dir(g, tx_only, work / "rejects")
+            secs = time.perf_counter() - t
+            emit(step=f"variant {spec}", rows=n_tx, seconds=round(secs, 1), per_s=round(n_tx / secs),
+                 over_load_csv=round(n_tx / secs / rates["load_csv"], 2) if "load_csv" in rates else None)
+        if args.variants and not args.skip_load_csv:
+            g.wipe()
+            load_dir(g, others, work / "rejects")
+            t = time.perf_counter()
+            g.run_autocommit(LOAD_CSV, {"url": "file:///transfers.csv", "file": "transfers.csv", "load_id": "Lcsv"})
+            secs = time.perf_counter() - t
+            emit(step="LOAD CSV again", rows=n_tx, seconds=round(secs, 1), per_s=round(n_tx / secs))
     return 0
 
 

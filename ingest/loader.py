@@ -41,7 +41,7 @@ BATCH = 5000
 #: docs/benchmarks.md, "Loader at 1.0x (session 18)".
 TRANSFER_TX_ROWS = 20000
 #: Validated chunks waiting for the writer: validation of the next chunk runs in a thread while
-#: the current one is written, and at most this many wait, so memory stays flat.
+#: the current one is written, and at most this many wait, so memory stays flat (0: no thread).
 AHEAD = 2
 SYMMETRIC = {"spouse", "former_spouse", "sibling", "relative", "associate"}
 
@@ -226,7 +226,7 @@ class _TableLoad:
         #: chunk's: a key of an earlier chunk is stored by then, and the stored-key look-up returns
         #: what its first row wrote (`_stored_mine`), so memory does not grow with the keys.
         self.seen: dict[str, tuple[Any, str, int]] = {}
-        self._stored_mine: dict[str, str] = {}
+        self._stored_mine: dict[str, dict] = {}
         self.party_cache: dict[str, str | None] = {}
         self.exists_cache: dict[tuple[str, str], bool] = {}
         #: Keys of the current chunk an earlier load (or chunk) already stored (`_check_stored`).
@@ -286,10 +286,13 @@ class _TableLoad:
             return
         if self.table == "transfers":
             found = writers.stored(self.g, self.table, [p["key"] for _, p in ok], tag=self._tag)
-            self._stored_mine = {k: s["mine"] for k, s in found.items() if s.get("mine")}
+            # stored by this load (an earlier chunk, or the killed run a resume completes): the
+            # duplicate check compares with what that row wrote, as with a repeat inside a chunk
+            self._stored_mine = {k: s for k, s in found.items() if s.get("mine")}
+            found = {k: s for k, s in found.items() if not s.get("mine")}
         else:
             found = writers.stored(self.g, self.table, [p["key"] for _, p in ok])
-        self.stored_keys = set(found)
+        self.stored_keys = set(found) | set(self._stored_mine)
         for r, p in ok:
             s = found.get(p["key"])
             if not s:
@@ -315,11 +318,13 @@ class _TableLoad:
                 fields_cmp = fields
             prev = self.seen.get(key)
             if prev is None and key in self._stored_mine:  # written by an earlier chunk of this load
-                mine = json.loads(self._stored_mine[key].split("|", 2)[2])
+                stored = self._stored_mine[key]
+                mine = json.loads(stored["mine"].split("|", 2)[2])
                 now = json.loads(p["pj"])
                 pf, pr = mine.pop("_f"), mine.pop("_r")
                 del now["_f"], now["_r"]
-                if mine != now:
+                if mine != now or (stored["from_account"], stored["to_account"]) != (p["from_account"],
+                                                                                     p["to_account"]):
                     r.reject(None, f"key {key!r} also in {pf} row {pr} with different values")
                     continue
                 self.seen[key] = (fields_cmp, pf, pr)
@@ -485,7 +490,8 @@ def _load_tables(g: Graph, sources: list[Source], load_id: str, rejects_path: Pa
         total = sum(count_rows(s) for s in srcs)
         bar = tqdm(total=total or None, desc=name, unit="row", disable=not progress, file=sys.stderr, leave=False)
         try:
-            for src, pairs in _ahead(_prepared(state, srcs), AHEAD):
+            chunks = _ahead(_prepared(state, srcs), AHEAD) if AHEAD else _prepared(state, srcs)
+            for src, pairs in chunks:
                 state.process_prepared(pairs, src.columns)
                 bar.update(len(pairs))
         finally:
