@@ -15,10 +15,10 @@ database host with the server stopped. So:
    id: they are small, and their writers MERGE onto the imported nodes.
 
 tests/test_bulk_import.py compares it with a normal load's graph: counts, money total, the `prov`
-of every record and the leads of a scan. Known differences: a transfer's counterparty account that
+of every record and the leads of a scan. Known difference: a transfer's counterparty account that
 no row named gets no `stmt_names` property instead of an empty list (the importer cannot store
-one), and an Account's `prov` claim by the transfers table names the last row in file order that
-touched it, where the Cypher writer keeps whichever row of a batch its plan applies last.
+one). An Account's `prov` claim by the transfers table names the last row in file order that
+touched it, in both (writers.transfer_accounts).
 """
 from __future__ import annotations
 
@@ -128,7 +128,7 @@ class _Accounts:
                                 "props": p["props"]}
 
     def touch(self, account: str, name: str | None, p: dict[str, Any], load_id: str) -> None:
-        """What Q_TRANSFERS does to one side: created without holder or names if new, claimed, named."""
+        """What Q_TRANSFERS_NEW does to one side: created without holder or names if new, claimed, named."""
         a = self.nodes.get(account)
         if a is None:
             a = self.nodes[account] = {"load_id": load_id, "src_file": p["src_file"], "src_row": p["src_row"],

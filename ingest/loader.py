@@ -401,7 +401,7 @@ class _TableLoad:
             return
         simple = {"persons": writers.Q_PERSONS, "companies": writers.Q_COMPANIES, "inmates": writers.Q_INMATES,
                   "relations": writers.Q_RELATIONS, "company_roles": writers.Q_ROLES,
-                  "balances": writers.Q_BALANCES, "transfers": writers.Q_TRANSFERS}
+                  "balances": writers.Q_BALANCES}
         if t in simple:
             self.g.write_batches(simple[t], payloads, BATCH, load_id=self.load_id, tag=tag)
             return

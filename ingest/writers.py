@@ -134,9 +134,9 @@ _STMT_NAME = ("SET {v}.stmt_names = CASE WHEN row.{f} IS NULL OR row.{f} IN coal
               " OR size(coalesce({v}.stmt_names, [])) >= 20"
               " THEN {v}.stmt_names ELSE coalesce({v}.stmt_names, []) + row.{f} END")
 # Transfers are written in two steps: rows whose transfer_id exists only update properties
-# (found through the relationship uniqueness index); new rows CREATE the relationship. A
-# MERGE on the pattern would expand every relationship of a busy account (a merchant with
-# thousands of payments) for each row. The loader passes each key once per batch.
+# (found through the relationship uniqueness index); new rows CREATE the relationship
+# (Q_TRANSFERS_NEW). A MERGE on the pattern would expand every relationship of a busy account
+# (a merchant with thousands of payments) for each row. The loader passes each key once per batch.
 Q_TRANSFERS_UPDATE = f"""
 UNWIND $rows AS row
 MATCH (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
@@ -148,28 +148,12 @@ FOREACH (_ IN CASE WHEN t.at <> at AND t.load_id <> $load_id THEN [1] ELSE [] EN
 SET t.at = at, t.on = on
 {_set_props('t')}
 """
-Q_TRANSFERS = f"""
-UNWIND $rows AS row
-OPTIONAL MATCH ()-[e:TRANSFER {{transfer_id: row.key}}]->()
-USING INDEX SEEK e:TRANSFER(transfer_id)
-WITH row WHERE e IS NULL
-MERGE (a:Account {{account_id: row.from_account}})
-{_NEW_ACCOUNT.format(v='a')}
-MERGE (b:Account {{account_id: row.to_account}})
-{_NEW_ACCOUNT.format(v='b')}
-WITH a, b, row
-{_claim('a')}{_claim('b')}{_STMT_NAME.format(v='a', f='from_name')}
-{_STMT_NAME.format(v='b', f='to_name')}
-CREATE (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
-SET {_prov('t')}, t += row.props, t.at = localdatetime(row.at), t.on = date(row.on)
-{_claim('t', 'row.pj')}"""
-
-
-# The first load of transfers (issue 11): per write transaction, the accounts the rows name are
-# merged ONCE each (claimed by the last row naming them, created with the first, the names of
-# their rows appended in file order: what Q_TRANSFERS does row by row), then every relationship
-# is created between accounts found by key (index seek). One query, one round trip. A row whose
-# key exists (a retried transaction that did commit) is skipped, as Q_TRANSFERS does.
+# New transfers (issue 11): per write transaction, the accounts the rows name are merged ONCE
+# each (created with the first row naming them, claimed by the last, the names their rows give
+# appended in file order, each once, at most 20), then every relationship is created between
+# accounts found by key (index seek). One query, one round trip per transaction. A row whose key
+# exists (a retried transaction that did commit) is skipped. Before session 18 each row merged
+# both its accounts and rewrote their `prov` itself: 0.44x LOAD CSV (docs/benchmarks.md).
 Q_TRANSFERS_NEW = f"""
 CALL () {{
   UNWIND $accounts AS row

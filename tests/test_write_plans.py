@@ -12,7 +12,7 @@ import pytest
 from ingest import writers
 from ingest.statements import store
 
-QUERIES = {"writers.Q_TRANSFERS_UPDATE": writers.Q_TRANSFERS_UPDATE, "writers.Q_TRANSFERS": writers.Q_TRANSFERS,
+QUERIES = {"writers.Q_TRANSFERS_UPDATE": writers.Q_TRANSFERS_UPDATE,
            "writers.Q_TRANSFERS_NEW": writers.Q_TRANSFERS_NEW,
            "writers.Q_STORED[transfers]": writers.Q_STORED["transfers"], "store.Q_TRANSFERS": store.Q_TRANSFERS,
            "store.Q_CASH": store.Q_CASH}
