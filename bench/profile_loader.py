@@ -17,6 +17,7 @@ import cProfile
 import functools
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -115,6 +116,17 @@ def main() -> int:
     tx_only = linked(data, work / "transfers", transfers=True)
     n_tx = sum(1 for _ in open(data / "transfers.csv", encoding="utf-8")) - 1
 
+    def emit(**kw: object) -> None:
+        print(json.dumps({**kw, "loadavg": [round(x, 2) for x in os.getloadavg()]}, ensure_ascii=False),
+              flush=True)
+
+    try:
+        return _run(args, data, work, others, tx_only, n_tx)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, data: Path, work: Path, others: Path, tx_only: Path, n_tx: int) -> int:
     def emit(**kw: object) -> None:
         print(json.dumps({**kw, "loadavg": [round(x, 2) for x in os.getloadavg()]}, ensure_ascii=False),
               flush=True)
