@@ -48,10 +48,40 @@ CALL (row) {
       t.at = localdatetime(replace(row.at, ' ', 'T')), t.on = date(localdatetime(replace(row.at, ' ', 'T'))),
       t.currency = row.currency, t.channel = row.channel, t.memo = row.memo,
       t.from_name = row.from_name, t.to_name = row.to_name,
-      t.load_id = $load_id, t.src_file = $file, t.src_row = linenumber(),
-      t.prov = [$load_id + '|transfers|{"_f":"' + $file + '","_r":' + toString(linenumber()) + '}']
+      t.load_id = $load_id, t.src_file = $file, t.src_row = linenumber() + $offset,
+      t.prov = [$load_id + '|transfers|{"_f":"' + $file + '","_r":' + toString(linenumber() + $offset) + '}']
 } IN TRANSACTIONS OF 10000 ROWS
 """
+
+
+#: Rows per LOAD CSV statement: the local server ends any transaction after 10 minutes
+#: (neo4j/LocalNeo4j.java), and one statement over a million rows on a loaded machine runs longer.
+PART_ROWS = 100000
+
+
+def csv_parts(data: Path, name: str) -> list[tuple[str, int]]:
+    """`name` cut into files of PART_ROWS rows under `data/_load_csv_parts/` (a subfolder: no load
+    reads it): (file URL path, row offset of the part) for each."""
+    out_dir = data / "_load_csv_parts"
+    out_dir.mkdir(exist_ok=True)
+    parts: list[tuple[str, int]] = []
+    with open(data / name, encoding="utf-8") as f:
+        header = f.readline()
+        done = False
+        while not done:
+            lines = []
+            for _ in range(PART_ROWS):
+                line = f.readline()
+                if not line:
+                    done = True
+                    break
+                lines.append(line)
+            if not lines:
+                break
+            part = out_dir / f"{Path(name).stem}_{len(parts):03d}.csv"
+            part.write_text(header + "".join(lines), encoding="utf-8")
+            parts.append((f"_load_csv_parts/{part.name}", len(parts) * PART_ROWS))
+    return parts
 
 
 def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
@@ -79,7 +109,8 @@ def linked(src: Path, dst: Path, transfers: bool) -> Path:
 
 
 def emit(**kw: object) -> None:
-    print(json.dumps(kw, ensure_ascii=False), flush=True)
+    """One JSON line, with the load average beside every figure (the machine is shared)."""
+    print(json.dumps({**kw, "loadavg": [round(x, 1) for x in os.getloadavg()]}, ensure_ascii=False), flush=True)
 
 
 def main() -> int:
@@ -88,16 +119,21 @@ def main() -> int:
     ap.add_argument("--transfers", type=int, default=100000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--keep", type=Path, help="keep the generated data here")
+    ap.add_argument("--data", type=Path, help="an already generated folder (skips generating; "
+                                              "--persons/--transfers are then only labels)")
     ap.add_argument("--skip-load-csv", action="store_true", help="time only our loader")
     ap.add_argument("--bulk-import", action="store_true", help="also time --bulk-import into an empty database")
     ap.add_argument("--idempotence", action="store_true", help="also load twice and unload both")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    data = (args.keep or work / "data").resolve()
-    secs, rss = run_child([sys.executable, "-m", "ingest", "generate", str(data), "--seed", str(args.seed),
-                           "--persons", str(args.persons), "--transfers", str(args.transfers)])
-    emit(step="generate", persons=args.persons, transfers=args.transfers, seconds=round(secs, 1),
-         peak_rss_mb=round(rss))
+    if args.data:
+        data = args.data.resolve()
+    else:
+        data = (args.keep or work / "data").resolve()
+        secs, rss = run_child([sys.executable, "-m", "ingest", "generate", str(data), "--seed", str(args.seed),
+                               "--persons", str(args.persons), "--transfers", str(args.transfers)])
+        emit(step="generate", persons=args.persons, transfers=args.transfers, seconds=round(secs, 1),
+             peak_rss_mb=round(rss))
     others = linked(data, work / "others", transfers=False)
     tx_only = linked(data, work / "transfers", transfers=True)
     tx_files = sorted(p.name for p in tx_only.iterdir())
@@ -110,9 +146,12 @@ def main() -> int:
             if not args.skip_load_csv:
                 g.wipe()
                 load_dir(g, others, work / "rejects")
+                parts = {f: csv_parts(data, f) for f in tx_files}  # the rows of a quoted memo hold no newline
                 t = time.perf_counter()
                 for f in tx_files:
-                    g.run_autocommit(LOAD_CSV, {"url": f"file:///{f}", "file": f, "load_id": "Lcsv"})
+                    for url, offset in parts[f]:
+                        g.run_autocommit(LOAD_CSV, {"url": f"file:///{url}", "file": f, "load_id": "Lcsv",
+                                                    "offset": offset})
                 secs = time.perf_counter() - t
                 rates["load_csv"] = n_tx / secs
                 emit(step="LOAD CSV transfers (accounts loaded)", rows=n_tx, seconds=round(secs, 1),

@@ -15,10 +15,10 @@ database host with the server stopped. So:
    id: they are small, and their writers MERGE onto the imported nodes.
 
 tests/test_bulk_import.py compares it with a normal load's graph: counts, money total, the `prov`
-of every record and the leads of a scan. Known differences: a transfer's counterparty account that
+of every record and the leads of a scan. Known difference: a transfer's counterparty account that
 no row named gets no `stmt_names` property instead of an empty list (the importer cannot store
-one), and an Account's `prov` claim by the transfers table names the last row in file order that
-touched it, where the Cypher writer keeps whichever row of a batch its plan applies last.
+one). An Account's `prov` claim by the transfers table names the last row in file order that
+touched it, in both (writers.transfer_accounts).
 """
 from __future__ import annotations
 
@@ -128,7 +128,7 @@ class _Accounts:
                                 "props": p["props"]}
 
     def touch(self, account: str, name: str | None, p: dict[str, Any], load_id: str) -> None:
-        """What Q_TRANSFERS does to one side: created without holder or names if new, claimed, named."""
+        """What Q_TRANSFERS_NEW does to one side: created without holder or names if new, claimed, named."""
         a = self.nodes.get(account)
         if a is None:
             a = self.nodes[account] = {"load_id": load_id, "src_file": p["src_file"], "src_row": p["src_row"],
@@ -153,6 +153,8 @@ class _Accounts:
 class _BulkTable(_TableLoad):
     """A table validated like a normal load's, its rows written to import files instead of Cypher."""
 
+    dupes_in_graph = False  # nothing is in the graph yet: every key seen stays in memory
+
     def __init__(self, bulk: "BulkImport", table: str, rejects: RejectWriter) -> None:
         super().__init__(bulk.g, table, bulk.load_id, rejects)
         self.bulk = bulk
@@ -176,8 +178,7 @@ class _BulkTable(_TableLoad):
         for _, p in good:
             if p["key"] in b.keys[t]:
                 continue  # a compatible repeat: the first row is the record (MERGE makes it one)
-            b.keys[t].add(p["key"])
-            p["pj"], p["pe"] = writers.prov_entry(t, p)
+            b.keys[t].add(p["key"])  # p["pj"], p["pe"]: the prov entries, made by _TableLoad.prepare
             if t in ("persons", "companies"):
                 b.files[t].add([p["key"], lid, p["src_file"], p["src_row"], [f"{lid}|{t}|{p['pj']}"]], p["props"])
             elif t == "accounts":

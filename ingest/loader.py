@@ -12,12 +12,14 @@ import datetime as dt
 import json
 import logging
 import os
+import queue
 import secrets
 import socket
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from tqdm import tqdm
 
@@ -35,6 +37,12 @@ from .validate import Row, validate_row
 logger = logging.getLogger(__name__)
 
 BATCH = 5000
+#: Rows per write transaction of a first load of transfers (Q_TRANSFERS_NEW); measured in
+#: docs/benchmarks.md, "Loader at 1.0x (session 18)".
+TRANSFER_TX_ROWS = 20000
+#: Validated chunks waiting for the writer: validation of the next chunk runs in a thread while
+#: the current one is written, and at most this many wait, so memory stays flat (0: no thread).
+AHEAD = 2
 SYMMETRIC = {"spouse", "former_spouse", "sibling", "relative", "associate"}
 
 
@@ -233,13 +241,20 @@ def _col(name: str) -> str:
 class _TableLoad:
     """State of one table across its files: duplicate keys seen in this load, reference caches."""
 
+    #: Transfers repeated across chunks are found through the stored-key look-up, not in memory.
+    dupes_in_graph = True
+
     def __init__(self, g: Graph, table: str, load_id: str, rejects: RejectWriter, known_at: str = "") -> None:
         self.g = g
         self.known_at = known_at
         self.table = table
         self.load_id = load_id
         self.rejects = rejects
+        #: Keys seen in this load with their fingerprint and first row. For transfers only the current
+        #: chunk's: a key of an earlier chunk is stored by then, and the stored-key look-up returns
+        #: what its first row wrote (`_stored_mine`), so memory does not grow with the keys.
         self.seen: dict[str, tuple[Any, str, int]] = {}
+        self._stored_mine: dict[str, dict] = {}
         self.party_cache: dict[str, str | None] = {}
         self.exists_cache: dict[tuple[str, str], bool] = {}
         #: Keys of the current chunk an earlier load (or chunk) already stored (`_check_stored`).
@@ -297,8 +312,15 @@ class _TableLoad:
         fields = _STORED_FIELDS.get(self.table)
         if not fields:
             return
-        found = writers.stored(self.g, self.table, [p["key"] for _, p in ok])
-        self.stored_keys = set(found)
+        if self.table == "transfers":
+            found = writers.stored(self.g, self.table, [p["key"] for _, p in ok], tag=self._tag)
+            # stored by this load (an earlier chunk, or the killed run a resume completes): the
+            # duplicate check compares with what that row wrote, as with a repeat inside a chunk
+            self._stored_mine = {k: s for k, s in found.items() if s.get("mine")}
+            found = {k: s for k, s in found.items() if not s.get("mine")}
+        else:
+            found = writers.stored(self.g, self.table, [p["key"] for _, p in ok])
+        self.stored_keys = set(found) | set(self._stored_mine)
         for r, p in ok:
             s = found.get(p["key"])
             if not s:
@@ -315,13 +337,27 @@ class _TableLoad:
             if not r.ok:
                 continue
             key = p["key"]
-            fields = {k: v for k, v in p.items() if k not in ("src_file", "src_row", "props", "ended")}
+            fields = {k: v for k, v in p.items()
+                      if k not in ("src_file", "src_row", "props", "ended", "pj", "pe", "known_at")}
             fields.update(p["props"])
             if self.table in ("transfers", "balances"):
                 fields_cmp: Any = hash(tuple(sorted((k, str(v)) for k, v in fields.items())))
             else:
                 fields_cmp = fields
             prev = self.seen.get(key)
+            if prev is None and key in self._stored_mine:  # written by an earlier chunk of this load
+                stored = self._stored_mine[key]
+                mine = json.loads(stored["mine"].split("|", 2)[2])
+                now = json.loads(p["pj"])
+                pf, pr = mine.pop("_f"), mine.pop("_r")
+                del now["_f"], now["_r"]
+                if mine != now or (stored["from_account"], stored["to_account"]) != (p["from_account"],
+                                                                                     p["to_account"]):
+                    r.reject(None, f"key {key!r} also in {pf} row {pr} with different values")
+                    continue
+                self.seen[key] = (fields_cmp, pf, pr)
+                out.append((r, p))
+                continue
             if prev is None:
                 self.seen[key] = (fields_cmp, r.src_file, r.src_row)
                 out.append((r, p))
@@ -340,8 +376,27 @@ class _TableLoad:
         return out
 
     # -- writing -------------------------------------------------------------------
-    def process(self, rows: list[Row], mapping: dict[str, str]) -> None:
+    @property
+    def _tag(self) -> str:
+        return f"{self.load_id}|{self.table}|"
+
+    def prepare(self, rows: list[Row]) -> list[tuple[Row, dict]]:
+        """Each row with its payload and `prov` entries: pure Python, no database (runs ahead in a thread)."""
         pairs = [(r, _payload(r) if r.ok else {}) for r in rows]
+        for r, p in pairs:
+            if r.ok:
+                if self.table == "cases":
+                    p["known_at"] = self.known_at
+                p["pj"], p["pe"] = writers.prov_entry(self.table, p)
+        return pairs
+
+    def process(self, rows: list[Row], mapping: dict[str, str]) -> None:
+        self.process_prepared(self.prepare(rows), mapping)
+
+    def process_prepared(self, pairs: list[tuple[Row, dict]], mapping: dict[str, str]) -> None:
+        """Check references, stored keys and duplicates, write, count and write out the rejects."""
+        if self.table == "transfers" and self.dupes_in_graph:
+            self.seen = {}  # per chunk: earlier chunks are checked against the graph (`_stored_mine`)
         self._check_refs(pairs)
         self._check_stored(pairs)
         good = self._check_duplicates(pairs)
@@ -362,18 +417,19 @@ class _TableLoad:
             unique.setdefault(p["key"], p)
         payloads = list(unique.values())
         t = self.table
-        for p in payloads:
-            if t == "cases":
-                p["known_at"] = self.known_at
-            p["pj"], p["pe"] = writers.prov_entry(t, p)
-        tag = f"{self.load_id}|{t}|"
+        tag = self._tag
         if t == "transfers":  # only keys already stored are updated (a first load updates nothing)
             old = [p for p in payloads if p["key"] in self.stored_keys]
             self.g.write_batches(writers.Q_TRANSFERS_UPDATE, old, BATCH, load_id=self.load_id, tag=tag)
-            payloads = [p for p in payloads if p["key"] not in self.stored_keys]
+            new = [p for p in payloads if p["key"] not in self.stored_keys]
+            for i in range(0, len(new), TRANSFER_TX_ROWS):
+                batch = new[i:i + TRANSFER_TX_ROWS]
+                self.g.write(writers.Q_TRANSFERS_NEW, {"rows": batch, "accounts": writers.transfer_accounts(batch),
+                                                       "load_id": self.load_id, "tag": tag})
+            return
         simple = {"persons": writers.Q_PERSONS, "companies": writers.Q_COMPANIES, "inmates": writers.Q_INMATES,
                   "relations": writers.Q_RELATIONS, "company_roles": writers.Q_ROLES,
-                  "balances": writers.Q_BALANCES, "transfers": writers.Q_TRANSFERS}
+                  "balances": writers.Q_BALANCES}
         if t in simple:
             self.g.write_batches(simple[t], payloads, BATCH, load_id=self.load_id, tag=tag)
             return
@@ -386,6 +442,60 @@ class _TableLoad:
                      "asset_transfers": writers.q_asset_transfers, "cases": writers.q_cases,
                      "restrictions": writers.q_restrictions, "encumbrances": writers.q_encumbrances}[t](*labels)
             self.g.write_batches(query, batch, BATCH, load_id=self.load_id, tag=tag)
+
+
+def _prepared(state: _TableLoad, srcs: list[Source]) -> Iterator[tuple[Source, list[tuple[Row, dict]]]]:
+    """Each chunk of the table's files read, validated and prepared (no database: safe in a thread)."""
+    for src in srcs:
+        for chunk in read_chunks(src):
+            rows = [validate_row(state.table, src.label, int(rec.pop("_row")), rec, src.columns)
+                    for rec in chunk.to_dict("records")]
+            yield src, state.prepare(rows)
+
+
+_END = object()
+
+
+def _ahead(items: Iterator[Any], depth: int) -> Iterator[Any]:
+    """`items`, produced in a thread at most `depth` ahead of the consumer (the writer).
+
+    Python validates the next chunk while the database writes this one (two cores: one each); the
+    bounded queue keeps memory flat. An error in the producer is raised in the consumer; a consumer
+    that stops (an error, an interrupt) stops the producer."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((_END, None))
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put((_END, exc))
+
+    worker = threading.Thread(target=run, name="ingest-validate", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, exc = q.get()
+            if item is _END:
+                if exc is not None:
+                    raise exc
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
 
 
 def _load_tables(g: Graph, sources: list[Source], load_id: str, rejects_path: Path, result: LoadResult,
@@ -408,13 +518,10 @@ def _load_tables(g: Graph, sources: list[Source], load_id: str, rejects_path: Pa
         total = sum(count_rows(s) for s in srcs)
         bar = tqdm(total=total or None, desc=name, unit="row", disable=not progress, file=sys.stderr, leave=False)
         try:
-            for src in srcs:
-                for chunk in read_chunks(src):
-                    records = chunk.to_dict("records")
-                    rows = [validate_row(name, src.label, int(rec.pop("_row")), rec, src.columns)
-                            for rec in records]
-                    state.process(rows, src.columns)
-                    bar.update(len(rows))
+            chunks = _ahead(_prepared(state, srcs), AHEAD) if AHEAD else _prepared(state, srcs)
+            for src, pairs in chunks:
+                state.process_prepared(pairs, src.columns)
+                bar.update(len(pairs))
         finally:
             bar.close()
             rejects.close()

@@ -134,9 +134,9 @@ _STMT_NAME = ("SET {v}.stmt_names = CASE WHEN row.{f} IS NULL OR row.{f} IN coal
               " OR size(coalesce({v}.stmt_names, [])) >= 20"
               " THEN {v}.stmt_names ELSE coalesce({v}.stmt_names, []) + row.{f} END")
 # Transfers are written in two steps: rows whose transfer_id exists only update properties
-# (found through the relationship uniqueness index); new rows CREATE the relationship. A
-# MERGE on the pattern would expand every relationship of a busy account (a merchant with
-# thousands of payments) for each row. The loader passes each key once per batch.
+# (found through the relationship uniqueness index); new rows CREATE the relationship
+# (Q_TRANSFERS_NEW). A MERGE on the pattern would expand every relationship of a busy account
+# (a merchant with thousands of payments) for each row. The loader passes each key once per batch.
 Q_TRANSFERS_UPDATE = f"""
 UNWIND $rows AS row
 MATCH (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
@@ -148,21 +148,49 @@ FOREACH (_ IN CASE WHEN t.at <> at AND t.load_id <> $load_id THEN [1] ELSE [] EN
 SET t.at = at, t.on = on
 {_set_props('t')}
 """
-Q_TRANSFERS = f"""
+# New transfers (issue 11): per write transaction, the accounts the rows name are merged ONCE
+# each (created with the first row naming them, claimed by the last, the names their rows give
+# appended in file order, each once, at most 20), then every relationship is created between
+# accounts found by key (index seek). One query, one round trip per transaction. A row whose key
+# exists (a retried transaction that did commit) is skipped. Before session 18 each row merged
+# both its accounts and rewrote their `prov` itself: 0.44x LOAD CSV (docs/benchmarks.md).
+Q_TRANSFERS_NEW = f"""
+CALL () {{
+  UNWIND $accounts AS row
+  MERGE (a:Account {{account_id: row.key}})
+  {_NEW_ACCOUNT.format(v='a')}
+  {_claim('a').strip()}
+  SET a.stmt_names = CASE WHEN size(row.names) = 0 THEN a.stmt_names ELSE reduce(s = coalesce(a.stmt_names, []),
+      n IN row.names | CASE WHEN n IN s OR size(s) >= 20 THEN s ELSE s + n END) END
+}}
 UNWIND $rows AS row
 OPTIONAL MATCH ()-[e:TRANSFER {{transfer_id: row.key}}]->()
 USING INDEX SEEK e:TRANSFER(transfer_id)
 WITH row WHERE e IS NULL
-MERGE (a:Account {{account_id: row.from_account}})
-{_NEW_ACCOUNT.format(v='a')}
-MERGE (b:Account {{account_id: row.to_account}})
-{_NEW_ACCOUNT.format(v='b')}
-WITH a, b, row
-{_claim('a')}{_claim('b')}{_STMT_NAME.format(v='a', f='from_name')}
-{_STMT_NAME.format(v='b', f='to_name')}
+MATCH (a:Account {{account_id: row.from_account}})
+MATCH (b:Account {{account_id: row.to_account}})
 CREATE (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
-SET {_prov('t')}, t += row.props, t.at = localdatetime(row.at), t.on = date(row.on)
-{_claim('t', 'row.pj')}"""
+SET {_prov('t')}, t += row.props, t.at = localdatetime(row.at), t.on = date(row.on), t.prov = [$tag + row.pj]
+"""
+
+
+def transfer_accounts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The distinct accounts of a batch of transfer payloads, as Q_TRANSFERS_NEW merges them.
+
+    Each: `key`, the first row naming it (`src_file`, `src_row`: its creation), the last (`pe`: the
+    transfers table's claim) and the names its rows give it, in file order, each once."""
+    out: dict[str, dict[str, Any]] = {}
+    for p in rows:
+        for side, name in (("from_account", "from_name"), ("to_account", "to_name")):
+            a = out.get(p[side])
+            if a is None:
+                a = out[p[side]] = {"key": p[side], "src_file": p["src_file"], "src_row": p["src_row"],
+                                    "names": []}
+            a["pe"] = p["pe"]
+            n = p.get(name)
+            if n is not None and n not in a["names"]:
+                a["names"].append(n)
+    return list(out.values())
 
 
 def q_assets(owner_label: str) -> str:
@@ -268,9 +296,12 @@ Q_STORED = {
                   RETURN k, p.person_id AS person_id, q.inmate_no AS other_inmate_no""",
     "accounts": """UNWIND $keys AS k MATCH (a:Account {account_id: k}) WHERE a.holder_known
                    RETURN k, a.holder_id AS holder_id, a.load_id AS load_id""",
+    # `mine`: this load's own entry (`$tag`), so a key repeated in a later chunk of the same load is
+    # compared with what its first row wrote, without the loader keeping every key in memory
     "transfers": """UNWIND $keys AS k MATCH (a)-[t:TRANSFER {transfer_id: k}]->(b)
                     USING INDEX SEEK t:TRANSFER(transfer_id)
-                    RETURN k, a.account_id AS from_account, b.account_id AS to_account, t.load_id AS load_id""",
+                    RETURN k, a.account_id AS from_account, b.account_id AS to_account, t.load_id AS load_id,
+                           [e IN coalesce(t.prov, []) WHERE e STARTS WITH $tag][0] AS mine""",
     "assets": """UNWIND $keys AS k MATCH (s:Asset {asset_id: k})
                  RETURN k, s.owner_id AS owner_id, s.load_id AS load_id""",
     "asset_transfers": """UNWIND $keys AS k MATCH (x:AssetTransfer {transfer_id: k})

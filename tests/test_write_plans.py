@@ -12,7 +12,8 @@ import pytest
 from ingest import writers
 from ingest.statements import store
 
-QUERIES = {"writers.Q_TRANSFERS_UPDATE": writers.Q_TRANSFERS_UPDATE, "writers.Q_TRANSFERS": writers.Q_TRANSFERS,
+QUERIES = {"writers.Q_TRANSFERS_UPDATE": writers.Q_TRANSFERS_UPDATE,
+           "writers.Q_TRANSFERS_NEW": writers.Q_TRANSFERS_NEW,
            "writers.Q_STORED[transfers]": writers.Q_STORED["transfers"], "store.Q_TRANSFERS": store.Q_TRANSFERS,
            "store.Q_CASH": store.Q_CASH}
 
@@ -39,7 +40,8 @@ def test_transfer_lookup_by_id_is_an_index_seek(busy, name):
     rows = [{"key": f"X{i}", "from_account": "A1", "to_account": "A2", "at": "2024-01-01T00:00:00",
              "on": "2024-01-01", "props": {}, "pj": "{}"} for i in range(2000)]
     params = {"rows": rows, "keys": [r["key"] for r in rows], "load_id": "x", "tag": "x", "src_file": "f",
-              "by_key": {}, "known_at": None}
+              "by_key": {}, "known_at": None,
+              "accounts": writers.transfer_accounts([{**r, "src_file": "f", "src_row": 1, "pe": "{}"} for r in rows])}
     _kind, plan = busy.explain(QUERIES[name], params)
     ops = _operators(plan)
     assert "DirectedRelationshipIndexScan" not in ops and "UndirectedRelationshipIndexScan" not in ops, ops

@@ -1,0 +1,198 @@
+"""Where the loader's time goes: stage timers around one load of the transfers, beside LOAD CSV.
+
+    .venv/bin/python bench/profile_loader.py DATA_DIR [--cprofile OUT.prof] [--skip-load-csv]
+
+DATA_DIR is a generated folder (`python -m ingest generate`). One throw-away server: every table
+but the transfers is loaded, LOAD CSV of `transfers.csv` is timed (as bench_ingest.py does), the
+database is wiped and the other tables loaded again, then `load_dir` of `transfers.csv` runs IN
+THIS PROCESS with timers wrapped around each stage (CSV read, validation, payloads and prov
+entries, stored-key look-ups, duplicate check, each write query). Stage times are wall-clock in
+the thread that ran them; with the pipelined loader, validation runs in its own thread beside the
+writes, so the stages add up to more than the total. Prints one JSON line per figure.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import functools
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from graph import Graph, scratch_connection  # noqa: E402
+from graph import db as graph_db  # noqa: E402
+from ingest import load_dir, loader, writers  # noqa: E402
+from bench_ingest import LOAD_CSV, linked  # noqa: E402
+
+TIMES: dict[str, float] = defaultdict(float)
+CALLS: dict[str, int] = defaultdict(int)
+_LOCK = threading.Lock()
+
+
+def timed(name: str, fn):  # type: ignore[no-untyped-def]
+    @functools.wraps(fn)
+    def wrapper(*a, **kw):  # type: ignore[no-untyped-def]
+        t = time.perf_counter()
+        try:
+            return fn(*a, **kw)
+        finally:
+            with _LOCK:
+                TIMES[name] += time.perf_counter() - t
+                CALLS[name] += 1
+    return wrapper
+
+
+def _query_name(cypher: str) -> str:
+    for name in dir(writers):
+        if getattr(writers, name) is cypher:
+            return name
+    for name in dir(loader):
+        if getattr(loader, name, None) is cypher:
+            return name
+    return cypher.strip().splitlines()[0][:60] + "…" if cypher.strip() else "?"
+
+
+def instrument() -> None:
+    """Wrap each stage (module attributes the loader calls) in a timer."""
+    for mod, attr, name in ((loader, "read_chunks", None), (loader, "validate_row", "validate_row"),
+                            (loader, "_payload", "payload"), (writers, "prov_entry", "prov_entry"),
+                            (writers, "stored", "stored look-up (read)")):
+        fn = getattr(mod, attr)
+        if attr == "read_chunks":
+            def chunks(src, _fn=fn):  # type: ignore[no-untyped-def]
+                it = _fn(src)
+                while True:
+                    t = time.perf_counter()
+                    try:
+                        df = next(it)
+                    except StopIteration:
+                        return
+                    finally:
+                        with _LOCK:
+                            TIMES["csv read (pandas)"] += time.perf_counter() - t
+                    t = time.perf_counter()
+                    yield df
+            setattr(mod, attr, chunks)
+        else:
+            setattr(mod, attr, timed(name, fn))
+    for attr in ("_check_refs", "_check_stored", "_check_duplicates", "_write"):
+        if hasattr(loader._TableLoad, attr):
+            setattr(loader._TableLoad, attr, timed("_TableLoad." + attr, getattr(loader._TableLoad, attr)))
+    write = graph_db.Graph.write
+
+    def write_timed(self, cypher, params=None):  # type: ignore[no-untyped-def]
+        t = time.perf_counter()
+        try:
+            return write(self, cypher, params)
+        finally:
+            name = "write " + _query_name(cypher)
+            with _LOCK:
+                TIMES[name] += time.perf_counter() - t
+                CALLS[name] += len((params or {}).get("rows") or []) or 1
+    graph_db.Graph.write = write_timed  # type: ignore[method-assign]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("data", type=Path)
+    ap.add_argument("--cprofile", type=Path)
+    ap.add_argument("--skip-load-csv", action="store_true")
+    ap.add_argument("--variants", default="",
+                    help="also time these settings, each on a fresh graph, e.g. 'tx=10000,ahead=2;tx=50000,ahead=0' "
+                         "(tx: loader.TRANSFER_TX_ROWS, ahead: loader.AHEAD); LOAD CSV is timed again at the end")
+    args = ap.parse_args()
+    data = args.data.resolve()
+    work = Path(tempfile.mkdtemp(prefix="profile-loader-"))
+    others = linked(data, work / "others", transfers=False)
+    tx_only = linked(data, work / "transfers", transfers=True)
+    n_tx = sum(1 for _ in open(data / "transfers.csv", encoding="utf-8")) - 1
+
+    def emit(**kw: object) -> None:
+        print(json.dumps({**kw, "loadavg": [round(x, 2) for x in os.getloadavg()]}, ensure_ascii=False),
+              flush=True)
+
+    try:
+        return _run(args, data, work, others, tx_only, n_tx)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, data: Path, work: Path, others: Path, tx_only: Path, n_tx: int) -> int:
+    def emit(**kw: object) -> None:
+        print(json.dumps({**kw, "loadavg": [round(x, 2) for x in os.getloadavg()]}, ensure_ascii=False),
+              flush=True)
+
+    with scratch_connection(work / "db", heap="2g", pagecache_mb=1024, import_dir=data) as conn, Graph(conn) as g:
+        rates = {}
+        if not args.skip_load_csv:
+            g.wipe()
+            load_dir(g, others, work / "rejects")
+            t = time.perf_counter()
+            g.run_autocommit(LOAD_CSV, {"url": "file:///transfers.csv", "file": "transfers.csv", "load_id": "Lcsv",
+                                          "offset": 0})
+            secs = time.perf_counter() - t
+            rates["load_csv"] = n_tx / secs
+            emit(step="LOAD CSV", rows=n_tx, seconds=round(secs, 1), per_s=round(rates["load_csv"]))
+        g.wipe()
+        load_dir(g, others, work / "rejects")
+        instrument()
+        prof = cProfile.Profile() if args.cprofile else None
+        t = time.perf_counter()
+        if prof:
+            prof.enable()
+        r = load_dir(g, tx_only, work / "rejects")
+        if prof:
+            prof.disable()
+            prof.dump_stats(str(args.cprofile))
+        secs = time.perf_counter() - t
+        rates["loader"] = n_tx / secs
+        emit(step="load_dir transfers", rows=n_tx, seconds=round(secs, 1), per_s=round(rates["loader"]),
+             counts=r.tables["transfers"])
+        for name in sorted(TIMES, key=TIMES.get, reverse=True):  # type: ignore[arg-type]
+            emit(stage=name, seconds=round(TIMES[name], 2), calls_or_rows=CALLS.get(name, 0),
+                 share_of_total=round(TIMES[name] / secs, 3))
+        if "load_csv" in rates:
+            emit(step="ratio", loader_over_load_csv=round(rates["loader"] / rates["load_csv"], 2))
+        for spec in [v for v in args.variants.split(";") if v.strip()]:
+            if spec.strip() == "csv":  # LOAD CSV again, on a fresh graph, between the loader's runs
+                g.wipe()
+                load_dir(g, others, work / "rejects")
+                t = time.perf_counter()
+                g.run_autocommit(LOAD_CSV, {"url": "file:///transfers.csv", "file": "transfers.csv",
+                                            "load_id": "Lcsv", "offset": 0})
+                secs = time.perf_counter() - t
+                rates["load_csv"] = n_tx / secs
+                emit(step="LOAD CSV (warm server)", rows=n_tx, seconds=round(secs, 1), per_s=round(n_tx / secs))
+                continue
+            knobs = dict(kv.split("=") for kv in spec.split(","))
+            loader.TRANSFER_TX_ROWS = int(knobs.get("tx", loader.TRANSFER_TX_ROWS))
+            loader.AHEAD = int(knobs.get("ahead", loader.AHEAD))
+            g.wipe()
+            load_dir(g, others, work / "rejects")
+            t = time.perf_counter()
+            load_dir(g, tx_only, work / "rejects")
+            secs = time.perf_counter() - t
+            emit(step=f"variant {spec}", rows=n_tx, seconds=round(secs, 1), per_s=round(n_tx / secs),
+                 over_load_csv=round(n_tx / secs / rates["load_csv"], 2) if "load_csv" in rates else None)
+        if args.variants and not args.skip_load_csv:
+            g.wipe()
+            load_dir(g, others, work / "rejects")
+            t = time.perf_counter()
+            g.run_autocommit(LOAD_CSV, {"url": "file:///transfers.csv", "file": "transfers.csv", "load_id": "Lcsv",
+                                          "offset": 0})
+            secs = time.perf_counter() - t
+            emit(step="LOAD CSV again", rows=n_tx, seconds=round(secs, 1), per_s=round(n_tx / secs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The transfer loader of session 18: chunks validated ahead in a thread, accounts merged once per
+transaction, duplicates across chunks found in the graph (not in a map of every key)."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from ingest import list_loads, load_dir, loader, readers
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+HEADER = ["transfer_id", "from_account", "to_account", "amount", "at", "from_name", "to_name"]
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Two rows per chunk and per write transaction: every repeat below crosses a chunk."""
+    monkeypatch.setattr(readers, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(loader, "TRANSFER_TX_ROWS", 2)
+
+
+def test_repeats_across_chunks_merge_or_are_rejected_naming_the_first_row(graph, tmp_path, small_chunks):
+    d = tmp_path / "in"
+    d.mkdir()
+    _write(d / "transfers.csv", HEADER, [
+        ["T1", "A1", "A2", "10.00", "2024-01-01 10:00", "张三", "李四"],   # row 2
+        ["T2", "A2", "A3", "20.00", "2024-01-02 10:00", "李四", ""],       # row 3
+        ["T1", "A1", "A2", "10.00", "2024-01-01 10:00", "张三", "李四"],   # row 4: the same as row 2
+        ["T2", "A2", "A3", "99.00", "2024-01-02 10:00", "李四", ""],       # row 5: T2 with another amount
+        ["T3", "A3", "A1", "30.00", "2024-01-03 10:00", "王五", "张三丰"],  # row 6
+        ["T4", "A1", "A3", "40.00", "2024-01-04 10:00", "张三", ""],       # row 7
+    ])
+    r = load_dir(graph, d, tmp_path / "rej")
+    assert r.tables["transfers"] == {"read": 6, "loaded": 5, "rejected": 1}
+    with open(tmp_path / "rej" / "transfers.csv", encoding="utf-8-sig") as f:
+        [rej] = list(csv.DictReader(f))
+    assert rej["row"] == "5" and "also in transfers.csv row 3 with different values" in rej["reasons"]
+    rows = {x["id"]: x for x in graph.read(
+        "MATCH ()-[t:TRANSFER]->() RETURN t.transfer_id AS id, t.amount_fen AS fen, t.prov AS prov")}
+    assert {k: v["fen"] for k, v in rows.items()} == {"T1": 1000, "T2": 2000, "T3": 3000, "T4": 4000}
+    assert all(len(v["prov"]) == 1 for v in rows.values())
+    acc = {x["id"]: x for x in graph.read(
+        "MATCH (a:Account) RETURN a.account_id AS id, a.stmt_names AS names, a.prov AS prov, "
+        "a.src_row AS src_row, a.holder_known AS hk")}
+    # names in file order, each once; created by the first row naming it, claimed by the last
+    assert acc["A1"]["names"] == ["张三", "张三丰"] and acc["A3"]["names"] == ["王五"]
+    assert acc["A2"]["names"] == ["李四"]
+    assert acc["A3"]["src_row"] == 3 and acc["A3"]["hk"] is False
+
+    def claim_row(a: str) -> int:
+        [e] = acc[a]["prov"]
+        return json.loads(e.split("|", 2)[2])["_r"]
+
+    assert claim_row("A1") == 7 and claim_row("A3") == 7 and claim_row("A2") == 4
+
+
+def test_the_same_file_in_one_chunk_gives_the_same_graph(graph, tmp_path, monkeypatch):
+    """Chunk and transaction sizes change nothing a load stores (claims, names, rejects)."""
+    d = tmp_path / "in"
+    d.mkdir()
+    rows = [[f"T{i % 37}", f"A{i % 11}", f"A{(i * 3 + 1) % 11}" if (i * 3 + 1) % 11 != i % 11 else "AX",
+             f"{i % 37 + 1}.00", f"2024-01-{i % 37 % 28 + 1:02d} 10:00", f"名{i % 5}", f"名{i % 7}"]
+            for i in range(60)]  # keys 0..22 repeat with other accounts: rejected or merged
+    _write(d / "transfers.csv", HEADER, rows)
+    q = ("MATCH (a)-[t:TRANSFER]->(b) RETURN a.account_id AS a, b.account_id AS b, properties(t) AS t "
+         "ORDER BY t.transfer_id")
+    qa = "MATCH (a:Account) RETURN properties(a) AS a ORDER BY a.account_id"
+
+    def run(chunk: int, rej: str):
+        monkeypatch.setattr(readers, "CHUNK_ROWS", chunk)
+        monkeypatch.setattr(loader, "TRANSFER_TX_ROWS", chunk)
+        graph.wipe()
+        r = load_dir(graph, d, tmp_path / rej, load_id="LX")
+        strip = lambda p: {k: v for k, v in p.items() if k != "load_id"}  # noqa: E731
+        with open(tmp_path / rej / "transfers.csv", encoding="utf-8-sig") as f:
+            rejected = [(x["row"], x["reasons"]) for x in csv.DictReader(f)]
+        return r.tables, [(x["a"], x["b"], strip(x["t"])) for x in graph.read(q)], \
+            [x["a"] for x in graph.read(qa)], rejected
+
+    one = run(100, "r1")
+    many = run(7, "r2")
+    assert one[0]["transfers"]["rejected"] > 0
+    assert many == one
+
+
+def test_an_error_while_validating_ahead_fails_the_load(graph, tmp_path, monkeypatch, small_chunks):
+    d = tmp_path / "in"
+    d.mkdir()
+    _write(d / "transfers.csv", HEADER, [[f"T{i}", "A1", "A2", "1.00", "2024-01-01 10:00", "", ""]
+                                         for i in range(9)])
+    real = loader.validate_row
+
+    def broken(table, src, row, *a):
+        if row == 8:
+            raise OSError("disk read error (test)")
+        return real(table, src, row, *a)
+
+    monkeypatch.setattr(loader, "validate_row", broken)
+    with pytest.raises(OSError, match="disk read error"):
+        load_dir(graph, d, tmp_path / "rej")
+    [failed] = list_loads(graph)
+    assert failed["status"] == "failed" and "disk read error" in failed["error"]
+    # the chunks before the error were written, the one that failed and later ones were not
+    n = graph.read_one("MATCH ()-[t:TRANSFER]->() RETURN count(t) AS n")["n"]
+    assert 0 < n < 9
