@@ -427,5 +427,10 @@ class Graph:
         return out
 
     def wipe(self) -> None:
-        """Delete every node and relationship, in batches (schema stays)."""
+        """Delete every node and relationship, in batches (schema stays).
+
+        Relationships go first, in their own batches: a DETACH DELETE of 10,000 nodes takes every
+        relationship of each with it, and a busy account (a merchant paid by a million transfers)
+        overflows the transaction memory pool (MemoryPoolOutOfMemoryError, seen at 1M transfers)."""
+        self.run_autocommit("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS")
         self.run_autocommit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
