@@ -243,17 +243,10 @@ def child_pages(data: Path, work: Path, repeat: int) -> dict:
                  ("subject page (busiest)", f"/subject/{busiest['id']}"),
                  ("network d1 (busiest)", f"/subject/{busiest['id']}/network"),
                  ("network d2 (busiest, since none)", f"/subject/{busiest['id']}/network?depth=2&since=")]
+        from bench_pages import time_get
         out["pages"] = {}
         for name, url in pages:
-            t = time.perf_counter()
-            r = client.get(url)
-            first = time.perf_counter() - t
-            assert r.status_code == 200, (url, r.status_code)
-            times = []
-            for _ in range(repeat):
-                t = time.perf_counter()
-                r = client.get(url)
-                times.append(time.perf_counter() - t)
+            first, times, r = time_get(client, url, repeat)
             html = r.get_data(as_text=True)
             out["pages"][name] = {"first_ms": round(1000 * first), "median_ms": round(1000 * statistics.median(times)),
                                   "max_ms": round(1000 * max(times)), "bytes": len(r.data),
