@@ -5,7 +5,9 @@
     .venv/bin/python bench/bench_growth.py --report             # the Markdown tables of the results file
 
 For each size (persons scale with it, see SIZES) and in this order:
-1. generate a world (`python -m synth generate`, a child process; kept under --work for a resume);
+1. generate a world (`python -m synth generate --realistic`: busy debtors, honest decoys and the v2
+   patterns, as `make demo` and bench_scan's million; `--v1` for the old generator; a child process,
+   kept under --work for a resume);
 2. on a fresh throw-away local Neo4j: `python -m ingest load DIR --bulk-import --no-resolve` into the empty
    database; then the full scan (`investigations.scan`: one cold run, then --repeat runs, p50, with
    bench_scan's clock of Cypher time and recall / precision); then the pages (Flask test client):
@@ -314,13 +316,13 @@ def run_size(n: int, persons: int, args: argparse.Namespace, results: Results) -
     if not (results.has(n, "generate") and (data / "ground_truth.json").exists()):
         shutil.rmtree(data, ignore_errors=True)
         res = run_cmd([py, "-m", "synth", "generate", str(data), "--seed", str(args.seed), "--persons",
-                       str(persons), "--transfers", str(n)], log=log)
+                       str(persons), "--transfers", str(n)] + ([] if args.v1 else ["--realistic"]), log=log)
         if res["rc"] != 0:
             raise RuntimeError(f"generate {label(n)} failed, see {log}")
         summary = json.loads(res["stdout"])
         results.add(n, persons, "generate", seconds=res["seconds"], peak_rss_mb=res["peak_rss_mb"],
                     rows_per_s=round(n / res["seconds"]), csv_mb=round(dir_bytes(data) / 2**20),
-                    tables=summary["tables"])
+                    tables=summary["tables"], generator="v1" if args.v1 else "realistic")
 
     def server(name: str) -> tuple[LocalServer, Connection]:
         db = (work / name).resolve()
@@ -490,6 +492,8 @@ def main() -> int:
                     help="comma-separated persons per size (default: 100k->3000, 1M->20000, 5M->100000, "
                          "else transfers/50)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--v1", action="store_true",
+                    help="the first generator (silent debtors) instead of --realistic; precision on it is true by construction")
     ap.add_argument("--repeat", type=int, default=2, help="warm full scans after the cold one (p50)")
     ap.add_argument("--repeat-pages", type=int, default=5)
     ap.add_argument("--heap", default="2g")
