@@ -34,10 +34,19 @@ MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->
 WHERE t.on >= c.litigation_start AND t.on <= $as_of
   AND coalesce(t.currency, 'CNY') = 'CNY'
   AND h <> d
+// A (case, recipient) whose transfers total less than min_total can never hit (the post-processor
+// keeps a subset of them, and counts at most their sum): dropped here (changes no result).
+WITH d, c, h, collect([t, a, b]) AS tab, sum(t.amount_fen) AS total
+WHERE total >= $min_total_fen
+UNWIND tab AS x
+WITH d, c, h, x[0] AS t, x[1] AS a, x[2] AS b
+ORDER BY t.at, t.transfer_id
+// one row per case, its transfers in `each` (the runner makes them rows): the case's fields
+// travel and are decoded once per case, not once per transfer (issue 11)
+WITH d, c, collect(t {.transfer_id, .amount_fen, .at, .on, from_account: a.account_id, to_account: b.account_id,
+                      holder_id: h.person_id, holder_kind: 'person', holder_name: h.name}) AS each
 RETURN coalesce(d.person_id, d.company_id) AS subject_id,
        CASE WHEN d:Person THEN 'person' ELSE 'company' END AS subject_kind, d.name AS subject_name,
        c {.case_no, .kind, .litigation_start, .effective_on, .enforcement_filed_on, .unpaid_fen} AS case,
-       t.transfer_id AS transfer_id, t.amount_fen AS amount_fen, t.at AS at, t.on AS on,
-       a.account_id AS from_account, b.account_id AS to_account,
-       h.person_id AS holder_id, 'person' AS holder_kind, h.name AS holder_name
-ORDER BY subject_id, case.case_no, at, transfer_id
+       each
+ORDER BY subject_id, case.case_no
