@@ -4,6 +4,7 @@ scan, flow tracing and one evidence package; with recall / precision against the
     .venv/bin/python bench/bench_scan.py --persons 3000 --transfers 100000
     .venv/bin/python bench/bench_scan.py --persons 3000 --realistic
     .venv/bin/python bench/bench_scan.py --persons 20000 --transfers 1000000 --realistic --bulk-import --repeat 3
+    .venv/bin/python bench/bench_scan.py --loaded DIR --skip-scan --patterns fan_out_dispersal,round_trip
 
 Each pattern line also gives the CPU seconds of this process (the driver decoding rows and the
 post-processing) and, when the server is a local one this bench can see (its own throw-away

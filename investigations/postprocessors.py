@@ -148,8 +148,12 @@ def _baselines_of_rows(ctx: Context, rows: list[dict]) -> Baselines:
 def _grouped_to_party(ctx: Context, rows: list[dict], want: str, baselines: bool = False) -> list[dict]:
     rel = ctx.relatedness(sorted({r["subject_id"] for r in rows}))
     groups: dict[tuple, list[tuple[dict, Tie]]] = defaultdict(list)
+    ties: dict[tuple, Tie | None] = {}   # a monthly payee asks the same (debtor, holder, day) often
     for r in rows:
-        tie = rel.tie(r["subject_id"], r["holder_id"], r["on"])
+        k = (r["subject_id"], r["holder_id"], r["on"])
+        if k not in ties:
+            ties[k] = rel.tie(*k)
+        tie = ties[k]
         if tie is None or tie.kind != want:
             continue
         groups[(r["subject_id"], r["case"]["case_no"], r["holder_id"])].append((r, tie))
