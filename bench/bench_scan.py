@@ -4,6 +4,7 @@ scan, flow tracing and one evidence package; with recall / precision against the
     .venv/bin/python bench/bench_scan.py --persons 3000 --transfers 100000
     .venv/bin/python bench/bench_scan.py --persons 3000 --realistic
     .venv/bin/python bench/bench_scan.py --persons 20000 --transfers 1000000 --realistic --bulk-import --repeat 3
+    .venv/bin/python bench/bench_scan.py --loaded DIR --skip-scan --patterns fan_out_dispersal,round_trip
 
 Each pattern line also gives the CPU seconds of this process (the driver decoding rows and the
 post-processing) and, when the server is a local one this bench can see (its own throw-away
@@ -117,7 +118,15 @@ def main() -> int:
     ap.add_argument("--loaded", type=Path, default=None,
                     help="skip generate and load: NEO4J_URI already holds this generated directory's data "
                          "(its ground_truth.json is read); nothing is emptied")
+    ap.add_argument("--patterns", default=None,
+                    help="comma-separated pattern ids: time only these alone (default: all thirteen)")
+    ap.add_argument("--skip-scan", action="store_true",
+                    help="time the patterns only (no full scans, no quality lines)")
     args = ap.parse_args()
+    only = [p.strip() for p in args.patterns.split(",")] if args.patterns else list(PATTERN_IDS)
+    unknown = [p for p in only if p not in PATTERN_IDS]
+    if unknown:
+        ap.error(f"unknown pattern(s): {', '.join(unknown)}")
     work = Path(tempfile.mkdtemp(prefix="bench-scan-"))
     data = args.loaded or work / "data"
     if args.loaded is None:
@@ -146,11 +155,11 @@ def main() -> int:
             else:
                 print(json.dumps({"step": "loaded", "data": str(data), "transfers": g.read_one(
                     "MATCH ()-[t:TRANSFER]->() RETURN count(t) AS n")["n"]}))
-            scan(g, as_of)  # warm-up: plans and page cache
+            scan(g, as_of, patterns=only)  # warm-up: plans and page cache
             clock = ReadClock()
             cpu = CpuClock(server_pid(local_data))
             print(json.dumps({"step": "uptime", "load": os.getloadavg()}))
-            for pid in PATTERN_IDS:
+            for pid in only:
                 runs = []
                 for _ in range(args.repeat):
                     clock.reset()
@@ -164,6 +173,9 @@ def main() -> int:
                                   "client_cpu_seconds": round(ccpu, 2),
                                   "server_cpu_seconds": None if scpu is None else round(scpu, 2),
                                   "reads": n, "hits": len(res.hits)}))
+            if args.skip_scan:
+                print(json.dumps({"step": "uptime", "load": os.getloadavg()}))
+                return 0
             times, cpus = [], []
             for _ in range(args.repeat):
                 (c0, s0) = cpu.now()

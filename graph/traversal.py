@@ -86,16 +86,27 @@ def transfer_subgraph(g: Graph, start_accounts: list[str], since: dt.date, until
     return out
 
 
-# One hop for many subgraphs at once: each item is (account, since, min_fen); the degree of the
-# destinations is read apart, once per account (_DEGREES), not once per row.
+# One hop for many subgraphs at once: each item is (account, group); a group holds the bounds its
+# items share (since, amount floor and cap, day windows, ends, next), sent once, not once per account.
+# `next` = [lo, hi, days] (first hop only): keep a transfer into b only when b may be busy (more than
+# max_degree transfers in all: the search decides) or b passes on lo..hi x its amount (1 fen of slack
+# either side for the float product) within `days` after it: else no path goes on from it.
+# The degree of the destinations is read apart, once per account (_DEGREES), not once per row.
 _OUT_HOP_MANY = """
 UNWIND $items AS it
+WITH it, $groups[it.g] AS gr
 MATCH (a:Account {account_id: it.aid})-[t:TRANSFER]->(b:Account)
-WHERE t.on >= it.since AND ($until IS NULL OR t.on <= $until)
-  AND t.amount_fen >= it.min_fen AND (it.max_fen IS NULL OR t.amount_fen <= it.max_fen)
-  AND (it.wins IS NULL OR any(w IN it.wins WHERE w[0] <= t.on <= w[1]))
+WHERE t.on >= gr.since AND ($until IS NULL OR t.on <= $until)
+  AND t.amount_fen >= gr.min_fen AND (gr.max_fen IS NULL OR t.amount_fen <= gr.max_fen)
+  AND (gr.wins IS NULL OR any(w IN gr.wins WHERE w[0] <= t.on <= w[1]))
   AND coalesce(t.currency, 'CNY') = 'CNY'
   AND coalesce(t.kind, 'transfer') = 'transfer'
+  AND (gr.ends IS NULL OR b.account_id IN gr.ends OR b.holder_id IN gr.end_holders)
+  AND (gr.next IS NULL OR COUNT { (b)-[:TRANSFER]-() } > $max_degree
+       OR EXISTS { MATCH (b)-[n:TRANSFER]->()
+                   WHERE t.on <= n.on <= t.on + duration({days: gr.next[2]}) AND ($until IS NULL OR n.on <= $until)
+                     AND t.amount_fen * gr.next[0] - 1 <= n.amount_fen <= t.amount_fen * gr.next[1] + 1
+                     AND coalesce(n.currency, 'CNY') = 'CNY' AND coalesce(n.kind, 'transfer') = 'transfer' })
 RETURN it.i AS i, a.account_id AS src, b.account_id AS dst, t.transfer_id AS transfer_id,
        t.amount_fen AS amount_fen, t.at AS at, t.on AS on, coalesce(t.at_has_time, true) AS has_time,
        b.holder_id AS dst_holder, b.holder_known AS dst_holder_known
@@ -105,6 +116,13 @@ _DEGREES = """
 UNWIND $ids AS aid
 MATCH (b:Account {account_id: aid})
 RETURN aid, COUNT { (b)-[d:TRANSFER]-() WHERE $until IS NULL OR d.on <= $until } AS degree
+"""
+
+# Whether any transfer lies after `until` (the `transfer_on` range index: no relationship is read).
+# When none does, an account's degree up to `until` is its total degree, read from the degree store.
+_ANY_AFTER = """
+MATCH ()-[t:TRANSFER]->() WHERE t.on > $until
+RETURN count(*) AS n
 """
 
 # All transfers of each account, whatever their day: Neo4j reads it from the node's degree
@@ -121,6 +139,8 @@ def transfer_subgraphs(g: Graph, starts: dict[str, tuple[list[str], dt.date]], u
                        max_hops: int = 4, max_edges: int = 20000, max_degree: int = 200, min_fen: int = 0,
                        first_min_fen: int | None = None, degrees: dict | None = None,
                        span_days: int | None = None, max_growth: Fraction | None = None,
+                       ends: dict[str, tuple[frozenset[str], frozenset[str]]] | None = None,
+                       first_next: tuple[Fraction, Fraction, int] | None = None,
                        timeout: float | None = 120.0) -> dict[str, FlowSubgraph]:
     """`transfer_subgraph` for many start sets at once (key -> (start accounts, since)): one read
     per hop for all of them, destination degrees read once per account (`degrees` caches them
@@ -134,7 +154,20 @@ def transfer_subgraphs(g: Graph, starts: dict[str, tuple[list[str], dt.date]], u
     Bounded expansion for a path search whose paths start with such a first hop f: with
     `span_days`, later hops are read only on days within span_days after some first hop's day
     (f.on .. f.on + span_days); with `max_growth`, only up to max_growth x the largest first hop.
-    An edge outside both can be on no path, so the search finds the same paths in less."""
+    An edge outside both can be on no path, so the search finds the same paths in less.
+
+    `ends` (key -> (accounts, holder ids)): the last hop (number `max_hops`) keeps only transfers
+    into those accounts or into accounts of those holders, for a search whose paths of max_hops
+    hops must end there (a round trip back at the debtor, a chain at a related party): a node
+    first reached at the last hop is never expanded, so nothing else of that hop is used, and its
+    degree is not read either.
+
+    `first_next` = (lo, hi, days): for a search whose second hop must carry lo..hi x the first's
+    amount within `days` of it and that stops at a busy account, the first hop keeps only transfers
+    that can go on (or into a possibly busy account): the paths are the same, the rows far fewer.
+
+    Degrees up to `until`: when no transfer in the database lies after `until` (one index-backed
+    count, cached in `degrees`), an account's total degree is exact and no transfer is read."""
     degrees = {} if degrees is None else degrees
     out: dict[str, FlowSubgraph] = {}
     seen: dict[str, set[str]] = {}
@@ -160,29 +193,45 @@ def transfer_subgraphs(g: Graph, starts: dict[str, tuple[list[str], dt.date]], u
             break
         # the same account in several start sets with the same bounds is read once
         items: dict[tuple, int] = {}
+        groups: dict[tuple, int] = {}
         item_of: dict[tuple[str, str], int] = {}
+        last = ends is not None and hop == max_hops - 1
         for k in live:
             wins, cap = bounds.get(k, (None, None))
+            end = ends.get(k, (frozenset(), frozenset())) if last else None
+            grp = groups.setdefault((starts[k][1], wins, cap, end), len(groups))
             for aid in frontier[k]:
-                item_of[(k, aid)] = items.setdefault((aid, starts[k][1], wins, cap), len(items))
-        rows = g.read(_OUT_HOP_MANY, {"items": [{"i": i, "aid": a, "since": s, "min_fen": floor, "max_fen": cap,
-                                                 "wins": [list(w) for w in wins] if wins is not None else None}
-                                                for (a, s, wins, cap), i in items.items()], "until": until},
-                      timeout=timeout)
+                item_of[(k, aid)] = items.setdefault((aid, grp), len(items))
+        rows = g.read(_OUT_HOP_MANY, {
+            "items": [{"i": i, "aid": a, "g": grp} for (a, grp), i in items.items()],
+            "groups": [{"since": s, "min_fen": floor, "max_fen": cap,
+                        "next": [float(first_next[0]), float(first_next[1]), int(first_next[2])]
+                        if first_next is not None and hop == 0 else None,
+                        "wins": [list(w) for w in wins] if wins is not None else None,
+                        "ends": sorted(end[0]) if end is not None else None,
+                        "end_holders": sorted(end[1]) if end is not None else None}
+                       for (s, wins, cap, end), _g in sorted(groups.items(), key=lambda x: x[1])],
+            "until": until, "max_degree": max_degree}, timeout=timeout)
         by_item: dict[int, list[dict]] = {}
         for r in rows:
             by_item.setdefault(r["i"], []).append(r)
         new_dst = sorted({r["dst"] for r in rows if (r["dst"], until, max_degree) not in degrees})
         if new_dst:
-            busy = []
+            busy: dict[str, int] = {}
             for r in g.read(_TOTAL_DEGREES, {"ids": new_dst}, timeout=timeout):
                 if r["degree"] <= max_degree:   # not busy at any day: its total is an upper bound
                     degrees[(r["aid"], until, max_degree)] = r["degree"]
                 else:
-                    busy.append(r["aid"])
+                    busy[r["aid"]] = r["degree"]
             if busy:
-                for r in g.read(_DEGREES, {"ids": busy, "until": until}, timeout=timeout):
-                    degrees[(r["aid"], until, max_degree)] = r["degree"]
+                if until is not None and ("_any_after", until) not in degrees:
+                    degrees[("_any_after", until)] = g.read(_ANY_AFTER, {"until": until}, timeout=timeout)[0]["n"] > 0
+                if until is None or not degrees[("_any_after", until)]:   # the total is the degree up to until
+                    for aid, deg in busy.items():
+                        degrees[(aid, until, max_degree)] = deg
+                else:
+                    for r in g.read(_DEGREES, {"ids": sorted(busy), "until": until}, timeout=timeout):
+                        degrees[(r["aid"], until, max_degree)] = r["degree"]
         for k in live:
             sub, G = out[k], out[k].graph
             krows = [r for aid in frontier[k] for r in by_item.get(item_of[(k, aid)], ())]

@@ -47,6 +47,15 @@ class Baseline:
     monthly_fen: tuple[int, ...]   # the totals of those months
     median_fen: int
 
+    @classmethod
+    def from_months(cls, payee: str, litigation_start: dt.date, baseline_days: int,
+                    monthly: list[tuple[int, int]]) -> "Baseline":
+        """The baseline of a payee from its (yyyymm, total fen) months in the window (one home:
+        `load_baselines` and fan_out_dispersal's read, which gets the months in its own walk)."""
+        months = sorted((int(m), int(f)) for m, f in monthly)
+        return cls(payee, litigation_start - dt.timedelta(days=baseline_days), litigation_start - dt.timedelta(days=1),
+                   tuple(m for m, _ in months), tuple(f for _, f in months), median_fen([f for _, f in months]))
+
     def threshold_fen(self, factor: float) -> int:
         """What a month may carry before money counts as excess: ceil(factor x median)."""
         f = Fraction(str(factor)) * self.median_fen
@@ -95,10 +104,7 @@ def load_baselines(graph: Graph, cases: Iterable[dict], baseline_days: int, min_
     for (cno, payee), months in monthly.items():
         if len(months) < min_months:
             continue
-        start = starts[cno]
-        out.by_case.setdefault(cno, {})[payee] = Baseline(
-            payee, start - dt.timedelta(days=baseline_days), start - dt.timedelta(days=1),
-            tuple(m for m, _ in months), tuple(f for _, f in months), median_fen([f for _, f in months]))
+        out.by_case.setdefault(cno, {})[payee] = Baseline.from_months(payee, starts[cno], baseline_days, months)
     logger.info("baselines: %d payees over %d cases", sum(len(v) for v in out.by_case.values()), len(starts))
     return out
 

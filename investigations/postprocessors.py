@@ -17,7 +17,7 @@ from typing import Any, Callable
 from graph import Graph
 from graph.traversal import transfer_subgraphs
 
-from .baseline import Baselines, load_baselines, month_key
+from .baseline import Baseline, Baselines, month_key
 from .leads import yuan
 from . import labels, queries
 from .related import DEFAULT_MIN_SHARE_PCT, UNRELATED_CLOSENESS, Relatedness, Tie, relation_fields
@@ -78,26 +78,6 @@ class Context:
                 {"as_of": self.as_of, "subject_id": self.query.get("subject_id")}, timeout=self.timeout)]
         return self.cache[key]
 
-    def baselines(self, cases: dict[str, dict], pairs: set[tuple[str, str]], few: bool = False) -> Baselines:
-        """Baselines of the (case_no, payee) `pairs` (`cases`: case_no -> case map), with the pattern
-        params baseline_days / baseline_min_months. A pair's baseline depends on that pair alone,
-        so post_filing_transfer_to_related and fan_out_dispersal share one cache per scan, and each
-        reads only the pairs it will look up (not every recipient of every case). `few`: read
-        from the payees' accounts (baseline.load_baselines)."""
-        days, months = int(self.params["baseline_days"]), int(self.params["baseline_min_months"])
-        bl, done = self.cache.setdefault(("baselines", days, months), (Baselines(), set()))
-        todo: dict[str, set[str]] = defaultdict(set)
-        for cno, payee in pairs:
-            if (cno, payee) not in done:
-                todo[cno].add(payee)
-        if todo:
-            got = load_baselines(self.graph, [cases[c] for c in todo], days, months, timeout=self.timeout,
-                                 payees=todo, few=few)
-            for cno, by_payee in got.by_case.items():
-                bl.by_case.setdefault(cno, {}).update(by_payee)
-            done.update((cno, p) for cno, ps in todo.items() for p in ps)
-        return bl
-
 
 def _subject(row: dict) -> dict:
     return {"subject_id": row["subject_id"], "subject_kind": row["subject_kind"],
@@ -144,18 +124,41 @@ def _over_baseline(items: list[tuple[dict, Tie]], threshold: int) -> tuple[list[
     return kept, per_month, total_excess
 
 
+def _baselines_of_rows(ctx: Context, rows: list[dict]) -> Baselines:
+    """The baselines from a read's column `base` (per case: [payee, [[yyyymm, fen], ...]] of the
+    payee's transfers in the baseline window), with the params baseline_days / baseline_min_months."""
+    days, need = int(ctx.params["baseline_days"]), int(ctx.params["baseline_min_months"])
+    out = Baselines()
+    done: set[str] = set()
+    for r in rows:
+        case = r["case"]
+        if case["case_no"] in done:
+            continue
+        done.add(case["case_no"])
+        for payee, items in r.get("base") or []:
+            monthly: dict[int, int] = defaultdict(int)
+            for ym, fen in items:
+                monthly[ym] += fen
+            if len(monthly) >= need:
+                out.by_case.setdefault(case["case_no"], {})[payee] = Baseline.from_months(
+                    payee, case["litigation_start"], days, list(monthly.items()))
+    return out
+
+
 def _grouped_to_party(ctx: Context, rows: list[dict], want: str, baselines: bool = False) -> list[dict]:
     rel = ctx.relatedness(sorted({r["subject_id"] for r in rows}))
     groups: dict[tuple, list[tuple[dict, Tie]]] = defaultdict(list)
-    cases: dict[str, dict] = {}
+    ties: dict[tuple, Tie | None] = {}   # a monthly payee asks the same (debtor, holder, day) often
     for r in rows:
-        tie = rel.tie(r["subject_id"], r["holder_id"], r["on"])
+        k = (r["subject_id"], r["holder_id"], r["on"])
+        if k not in ties:
+            ties[k] = rel.tie(*k)
+        tie = ties[k]
         if tie is None or tie.kind != want:
             continue
         groups[(r["subject_id"], r["case"]["case_no"], r["holder_id"])].append((r, tie))
-        cases[r["case"]["case_no"]] = r["case"]
-    # the baselines of the related recipients only (spec v2: a baseline payee counts its excess)
-    bl = ctx.baselines(cases, {(cno, holder) for _s, cno, holder in groups}, few=True) if baselines else None
+    # the baselines the read computed in its own walk (spec v2: a baseline payee counts its excess)
+    bl = _baselines_of_rows(ctx, rows) if baselines else None
     hits = []
     factor = ctx.params.get("baseline_factor")
     for (_sid, case_no, holder), items in groups.items():
@@ -248,28 +251,42 @@ def fan_out_dispersal(ctx: Context, rows: list[dict]) -> list[dict]:
     min_each = ctx.query["min_each_fen"]
     per_case: dict[tuple, list[dict]] = defaultdict(list)
     skipped: dict[tuple, dict[str, Any]] = defaultdict(dict)
-    kept = []
+    # days of transfers that can never qualify but still start windows (recipients under min_each)
+    starts: dict[tuple, set[dt.date]] = defaultdict(set)
+    ties: dict[tuple, bool] = {}
+
+    def related(sid: str, holder: str | None, day: dt.date) -> bool:
+        k = (sid, holder, day)
+        if k not in ties:
+            tie = rel.tie(sid, holder, day)
+            ties[k] = tie is not None and tie.kind == "related_person"
+        return ties[k]
+
+    done: set[tuple] = set()
     for r in rows:
-        tie = rel.tie(r["subject_id"], r["holder_id"], r["on"])
-        if tie is not None and tie.kind == "related_person":
+        ck = (r["subject_id"], r["case"]["case_no"])
+        if ck not in done:   # the case's other recipients and baseline payees (the read's `days`)
+            done.add(ck)
+            monthly = dict((p, m) for p, m in r.get("base_monthly") or [])
+            for key, holder, is_base, days in r.get("days") or []:
+                eligible = [d for d in days if not related(r["subject_id"], holder, d)]
+                if not eligible:
+                    continue
+                if is_base:   # a recipient paid regularly before litigation (payroll, rent): spec v2
+                    skipped[ck][key] = Baseline.from_months(key, r["case"]["litigation_start"],
+                                                            int(ctx.params["baseline_days"]), monthly[key])
+                else:
+                    starts[ck].update(eligible)
+        if related(r["subject_id"], r["holder_id"], r["on"]):
             continue
-        kept.append(dict(r, _key=r["holder_id"] or f"account:{r['to_account']}"))
-    # the baselines of the recipients that remain (not of every recipient of every case)
-    bl = ctx.baselines({r["case"]["case_no"]: r["case"] for r in kept},
-                       {(r["case"]["case_no"], r["_key"]) for r in kept})
-    for r in kept:
-        base = bl.get(r["case"]["case_no"], r["_key"])
-        if base is not None:  # a recipient paid regularly before litigation (payroll, rent): spec v2
-            skipped[(r["subject_id"], r["case"]["case_no"])][r["_key"]] = base
-            continue
-        per_case[(r["subject_id"], r["case"]["case_no"])].append(r)
+        per_case[ck].append(dict(r, _key=r["holder_id"] or f"account:{r['to_account']}"))
     hits = []
     for (_sid, _cno), items in per_case.items():
         items.sort(key=lambda r: (r["on"], r["at"], r["transfer_id"]))
         remaining = items
         while True:
             best = None
-            for start in sorted({r["on"] for r in remaining}):
+            for start in sorted({r["on"] for r in remaining} | starts[(_sid, _cno)]):
                 end = start + dt.timedelta(days=W - 1)
                 win = [r for r in remaining if start <= r["on"] <= end]
                 per: dict[str, int] = defaultdict(int)
@@ -432,14 +449,19 @@ def _edges_out_uncached(G: Any, node: str) -> list[dict]:
     return out
 
 
-def _subgraphs(ctx: Context, by_subject: dict[str, list[dict]], span_days: int) -> dict[str, Any]:
+def _subgraphs(ctx: Context, by_subject: dict[str, list[dict]], span_days: int,
+               ends: Callable[[str, list[str]], tuple[frozenset, frozenset]] | None = None,
+               next_days: int | None = None) -> dict[str, Any]:
     """Every debtor's bounded subgraph for the path search, read for all debtors at once (one read
     per hop): first hops of at least min_amount out of the debtor's accounts from its earliest
     litigation start, then hops of at least the floor min_amount x min_ratio^max_intermediates
     (no hop of a path can be smaller), only on days within `span_days` after some first hop (the
     longest a path may last) and up to max_ratio^max_intermediates x the largest first hop (the
-    most a path may grow). Every edge a path can use is read; the result is cached in `ctx.cache`
-    for the scan."""
+    most a path may grow). `ends(subject, start accounts)`: the (accounts, holders) a path must end
+    at; the last hop reads only transfers into those (graph.traversal.transfer_subgraphs).
+    `next_days`: a second hop lies at most that many days after the first (the first hop keeps
+    only transfers that can go on: min_ratio..max_ratio of it within next_days). Every
+    edge a path can use is read; the result is cached in `ctx.cache` for the scan."""
     p, q = ctx.params, ctx.query
     max_int = p["max_intermediates"]
     floor = int(q["min_amount_fen"] * float(Fraction(str(p["min_ratio"]))) ** max_int)
@@ -449,21 +471,28 @@ def _subgraphs(ctx: Context, by_subject: dict[str, list[dict]], span_days: int) 
         if accounts:
             starts[sid] = (accounts, min(r["case"]["litigation_start"] for r in srows))
     growth = Fraction(str(p["max_ratio"])) ** max_int
+    end_sets = {k: ends(k, a) for k, (a, _s) in starts.items()} if ends is not None else None
     key = ("subgraphs", ctx.as_of, max_int, MAX_EDGES_PER_SUBJECT, p["max_degree"], floor, q["min_amount_fen"],
-           span_days, growth, tuple(sorted((k, tuple(a), s) for k, (a, s) in starts.items())))
+           span_days, growth, tuple(sorted((k, tuple(a), s) for k, (a, s) in starts.items())),
+           None if end_sets is None else tuple(sorted((k, tuple(sorted(e[0])), tuple(sorted(e[1])))
+                                                      for k, e in end_sets.items())), next_days)
+    first_next = None if next_days is None else (Fraction(str(p["min_ratio"])), Fraction(str(p["max_ratio"])),
+                                                  next_days)
     if key not in ctx.cache:
         ctx.cache[key] = transfer_subgraphs(
             ctx.graph, starts, until=ctx.as_of, max_hops=max_int + 1, max_edges=MAX_EDGES_PER_SUBJECT,
             max_degree=p["max_degree"], min_fen=floor, first_min_fen=q["min_amount_fen"],
             degrees=ctx.cache.setdefault("degrees", {}), span_days=span_days, max_growth=growth,
-            timeout=ctx.timeout)
+            ends=end_sets, first_next=first_next, timeout=ctx.timeout)
     return ctx.cache[key]
 
 
 def _path_search(ctx: Context, rows: list[dict], end_test: Callable, hop_ok: Callable, span_days: int,
-                 ) -> list[tuple[dict, list[dict], list[dict], Any]]:
+                 ends: Callable[[str, list[str]], tuple[frozenset, frozenset]] | None = None,
+                 next_days: int | None = None) -> list[tuple[dict, list[dict], list[dict], Any]]:
     """Per debtor: bounded subgraph, then DFS from each first hop. Returns (subject row,
-    cases, path edges, end info) tuples."""
+    cases, path edges, end info) tuples. `ends`: where a path of max_intermediates + 1 hops can
+    end (a superset of what `end_test` accepts), see `_subgraphs`."""
     p, q = ctx.params, ctx.query
     lo, hi = Fraction(str(p["min_ratio"])), Fraction(str(p["max_ratio"]))
     max_int = p["max_intermediates"]
@@ -472,7 +501,7 @@ def _path_search(ctx: Context, rows: list[dict], end_test: Callable, hop_ok: Cal
         by_subject[r["subject_id"]].append(r)
     found = []
     budget = {"steps": 0, "spent": 0.0, "t0": 0.0, "out": False}   # spent: seconds in the search itself
-    subs = _subgraphs(ctx, by_subject, span_days)
+    subs = _subgraphs(ctx, by_subject, span_days, ends, next_days)
     for sid, srows in by_subject.items():
         if budget["out"]:
             ctx.notes.append(f"{sid}: not searched, the path-search budget was used up")
@@ -581,8 +610,13 @@ def layered_chain(ctx: Context, rows: list[dict]) -> list[dict]:
     def hop_ok(path: list[dict], e: dict) -> bool:
         return (e["on"] - path[-1]["on"]).days <= gap
 
+    def ends(sid: str, _accounts: list[str]) -> tuple[frozenset, frozenset]:
+        # a chain ends at an account of a party `tie` can relate to the debtor on some day
+        return frozenset(), frozenset(rel.possible_parties(sid, "related_person")
+                                      + rel.possible_parties(sid, "tied_company"))
+
     # a chain of max_intermediates + 1 hops, each at most max_gap_days after the one before
-    found = _path_search(ctx, rows, end_test, hop_ok, ctx.params["max_intermediates"] * gap)
+    found = _path_search(ctx, rows, end_test, hop_ok, ctx.params["max_intermediates"] * gap, ends, gap)
     names = _holder_names(ctx, sorted({e["to_account"] for _, _, p, _ in found for e in p}))
 
     def describe(r: dict, case: dict, path: list[dict], tie: Tie) -> dict:
@@ -624,7 +658,10 @@ def round_trip(ctx: Context, rows: list[dict]) -> list[dict]:
     def hop_ok(path: list[dict], e: dict) -> bool:
         return (e["on"] - path[0]["on"]).days <= max_days
 
-    found = _path_search(ctx, rows, end_test, hop_ok, max_days)   # every hop within max_days of the first
+    def ends(_sid: str, accounts: list[str]) -> tuple[frozenset, frozenset]:
+        return frozenset(accounts), frozenset()   # a round trip ends back at the debtor's accounts
+
+    found = _path_search(ctx, rows, end_test, hop_ok, max_days, ends, max_days)   # every hop within max_days of the first
     names = _holder_names(ctx, sorted({e["to_account"] for _, _, p, _ in found for e in p}))
 
     def describe(r: dict, case: dict, path: list[dict], _end: Any) -> dict:

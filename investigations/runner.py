@@ -113,16 +113,17 @@ def _each_as_rows(rows: list[dict]) -> list[dict]:
 
 def _unpaid_as_of(graph: Graph, rows: list[dict], as_of: dt.date, timeout: float | None) -> None:
     """Set every case map of the pattern rows to its unpaid amount as known at `as_of` (pointintime)."""
-    maps = []
+    maps: dict[int, dict] = {}   # by identity: rows made from one row's `each` share its case map
     for r in rows:
         for c in ([r["case"]] if isinstance(r.get("case"), dict) else []) + list(r.get("cases") or []):
             if isinstance(c, dict) and c.get("case_no") and "unpaid_fen" in c:
-                maps.append(c)
+                maps.setdefault(id(c), c)
     if not maps:
         return
-    facts = {f["case_no"]: f for f in graph.read(queries.Q_RUNNER_CASE_FACTS, {"ids": sorted({c["case_no"] for c in maps})},
+    facts = {f["case_no"]: f for f in graph.read(queries.Q_RUNNER_CASE_FACTS,
+                                                 {"ids": sorted({c["case_no"] for c in maps.values()})},
                                                  timeout=timeout)}
-    for c in maps:
+    for c in maps.values():
         if c["case_no"] in facts:
             c["unpaid_fen"] = unpaid_at(facts[c["case_no"]], as_of)
 

@@ -22,37 +22,76 @@
 // ---
 // Candidates: CNY transfers from an open-case debtor's accounts to any account not the
 // debtor's own, on or after litigation start. Windows and relatedness: post-processor.
-// Pre-filter (changes no result): a case is a candidate only if at least min_recipients
-// recipients (by holder, else account) received at least min_each in all after litigation
-// start, since no window can hold more than that; the other cases' transfers are not returned.
+// The read returns in full only what can change a result (issue 11; the same leads):
+// - a case is a candidate only if at least min_recipients recipients (by holder, else account)
+//   received at least min_each in all after litigation start and are not baseline payees, since
+//   no window can hold more qualifying recipients than that;
+// - `each`: the transfers of those recipients (only they can qualify in a window);
+// - `days`: for every other recipient [key, holder_id, baseline payee?, its distinct days]: a
+//   recipient below min_each in all never qualifies, but its days are window starts, and a
+//   baseline payee is listed on the lead (when it is not related on some day it was paid);
+// - `base_monthly`: the baseline payees' monthly totals in the baseline_days before litigation
+//   start (the definition of baseline.Q_BASELINE_MONTHLY, read here in the same walk, so no
+//   second read over every case's window).
 // The debtor's own accounts are collected once per case (not tested again for every transfer),
 // and each destination account's holders are read once per account, not once per transfer.
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
 WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
-WITH d, c, COLLECT { MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(x:Account) RETURN DISTINCT x } AS own
+// the day bounds as variables: compared per transfer without reading the case again (db hits halved)
+WITH d, c, c.litigation_start AS start, COLLECT { MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(x:Account) RETURN DISTINCT x } AS own
 MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
-WHERE t.on >= c.litigation_start AND t.on <= $as_of
+WHERE start <= t.on <= $as_of
   AND coalesce(t.currency, 'CNY') = 'CNY'
   AND NOT b IN own
-WITH d, c, b, collect([t, a]) AS into_b
+WITH d, c, own, b, collect([t, a]) AS into_b
 OPTIONAL MATCH (h)-[:HOLDS]->(b)
-WITH d, c, b, h, into_b, coalesce(h.person_id, h.company_id, 'account:' + b.account_id) AS recipient
-WITH d, c, recipient, collect([b, h, into_b]) AS sent, sum(reduce(s = 0, x IN into_b | s + x[0].amount_fen)) AS total
-WITH d, c, collect(sent) AS per_recipient, count(CASE WHEN total >= $min_each_fen THEN 1 END) AS big
+WITH d, c, own, b, h, into_b, coalesce(h.person_id, h.company_id, 'account:' + b.account_id) AS recipient
+WITH d, c, own, recipient, coalesce(h.person_id, h.company_id) AS holder_id, collect([b, h, into_b]) AS sent,
+     sum(reduce(s = 0, x IN into_b | s + x[0].amount_fen)) AS total
+WITH d, c, own, collect({recipient: recipient, holder_id: holder_id, sent: sent, total: total}) AS per_recipient,
+     count(CASE WHEN total >= $min_each_fen THEN 1 END) AS big
 WHERE big >= $min_recipients
-UNWIND per_recipient AS sent
-UNWIND sent AS bh
-UNWIND bh[2] AS ta
-WITH d, c, ta[0] AS t, ta[1] AS a, bh[0] AS b, bh[1] AS h
-ORDER BY t.at, t.transfer_id
+// the baseline payees among this case's recipients (months paid in the baseline window)
+CALL (d, c, own, per_recipient) {
+  WITH d, own, c.litigation_start - duration({days: $baseline_days}) AS b0, c.litigation_start AS b1
+  MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
+  WHERE b0 <= t.on < b1
+    AND coalesce(t.currency, 'CNY') = 'CNY' AND coalesce(t.kind, 'transfer') = 'transfer'
+    AND NOT b IN own
+  WITH b, t.on.year * 100 + t.on.month AS ym, sum(t.amount_fen) AS fen
+  WITH b, collect([ym, fen]) AS b_months
+  OPTIONAL MATCH (h)-[:HOLDS]->(b)
+  WITH coalesce(h.person_id, h.company_id, 'account:' + b.account_id) AS payee, b_months
+  WHERE payee IN [r IN per_recipient | r.recipient]
+  UNWIND b_months AS m
+  WITH payee, m[0] AS ym, sum(m[1]) AS fen
+  ORDER BY payee, ym
+  WITH payee, collect([ym, fen]) AS monthly
+  WHERE size(monthly) >= $baseline_min_months
+  RETURN collect(payee) AS base_payees, collect([payee, monthly]) AS base_monthly
+}
+WITH d, c, per_recipient, base_payees, base_monthly
+WHERE size([r IN per_recipient WHERE r.total >= $min_each_fen AND NOT r.recipient IN base_payees]) >= $min_recipients
+WITH d, c, base_monthly,
+     [r IN per_recipient WHERE r.total >= $min_each_fen AND NOT r.recipient IN base_payees] AS full,
+     [r IN per_recipient WHERE r.total < $min_each_fen OR r.recipient IN base_payees |
+      [r.recipient, r.holder_id, r.recipient IN base_payees,
+       COLLECT { UNWIND r.sent AS bh UNWIND bh[2] AS ta RETURN DISTINCT ta[0].on AS on ORDER BY on }]] AS days
 // one row per case, its transfers in `each` (the runner makes them rows): the case's fields
 // travel once, not once per transfer
-WITH d, c, collect(t {.transfer_id, .amount_fen, .at, .on, from_account: a.account_id, to_account: b.account_id,
-                      holder_id: coalesce(h.person_id, h.company_id),
-                      holder_kind: CASE WHEN h:Person THEN 'person' WHEN h:Company THEN 'company' END,
-                      holder_name: coalesce(h.name, head(coalesce(b.stmt_names, [])), t.to_name)}) AS each
+CALL (full) {
+  UNWIND full AS r
+  UNWIND r.sent AS bh
+  UNWIND bh[2] AS ta
+  WITH ta[0] AS t, ta[1] AS a, bh[0] AS b, bh[1] AS h
+  ORDER BY t.at, t.transfer_id
+  RETURN collect(t {.transfer_id, .amount_fen, .at, .on, from_account: a.account_id, to_account: b.account_id,
+                    holder_id: coalesce(h.person_id, h.company_id),
+                    holder_kind: CASE WHEN h:Person THEN 'person' WHEN h:Company THEN 'company' END,
+                    holder_name: coalesce(h.name, head(coalesce(b.stmt_names, [])), t.to_name)}) AS each
+}
 RETURN coalesce(d.person_id, d.company_id) AS subject_id,
        CASE WHEN d:Person THEN 'person' ELSE 'company' END AS subject_kind, d.name AS subject_name,
        c {.case_no, .kind, .litigation_start, .effective_on, .enforcement_filed_on, .unpaid_fen} AS case,
-       each
+       each, days, base_monthly
 ORDER BY subject_id, case.case_no

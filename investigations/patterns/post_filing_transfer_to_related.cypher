@@ -26,18 +26,43 @@
 // Only recipients in $parties[debtor] are read: the person records Relatedness could tie to
 // the debtor on some day (filled in before the read by the pre-step `tie_candidates`); a
 // transfer to anyone else can never be kept, so the rows that can hit are the same.
+// The same walk reads the baseline window (the baseline_days before litigation start): `base`
+// holds per recipient the [yyyymm, fen] of its transfers there (the definition of
+// baseline.Q_BASELINE_MONTHLY_OF_PAYEES: CNY, kind transfer, not into the debtor's own
+// accounts), so the baselines need no second read.
+// A (case, recipient) whose transfers after litigation start total less than min_total can never
+// hit (the post-processor keeps a subset of them, and counts at most their sum): dropped here.
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
 WHERE (c.unpaid_fen > 0 OR size(coalesce(c.paid_history, [])) > 1) AND c.litigation_start <= $as_of AND ($subject_id IS NULL OR c.debtor_id = $subject_id)
+WITH d, c, c.litigation_start AS start, c.litigation_start - duration({days: $baseline_days}) AS b0,
+     COLLECT { MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(x:Account) RETURN DISTINCT x } AS own
 UNWIND coalesce($parties[coalesce(d.person_id, d.company_id)], []) AS pid
 MATCH (h:Person {person_id: pid})-[:HOLDS]->(b:Account)
 MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b)
-WHERE t.on >= c.litigation_start AND t.on <= $as_of
+WHERE b0 <= t.on <= $as_of
   AND coalesce(t.currency, 'CNY') = 'CNY'
   AND h <> d
+WITH d, c, h, own, t, a, b, t.on >= start AS after
+WITH d, c, h,
+     collect(CASE WHEN after THEN [t, a, b] END) AS tab,
+     sum(CASE WHEN after THEN t.amount_fen ELSE 0 END) AS total,
+     collect(CASE WHEN NOT after AND coalesce(t.kind, 'transfer') = 'transfer' AND NOT b IN own
+                  THEN [t.on.year * 100 + t.on.month, t.amount_fen] END) AS before
+WHERE total >= $min_total_fen
+WITH d, c, collect([h.person_id, before]) AS base, collect([h, tab]) AS per_h
+// one row per case, its transfers in `each` (the runner makes them rows): the case's fields
+// travel and are decoded once per case, not once per transfer (issue 11)
+CALL (per_h) {
+  UNWIND per_h AS x
+  WITH x[0] AS h, x[1] AS tab
+  UNWIND tab AS y
+  WITH h, y[0] AS t, y[1] AS a, y[2] AS b
+  ORDER BY t.at, t.transfer_id
+  RETURN collect(t {.transfer_id, .amount_fen, .at, .on, from_account: a.account_id, to_account: b.account_id,
+                    holder_id: h.person_id, holder_kind: 'person', holder_name: h.name}) AS each
+}
 RETURN coalesce(d.person_id, d.company_id) AS subject_id,
        CASE WHEN d:Person THEN 'person' ELSE 'company' END AS subject_kind, d.name AS subject_name,
        c {.case_no, .kind, .litigation_start, .effective_on, .enforcement_filed_on, .unpaid_fen} AS case,
-       t.transfer_id AS transfer_id, t.amount_fen AS amount_fen, t.at AS at, t.on AS on,
-       a.account_id AS from_account, b.account_id AS to_account,
-       h.person_id AS holder_id, 'person' AS holder_kind, h.name AS holder_name
-ORDER BY subject_id, case.case_no, at, transfer_id
+       each, [x IN base WHERE size(x[1]) > 0] AS base
+ORDER BY subject_id, case.case_no
