@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Iterable
 
-from graph import Graph
-from . import queries
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +47,8 @@ class Baseline:
     def from_months(cls, payee: str, litigation_start: dt.date, baseline_days: int,
                     monthly: list[tuple[int, int]]) -> "Baseline":
         """The baseline of a payee from its (yyyymm, total fen) months in the window (one home:
-        `load_baselines` and fan_out_dispersal's read, which gets the months in its own walk)."""
+        fan_out_dispersal's and post_filing_transfer_to_related's reads, which get the months in
+        their own walk)."""
         months = sorted((int(m), int(f)) for m, f in monthly)
         return cls(payee, litigation_start - dt.timedelta(days=baseline_days), litigation_start - dt.timedelta(days=1),
                    tuple(m for m, _ in months), tuple(f for _, f in months), median_fen([f for _, f in months]))
@@ -83,30 +80,6 @@ class Baselines:
         if payee is None:
             return None
         return self.by_case.get(case_no, {}).get(payee)
-
-
-def load_baselines(graph: Graph, cases: Iterable[dict], baseline_days: int, min_months: int,
-                   timeout: float = 60.0, payees: dict[str, Iterable[str]] | None = None,
-                   few: bool = False) -> Baselines:
-    """Baselines of every recipient for the given cases (dicts with case_no, litigation_start);
-    with `payees` (case_no -> payee keys) only of those recipients (the read still walks each
-    case's window once, but aggregates and returns only what a pattern will ask for); `few`:
-    the payees are few (a debtor's related persons), so read from their accounts instead."""
-    starts = {c["case_no"]: c["litigation_start"] for c in cases}
-    out = Baselines()
-    if not starts:
-        return out
-    monthly: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
-    items = [{"cno": cno, "payees": sorted(payees[cno]) if payees is not None else None} for cno in sorted(starts)]
-    q = queries.Q_BASELINE_MONTHLY_OF_PAYEES if few and payees is not None else queries.Q_BASELINE_MONTHLY
-    for r in graph.read(q, {"cases": items, "baseline_days": baseline_days}, timeout=timeout):
-        monthly[(r["cno"], r["payee"])].append((r["ym"], r["fen"]))
-    for (cno, payee), months in monthly.items():
-        if len(months) < min_months:
-            continue
-        out.by_case.setdefault(cno, {})[payee] = Baseline.from_months(payee, starts[cno], baseline_days, months)
-    logger.info("baselines: %d payees over %d cases", sum(len(v) for v in out.by_case.values()), len(starts))
-    return out
 
 
 def _months_text(months: list[str], cap: int = 12) -> str:

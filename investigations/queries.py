@@ -28,56 +28,6 @@ RETURN aid, coalesce(h.person_id, h.company_id) AS holder_id,
 """
 
 
-# --- investigations/baseline.py ----------------------------------------------
-
-#: The debtor's CNY transfers (not cash, not to its own accounts) in each case's baseline
-#: window, totalled per recipient and calendar month.
-Q_BASELINE_MONTHLY = """
-UNWIND $cases AS k
-MATCH (d)-[:DEBTOR_IN]->(c:Case {case_no: k.cno})
-WITH k, d, c, COLLECT { MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(x:Account) RETURN DISTINCT x } AS own
-MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b:Account)
-WHERE t.on >= c.litigation_start - duration({days: $baseline_days}) AND t.on < c.litigation_start
-  AND coalesce(t.currency, 'CNY') = 'CNY' AND coalesce(t.kind, 'transfer') = 'transfer'
-  AND NOT b IN own
-WITH k, b, t.on.year * 100 + t.on.month AS ym, sum(t.amount_fen) AS fen, count(t) AS n
-OPTIONAL MATCH (h)-[:HOLDS]->(b)
-WITH k, coalesce(h.person_id, h.company_id, 'account:' + b.account_id) AS payee, ym, fen, n
-WHERE k.payees IS NULL OR payee IN k.payees
-RETURN k.cno AS cno, payee, ym, sum(fen) AS fen, sum(n) AS n
-ORDER BY cno, payee, ym
-"""
-
-
-# The same monthly totals for a few named payees per case: read from the payees' accounts (a
-# person's or company's accounts, or the holderless account of an `account:<id>` key) instead
-# of walking the whole window of the debtor's accounts.
-Q_BASELINE_MONTHLY_OF_PAYEES = """
-UNWIND $cases AS k
-MATCH (d)-[:DEBTOR_IN]->(c:Case {case_no: k.cno})
-WITH k, d, c, COLLECT { MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(x:Account) RETURN DISTINCT x } AS own
-UNWIND k.payees AS payee
-CALL (payee) {
-  MATCH (:Person {person_id: payee})-[:HOLDS]->(b:Account) RETURN b
-  UNION
-  MATCH (:Company {company_id: payee})-[:HOLDS]->(b:Account) RETURN b
-  UNION
-  MATCH (b:Account {account_id: substring(payee, 8)}) WHERE payee STARTS WITH 'account:' RETURN b
-}
-WITH k, d, c, own, payee, b
-WHERE NOT b IN own
-MATCH (d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->(a:Account)-[t:TRANSFER]->(b)
-WHERE t.on >= c.litigation_start - duration({days: $baseline_days}) AND t.on < c.litigation_start
-  AND coalesce(t.currency, 'CNY') = 'CNY' AND coalesce(t.kind, 'transfer') = 'transfer'
-WITH k, payee, b, t.on.year * 100 + t.on.month AS ym, sum(t.amount_fen) AS fen, count(t) AS n
-OPTIONAL MATCH (h)-[:HOLDS]->(b)
-WITH k, payee, coalesce(h.person_id, h.company_id, 'account:' + b.account_id) AS key, ym, fen, n
-WHERE key = payee
-RETURN k.cno AS cno, payee, ym, sum(fen) AS fen, sum(n) AS n
-ORDER BY cno, payee, ym
-"""
-
-
 # --- investigations/flow.py --------------------------------------------------
 
 Q_FLOW_CASES = """
