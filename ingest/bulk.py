@@ -9,7 +9,10 @@ database host with the server stopped. So:
    (the same `_TableLoad` checks, rejects and counts; references are resolved against this load's
    own rows, which is what the empty database would answer), and write their nodes and
    relationships as import CSVs with the same properties and `prov` entries the Cypher writers
-   give them (writers.py);
+   give them (writers.py). What must be remembered across chunks (every key written with its
+   duplicate-check fingerprint, every Account node with its claims and names) is kept in a sqlite
+   file in the import's work folder (`bulk_store.BulkStore`), so Python's memory is bounded by
+   the chunk size, not by the number of keys (docs/benchmarks.md, "Bulk import in bounded memory");
 3. stop the local server, `neo4j-admin database import full`, start it again, create the schema;
 4. load every other table (and any bank returns) through the normal loader under the same load
    id: they are small, and their writers MERGE onto the imported nodes.
@@ -268,6 +271,23 @@ class BulkImport:
 
     def run(self, sources: list[Source], rejects_path: Path) -> dict[str, dict[str, int]]:
         """Validate and import the IMPORTED tables of `sources`; per-table counts (read/loaded/rejected)."""
+        counts, paths = self.write_files(sources, rejects_path)
+        t1 = time.perf_counter()
+        server = self.g.local_server()
+        out = server.import_full(
+            nodes=[("Person", paths["persons"]), ("Company", paths["companies"]), ("Account", paths["accounts"])],
+            relationships=[("HOLDS", paths["HOLDS_Person"]), ("HOLDS", paths["HOLDS_Company"]),
+                           ("TRANSFER", paths["transfers"])],
+            report=self.work / "import.report")
+        logger.info("bulk import: neo4j-admin import and restart in %.1f s\n%s", time.perf_counter() - t1,
+                    out[-2000:])
+        self.g.reconnect()
+        return counts
+
+    def write_files(self, sources: list[Source], rejects_path: Path
+                    ) -> tuple[dict[str, dict[str, int]], dict[str, list[Path]]]:
+        """Phase 2 (no database): validate the IMPORTED tables, write the rejects and the import files;
+        per-table counts and each file's [header, data] paths."""
         self._open_files(sources)
         counts: dict[str, dict[str, int]] = {}
         t0 = time.perf_counter()
@@ -281,16 +301,7 @@ class BulkImport:
         t1 = time.perf_counter()
         logger.info("bulk import: validated and wrote import files in %.1f s (Python peak RSS so far %d MB)",
                     t1 - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
-        server = self.g.local_server()
-        out = server.import_full(
-            nodes=[("Person", paths["persons"]), ("Company", paths["companies"]), ("Account", paths["accounts"])],
-            relationships=[("HOLDS", paths["HOLDS_Person"]), ("HOLDS", paths["HOLDS_Company"]),
-                           ("TRANSFER", paths["transfers"])],
-            report=self.work / "import.report")
-        logger.info("bulk import: neo4j-admin import and restart in %.1f s\n%s", time.perf_counter() - t1,
-                    out[-2000:])
-        self.g.reconnect()
-        return counts
+        return counts, paths
 
 
 def assert_empty(g: Graph) -> None:
