@@ -12,7 +12,8 @@ Steps (one JSON line each; results are copied by hand into docs/benchmarks.md wi
    accounts, CREATE the TRANSFER with amount in fen, times, channel, memo and provenance;
 4. wipe, load the same other tables again, then time `python -m ingest load` of the transfer files
    alone (a child process, so its peak RSS is its own), and print the ratio of the two rates;
-5. `--bulk-import`: `python -m ingest load DIR --bulk-import` into an empty database;
+5. `--bulk-import`: `python -m ingest load DIR --bulk-import` into an empty database (Python's own
+   peak RSS reported apart from the neo4j-admin JVM's: `bench_growth.run_cmd`);
 6. `--idempotence`: load everything, load it again, unload both (the graph must end empty).
 
 Never run against a database you care about: with NEO4J_URI set it EMPTIES that database
@@ -36,6 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 from graph import Graph, scratch_connection  # noqa: E402
 from ingest import list_loads, load_dir, unload  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_growth import run_cmd  # noqa: E402  (one home for a child's own peak RSS)
 
 # The same work as the loader's transfer writer, in Neo4j's own bulk path.
 LOAD_CSV = """
@@ -123,8 +127,12 @@ def main() -> int:
                                               "--persons/--transfers are then only labels)")
     ap.add_argument("--skip-load-csv", action="store_true", help="time only our loader")
     ap.add_argument("--bulk-import", action="store_true", help="also time --bulk-import into an empty database")
+    ap.add_argument("--bulk-only", action="store_true",
+                    help="time only --bulk-import (neither LOAD CSV nor the loader); implies --bulk-import")
     ap.add_argument("--idempotence", action="store_true", help="also load twice and unload both")
     args = ap.parse_args()
+    if args.bulk_only:
+        args.bulk_import = args.skip_load_csv = True
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     if args.data:
         data = args.data.resolve()
@@ -156,28 +164,35 @@ def main() -> int:
                 rates["load_csv"] = n_tx / secs
                 emit(step="LOAD CSV transfers (accounts loaded)", rows=n_tx, seconds=round(secs, 1),
                      transfers_per_s=round(rates["load_csv"]))
-            g.wipe()
-            load_dir(g, others, work / "rejects")
-            secs, rss = run_child([sys.executable, "-m", "ingest", "load", str(tx_only), "--no-progress",
-                                   "--rejects", str(work / "rejects")], env)
-            rates["loader"] = n_tx / secs
-            emit(step="python -m ingest load transfers (accounts loaded)", rows=n_tx, seconds=round(secs, 1),
-                 transfers_per_s=round(rates["loader"]), peak_rss_mb=round(rss),
-                 counts={k: v for k, v in g.counts().items() if v})
-            if "load_csv" in rates:
-                emit(step="ratio", loader_over_load_csv=round(rates["loader"] / rates["load_csv"], 2))
+            if not args.bulk_only:
+                g.wipe()
+                load_dir(g, others, work / "rejects")
+                secs, rss = run_child([sys.executable, "-m", "ingest", "load", str(tx_only), "--no-progress",
+                                       "--rejects", str(work / "rejects")], env)
+                rates["loader"] = n_tx / secs
+                emit(step="python -m ingest load transfers (accounts loaded)", rows=n_tx, seconds=round(secs, 1),
+                     transfers_per_s=round(rates["loader"]), peak_rss_mb=round(rss),
+                     counts={k: v for k, v in g.counts().items() if v})
+                if "load_csv" in rates:
+                    emit(step="ratio", loader_over_load_csv=round(rates["loader"] / rates["load_csv"], 2))
             if args.bulk_import and conn.local:
                 g.wipe()
                 # the child finds the bench's server by its data folder and port (it restarts it)
                 local = {"NEO4J_URI": "", "NEO4J_LOCAL_DATA": str(work / "db"),
                          "NEO4J_LOCAL_PORT": conn.uri.rsplit(":", 1)[1]}
-                secs, rss = run_child([sys.executable, "-m", "ingest", "load", str(data), "--no-progress",
-                                       "--bulk-import", "--rejects", str(work / "rejects")], local)
+                # in-process wrapper: Python's own peak RSS apart from neo4j-admin's JVM (a child)
+                res = run_cmd([sys.executable, "-m", "ingest", "load", str(data), "--no-progress",
+                               "--bulk-import", "--rejects", str(work / "rejects")], local, log=work / "bulk.log")
+                if res["rc"] != 0:
+                    raise RuntimeError(f"bulk import failed (exit {res['rc']}): "
+                                       f"{(work / 'bulk.log').read_text(errors='replace')[-3000:]}")
+                secs = res["seconds"]
                 g.reconnect()
                 n_all = g.read_one("MATCH ()-[t:TRANSFER]->() RETURN count(t) AS n")["n"]
                 emit(step="python -m ingest load --bulk-import (every table and file, empty database)",
                      seconds=round(secs, 1), transfers=n_all, transfers_per_s=round(n_all / secs),
-                     peak_rss_mb=round(rss), counts={k: v for k, v in g.counts().items() if v})
+                     python_peak_rss_mb=res["peak_rss_mb"], neo4j_admin_peak_rss_mb=res["children_peak_rss_mb"],
+                     counts={k: v for k, v in g.counts().items() if v})
             if args.idempotence:
                 g.wipe()
                 for step in ("load", "reload"):

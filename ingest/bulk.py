@@ -9,7 +9,10 @@ database host with the server stopped. So:
    (the same `_TableLoad` checks, rejects and counts; references are resolved against this load's
    own rows, which is what the empty database would answer), and write their nodes and
    relationships as import CSVs with the same properties and `prov` entries the Cypher writers
-   give them (writers.py);
+   give them (writers.py). What must be remembered across chunks (every key written with its
+   duplicate-check fingerprint, every Account node with its claims and names) is kept in a sqlite
+   file in the import's work folder (`bulk_store.BulkStore`), so Python's memory is bounded by
+   the chunk size, not by the number of keys (docs/benchmarks.md, "Bulk import in bounded memory");
 3. stop the local server, `neo4j-admin database import full`, start it again, create the schema;
 4. load every other table (and any bank returns) through the normal loader under the same load
    id: they are small, and their writers MERGE onto the imported nodes.
@@ -25,6 +28,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import logging
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -33,6 +37,7 @@ from typing import Any
 from graph import Graph
 
 from . import writers
+from .bulk_store import BulkStore
 from .loader import LoadResult, RejectWriter, _TableLoad, load_dir
 from .readers import InputError, Source, read_chunks
 from .validate import Row, validate_row
@@ -85,7 +90,8 @@ class ImportFile:
         self._file = open(self.path, "w", newline="", encoding="utf-8")
         self._out = csv.writer(self._file)
 
-    def add(self, fixed: list[Any], props: dict[str, Any]) -> None:
+    def cells(self, props: dict[str, Any]) -> list[str]:
+        """The property cells of one row (every column of `props`), each value's type checked."""
         unknown = set(props) - set(self.props)
         if unknown:
             raise ValueError(f"{self.path.name}: properties without a column: {sorted(unknown)}")
@@ -95,7 +101,14 @@ class ImportFile:
                 if self.types.setdefault(k, t) != t:
                     raise InputError(f"{self.path.name}: property {k} has values of two types "
                                      f"({self.types[k]} and {t})")
-        self._out.writerow([_text(v) for v in fixed] + [_text(props.get(k)) for k in self.props])
+        return [_text(props.get(k)) for k in self.props]
+
+    def add(self, fixed: list[Any], props: dict[str, Any]) -> None:
+        self.add_cells(fixed, self.cells(props))
+
+    def add_cells(self, fixed: list[Any], cells: list[str]) -> None:
+        """One row whose property cells were made by `cells` (perhaps earlier: accounts)."""
+        self._out.writerow([_text(v) for v in fixed] + cells)
         self.rows += 1
 
     def close(self) -> list[Path]:
@@ -115,83 +128,84 @@ _MODEL_PROPS = {
 _PROV_COLS = ["load_id", "src_file", "src_row:long", "prov:string[]"]
 
 
-class _Accounts:
-    """Every Account node of the import, as the Cypher writers would leave it (written at the end)."""
-
-    def __init__(self) -> None:
-        self.nodes: dict[str, dict[str, Any]] = {}
-
-    def from_table(self, p: dict[str, Any], load_id: str) -> None:
-        self.nodes[p["key"]] = {"load_id": load_id, "src_file": p["src_file"], "src_row": p["src_row"],
-                                "holder_load_id": load_id, "holder_known": True, "holder_id": p["holder_id"],
-                                "prov": [f"{load_id}|accounts|{p['pj']}"], "stmt_names": None, "_t": None,
-                                "props": p["props"]}
-
-    def touch(self, account: str, name: str | None, p: dict[str, Any], load_id: str) -> None:
-        """What Q_TRANSFERS_NEW does to one side: created without holder or names if new, claimed, named."""
-        a = self.nodes.get(account)
-        if a is None:
-            a = self.nodes[account] = {"load_id": load_id, "src_file": p["src_file"], "src_row": p["src_row"],
-                                       "holder_known": False, "prov": [], "stmt_names": [], "_t": None,
-                                       "props": {}}
-        a["_t"] = p["pe"]  # the claim of the transfers table: the last row that touched it
-        if name is not None:
-            names = a["stmt_names"] if a["stmt_names"] is not None else []
-            if name not in names and len(names) < 20:
-                names = names + [name]
-            a["stmt_names"] = names
-
-    def write(self, f: ImportFile, load_id: str) -> None:
-        for key, a in self.nodes.items():
-            prov = a["prov"] + ([f"{load_id}|transfers|{a['_t']}"] if a["_t"] is not None else [])
-            f.add([key, a["load_id"], a["src_file"], a["src_row"], prov],
-                  {"holder_known": a["holder_known"], "holder_id": a.get("holder_id"),
-                   "holder_load_id": a.get("holder_load_id"), "stmt_names": a["stmt_names"] or None,
-                   **a["props"]})
+#: Account properties set by the import itself, before the accounts table's own (`_open_files`).
+_ACCOUNT_OWN = ["holder_known", "holder_id", "holder_load_id", "stmt_names"]
 
 
 class _BulkTable(_TableLoad):
-    """A table validated like a normal load's, its rows written to import files instead of Cypher."""
+    """A table validated like a normal load's, its rows written to import files instead of Cypher.
 
-    dupes_in_graph = False  # nothing is in the graph yet: every key seen stays in memory
+    Nothing is in the graph yet, so what the checks would ask it (is this key already written? is
+    this holder a person or a company?) is asked of the import's sqlite file (`BulkStore`): each
+    chunk fetches the entries of its own keys and saves what it added, and no state grows in
+    memory with the number of keys."""
+
+    dupes_in_graph = False  # `seen` is filled per chunk from the store (`process`), never reset by the base
 
     def __init__(self, bulk: "BulkImport", table: str, rejects: RejectWriter) -> None:
         super().__init__(bulk.g, table, bulk.load_id, rejects)
         self.bulk = bulk
+        self._before: set[str] = set()  # keys of this chunk an earlier chunk wrote
+
+    def process(self, rows: list[Row], mapping: dict[str, str]) -> None:
+        pairs = self.prepare(rows)
+        store = self.bulk.store
+        self.seen = store.seen(self.table, {p["key"] for r, p in pairs if r.ok})
+        self._before = set(self.seen)
+        # the reference caches hold one chunk's ids too (the store answers every chunk)
+        self.party_cache, self.exists_cache = {}, {}
+        self.process_prepared(pairs, mapping)
+        # new keys, and merged fingerprints (a compatible repeat adds the fields it names)
+        store.save_seen(self.table, {k: v for k, v in self.seen.items()
+                                     if k not in self._before or isinstance(v[0], dict)})
+        self.seen = {}
 
     def _party_kinds(self, ids: list[str]) -> dict[str, str | None]:
+        found = self.bulk.store.tables_of(["persons", "companies"], ids)
         out: dict[str, str | None] = {}
         for i in ids:
-            person, company = i in self.bulk.keys["persons"], i in self.bulk.keys["companies"]
-            out[i] = "ambiguous" if person and company else "Person" if person else "Company" if company else None
+            t = found.get(i, set())
+            out[i] = ("ambiguous" if len(t) == 2 else "Person" if "persons" in t
+                      else "Company" if "companies" in t else None)
         return out
 
     def _existing(self, kind: str, ids: list[str]) -> set[str]:
         table = {"person": "persons", "company": "companies", "account": "accounts"}[kind]
-        return {i for i in ids if i in self.bulk.keys[table]}
+        return set(self.bulk.store.tables_of([table], ids))
 
     def _check_stored(self, rows: list[tuple[Row, dict]]) -> None:
         return  # the database is empty: nothing stored to contradict
 
     def _write(self, good: list[tuple[Row, dict]]) -> None:
         b, t, lid = self.bulk, self.table, self.load_id
+        written: list[dict] = []
+        keys: set[str] = set()
         for _, p in good:
-            if p["key"] in b.keys[t]:
+            if p["key"] in self._before or p["key"] in keys:
                 continue  # a compatible repeat: the first row is the record (MERGE makes it one)
-            b.keys[t].add(p["key"])  # p["pj"], p["pe"]: the prov entries, made by _TableLoad.prepare
+            keys.add(p["key"])
+            written.append(p)
+        accounts = []
+        for p in written:  # p["pj"], p["pe"]: the prov entries, made by _TableLoad.prepare
             if t in ("persons", "companies"):
                 b.files[t].add([p["key"], lid, p["src_file"], p["src_row"], [f"{lid}|{t}|{p['pj']}"]], p["props"])
             elif t == "accounts":
-                b.accounts.from_table(p, lid)
+                accounts.append({"key": p["key"], "load_id": lid, "src_file": p["src_file"],
+                                 "src_row": p["src_row"], "holder_id": p["holder_id"],
+                                 "prov": [f"{lid}|accounts|{p['pj']}"],
+                                 "cells": b.files["accounts"].cells(p["props"])[len(_ACCOUNT_OWN):]})
                 holder = self.party_cache[p["holder_id"]]
                 b.files["HOLDS_" + str(holder)].add(
                     [p["holder_id"], p["key"], lid, p["src_file"], p["src_row"], [f"{lid}|accounts|{p['pe']}"]], {})
             else:
-                b.accounts.touch(p["from_account"], p.get("from_name"), p, lid)
-                b.accounts.touch(p["to_account"], p.get("to_name"), p, lid)
                 b.files["transfers"].add(
                     [p["from_account"], p["to_account"], p["key"], lid, p["src_file"], p["src_row"],
                      [f"{lid}|transfers|{p['pj']}"], p["at"], p["on"]], p["props"])
+        if t == "accounts" and accounts:
+            b.store.add_accounts(accounts)
+        elif t == "transfers" and written:
+            # what Q_TRANSFERS_NEW does to each side: created if new, claimed by the last row, named
+            b.store.touch_accounts(writers.transfer_accounts(written), lid)
 
 
 class BulkImport:
@@ -201,8 +215,8 @@ class BulkImport:
         self.g = g
         self.load_id = load_id
         self.work = work
-        self.keys: dict[str, set[str]] = {t: set() for t in IMPORTED}
-        self.accounts = _Accounts()
+        work.mkdir(parents=True, exist_ok=True)
+        self.store = BulkStore(work / "bulk.sqlite")
         self.files: dict[str, ImportFile] = {}
 
     def _open_files(self, sources: list[Source]) -> None:
@@ -211,14 +225,12 @@ class BulkImport:
             if s.table in extras:
                 extras[s.table] += [v for v in s.columns.values() if v.startswith("x_") and v not in extras[s.table]]
         props = {t: _MODEL_PROPS[t] + extras[t] for t in IMPORTED}
-        self.work.mkdir(parents=True, exist_ok=True)
         self.files["persons"] = ImportFile(self.work, "persons", ["person_id:ID(Person)"] + _PROV_COLS,
                                            props["persons"])
         self.files["companies"] = ImportFile(self.work, "companies", ["company_id:ID(Company)"] + _PROV_COLS,
                                              props["companies"])
         self.files["accounts"] = ImportFile(self.work, "accounts", ["account_id:ID(Account)"] + _PROV_COLS,
-                                            ["holder_known", "holder_id", "holder_load_id", "stmt_names"]
-                                            + props["accounts"])
+                                            _ACCOUNT_OWN + props["accounts"])
         for holder in ("Person", "Company"):
             self.files["HOLDS_" + holder] = ImportFile(self.work, "holds_" + holder.lower(),
                                                        [f":START_ID({holder})", ":END_ID(Account)"] + _PROV_COLS, [])
@@ -226,11 +238,19 @@ class BulkImport:
             self.work, "transfers", [":START_ID(Account)", ":END_ID(Account)", "transfer_id"] + _PROV_COLS
             + ["at:localdatetime", "on:date"], props["transfers"])
 
-    def run(self, sources: list[Source], rejects_path: Path) -> dict[str, dict[str, int]]:
-        """Validate and import the IMPORTED tables of `sources`; per-table counts (read/loaded/rejected)."""
-        self._open_files(sources)
-        counts: dict[str, dict[str, int]] = {}
-        t0 = time.perf_counter()
+    def _write_accounts(self) -> None:
+        """Every Account node, in creation order, from the store (streamed: none is held)."""
+        f, lid = self.files["accounts"], self.load_id
+        own = len(_ACCOUNT_OWN)
+        for a in self.store.accounts():
+            prov = a["prov"] + ([f"{lid}|transfers|{a['claim']}"] if a["claim"] is not None else [])
+            cells = f.cells({"holder_known": a["holder_known"], "holder_id": a["holder_id"],
+                             "holder_load_id": a["holder_load_id"], "stmt_names": a["names"] or None})[:own]
+            f.add_cells([a["key"], a["load_id"], a["src_file"], a["src_row"], prov],
+                        cells + (a["cells"] if a["cells"] is not None else [""] * (len(f.props) - own)))
+
+    def _read(self, sources: list[Source], rejects_path: Path, counts: dict[str, dict[str, int]]) -> None:
+        """Read, validate and write each IMPORTED table in turn, its rejects written out."""
         for name in IMPORTED:
             srcs = [s for s in sources if s.table == name]
             (rejects_path / f"{name}.csv").unlink(missing_ok=True)
@@ -243,12 +263,15 @@ class BulkImport:
                     for chunk in read_chunks(src):
                         rows = [validate_row(name, src.label, int(rec.pop("_row")), rec, src.columns)
                                 for rec in chunk.to_dict("records")]
+                        del chunk
                         state.process(rows, src.columns)
             finally:
                 rejects.close()
             counts[name] = state.counts
-        self.accounts.write(self.files["accounts"], self.load_id)
-        paths = {k: f.close() for k, f in self.files.items()}
+
+    def run(self, sources: list[Source], rejects_path: Path) -> dict[str, dict[str, int]]:
+        """Validate and import the IMPORTED tables of `sources`; per-table counts (read/loaded/rejected)."""
+        counts, paths = self.write_files(sources, rejects_path)
         t1 = time.perf_counter()
         server = self.g.local_server()
         out = server.import_full(
@@ -256,10 +279,29 @@ class BulkImport:
             relationships=[("HOLDS", paths["HOLDS_Person"]), ("HOLDS", paths["HOLDS_Company"]),
                            ("TRANSFER", paths["transfers"])],
             report=self.work / "import.report")
-        logger.info("bulk import: validated and wrote import files in %.1f s, neo4j-admin import and restart "
-                    "in %.1f s\n%s", t1 - t0, time.perf_counter() - t1, out[-2000:])
+        logger.info("bulk import: neo4j-admin import and restart in %.1f s\n%s", time.perf_counter() - t1,
+                    out[-2000:])
         self.g.reconnect()
         return counts
+
+    def write_files(self, sources: list[Source], rejects_path: Path
+                    ) -> tuple[dict[str, dict[str, int]], dict[str, list[Path]]]:
+        """Phase 2 (no database): validate the IMPORTED tables, write the rejects and the import files;
+        per-table counts and each file's [header, data] paths."""
+        self._open_files(sources)
+        counts: dict[str, dict[str, int]] = {}
+        t0 = time.perf_counter()
+        try:
+            self._read(sources, rejects_path, counts)
+            self._write_accounts()
+        finally:
+            self.store.close()
+            self.store.path.unlink(missing_ok=True)
+        paths = {k: f.close() for k, f in self.files.items()}
+        t1 = time.perf_counter()
+        logger.info("bulk import: validated and wrote import files in %.1f s (Python peak RSS so far %d MB)",
+                    t1 - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+        return counts, paths
 
 
 def assert_empty(g: Graph) -> None:

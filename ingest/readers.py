@@ -151,7 +151,8 @@ def open_source(src: Source) -> None:
         src.headers = [str(c) for c in df.columns]
         _check_headers(src, [])
         return
-    raw = src.path.read_bytes()[:65536]
+    with open(src.path, "rb") as f:  # the head only: reading the whole file first held 624 MB at 5M
+        raw = f.read(65536)
     tried: list[str] = []
     last_error: InputError | None = None
     for enc in ENCODINGS:
