@@ -231,11 +231,13 @@ _STORED_FIELDS = {
 }
 _PARTY_FIELDS = {"accounts": ("holder_id",), "assets": ("owner_id",), "asset_transfers": ("from_id", "to_id"),
                  "cases": ("debtor_id",), "restrictions": ("subject_id",), "encumbrances": ("holder_id",)}
-_ZH = {c.name: c.zh for t in TABLES.values() for c in t.columns}
+_ZH = {(tname, c.name): c.zh for tname, t in TABLES.items() for c in t.columns}
 
 
-def _col(name: str) -> str:
-    return f"{name} ({_ZH.get(name, '')})"
+def _col(name: str, table: str) -> str:
+    """A column as rejects name it: `holder_id (户主编号)`, the Chinese header of THIS table's column
+    (tables share column names with different headers)."""
+    return f"{name} ({_ZH.get((table, name), '')})"
 
 
 class _TableLoad:
@@ -288,11 +290,11 @@ class _TableLoad:
                 if kind == "party":
                     k = self.party_cache.get(value)
                     if k == "ambiguous":
-                        r.reject(_col(col), f"{value!r} is both a person_id and a company_id (ambiguous)")
+                        r.reject(_col(col, self.table), f"{value!r} is both a person_id and a company_id (ambiguous)")
                     elif k is None:
-                        r.reject(_col(col), f"{value!r} is neither a known person nor a known company (dangling)")
+                        r.reject(_col(col, self.table), f"{value!r} is neither a known person nor a known company (dangling)")
                 elif not self.exists_cache.get((kind, value)):
-                    r.reject(_col(col), f"{value!r} is not a known {kind} (dangling reference)")
+                    r.reject(_col(col, self.table), f"{value!r} is not a known {kind} (dangling reference)")
 
     def _check_stored(self, rows: list[tuple[Row, dict]]) -> None:
         ok = [(r, p) for r, p in rows if r.ok]
@@ -304,9 +306,9 @@ class _TableLoad:
             for r, p in ok:
                 s = found.get(p["key"], {})
                 if s.get("person_id") and s["person_id"] != p["person_id"]:
-                    r.reject(_col("inmate_no"), f"{p['key']!r} is already the inmate number of {s['person_id']!r}")
+                    r.reject(_col("inmate_no", self.table), f"{p['key']!r} is already the inmate number of {s['person_id']!r}")
                 elif s.get("other_inmate_no") and s["other_inmate_no"] != p["key"]:
-                    r.reject(_col("person_id"),
+                    r.reject(_col("person_id", self.table),
                              f"{p['person_id']!r} is already registered as inmate {s['other_inmate_no']!r}")
             return
         fields = _STORED_FIELDS.get(self.table)
@@ -327,7 +329,7 @@ class _TableLoad:
                 continue
             for f in fields:
                 if s.get(f) is not None and s[f] != p[f]:
-                    r.reject(_col(f), f"{p[f]!r} contradicts {s[f]!r} stored for key {p['key']!r} "
+                    r.reject(_col(f, self.table), f"{p[f]!r} contradicts {s[f]!r} stored for key {p['key']!r} "
                                       f"by load {s.get('load_id')}")
 
     def _check_duplicates(self, rows: list[tuple[Row, dict]]) -> list[tuple[Row, dict]]:
@@ -366,7 +368,7 @@ class _TableLoad:
             if isinstance(fields_cmp, dict):
                 clash = [k for k, v in fields_cmp.items() if k in prev_fields and prev_fields[k] != v]
                 if clash:
-                    r.reject(_col(clash[0]), f"contradicts {pf} row {pr}, which has the same key {key!r}")
+                    r.reject(_col(clash[0], self.table), f"contradicts {pf} row {pr}, which has the same key {key!r}")
                     continue
                 prev_fields.update(fields_cmp)
             elif prev_fields != fields_cmp:

@@ -193,6 +193,8 @@ def test_every_reject_reason_and_the_count_invariant(graph, tmp_path):
     with open(rej / "accounts.csv", encoding="utf-8-sig") as f:
         acc = {x["account_id"]: x["reasons"] for x in csv.DictReader(f)}
     assert "dangling" in acc["A-DANG"] and "ambiguous" in acc["A-AMB"] and "unknown value" in acc["A-KIND"]
+    # the column is named with THIS table's Chinese header (encumbrances' holder_id is 权利人编号)
+    assert "holder_id (户主编号)" in acc["A-DANG"] and "权利人编号" not in acc["A-DANG"]
     with open(rej / "cases.csv", encoding="utf-8-sig") as f:
         cases = {x["case_no"]: x["reasons"] for x in csv.DictReader(f)}
     assert "above amount_due" in cases["C-OVER"] and "unknown value 'tax'" in cases["C-ENUM"]
