@@ -17,6 +17,7 @@ import secrets
 import socket
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -40,6 +41,9 @@ BATCH = 5000
 #: Rows per write transaction of a first load of transfers (Q_TRANSFERS_NEW); measured in
 #: docs/benchmarks.md, "Loader at 1.0x (session 18)".
 TRANSFER_TX_ROWS = 20000
+#: Write transactions of new transfers run at once (two cores: Neo4j may use both); 1: one query
+#: per transaction merges the accounts and creates the transfers (writers.Q_TRANSFERS_NEW).
+TRANSFER_WRITERS = 1
 #: Validated chunks waiting for the writer: validation of the next chunk runs in a thread while
 #: the current one is written, and at most this many wait, so memory stays flat (0: no thread).
 AHEAD = 2
@@ -422,10 +426,11 @@ class _TableLoad:
             old = [p for p in payloads if p["key"] in self.stored_keys]
             self.g.write_batches(writers.Q_TRANSFERS_UPDATE, old, BATCH, load_id=self.load_id, tag=tag)
             new = [p for p in payloads if p["key"] not in self.stored_keys]
-            for i in range(0, len(new), TRANSFER_TX_ROWS):
-                batch = new[i:i + TRANSFER_TX_ROWS]
-                self.g.write(writers.Q_TRANSFERS_NEW, {"rows": batch, "accounts": writers.transfer_accounts(batch),
-                                                       "load_id": self.load_id, "tag": tag})
+            if TRANSFER_WRITERS > 1 and len(new) > 1:
+                self._write_parallel(new, tag)
+                return
+            for batch in _batches(new, TRANSFER_TX_ROWS):
+                self.g.write(writers.Q_TRANSFERS_NEW, writers.transfer_batch(batch, self.load_id, tag))
             return
         simple = {"persons": writers.Q_PERSONS, "companies": writers.Q_COMPANIES, "inmates": writers.Q_INMATES,
                   "relations": writers.Q_RELATIONS, "company_roles": writers.Q_ROLES,
@@ -442,6 +447,32 @@ class _TableLoad:
                      "asset_transfers": writers.q_asset_transfers, "cases": writers.q_cases,
                      "restrictions": writers.q_restrictions, "encumbrances": writers.q_encumbrances}[t](*labels)
             self.g.write_batches(query, batch, BATCH, load_id=self.load_id, tag=tag)
+
+
+    def _write_parallel(self, new: list[dict], tag: str) -> None:
+        """New transfers of one chunk: accounts claimed in one transaction, then the relationships in
+        TRANSFER_WRITERS transactions at once (each idempotent by its sentinel, writers.Q_TRANSFERS_CREATE)."""
+        for batch in _batches(new, TRANSFER_TX_ROWS):
+            params = writers.transfer_batch(batch, self.load_id, tag)
+            self.g.write(writers.Q_TRANSFER_ACCOUNTS, params)
+            rows = params.pop("rows")
+            step = -(-len(rows) // TRANSFER_WRITERS)
+            parts = [{**params, "rows": rows[i:i + step], "first": rows[i][0]} for i in range(0, len(rows), step)]
+            with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="ingest-write") as pool:
+                for f in [pool.submit(self.g.write, writers.Q_TRANSFERS_CREATE, part) for part in parts]:
+                    f.result()
+
+
+def _batches(payloads: list[dict], size: int) -> Iterator[list[dict]]:
+    """`payloads` in runs of at most `size`, each from one source file (a write names its file once)."""
+    batch: list[dict] = []
+    for p in payloads:
+        if batch and (len(batch) >= size or p["src_file"] != batch[0]["src_file"]):
+            yield batch
+            batch = []
+        batch.append(p)
+    if batch:
+        yield batch
 
 
 def _prepared(state: _TableLoad, srcs: list[Source]) -> Iterator[tuple[Source, list[tuple[Row, dict]]]]:

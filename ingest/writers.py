@@ -151,27 +151,67 @@ SET t.at = at, t.on = on
 # New transfers (issue 11): per write transaction, the accounts the rows name are merged ONCE
 # each (created with the first row naming them, claimed by the last, the names their rows give
 # appended in file order, each once, at most 20), then every relationship is created between
-# accounts found by key (index seek). One query, one round trip per transaction. A row whose key
-# exists (a retried transaction that did commit) is skipped. Before session 18 each row merged
-# both its accounts and rewrote their `prov` itself: 0.44x LOAD CSV (docs/benchmarks.md).
-Q_TRANSFERS_NEW = f"""
-CALL () {{
+# accounts found by key (index seek). One query, one round trip per transaction.
+# Each row travels as a LIST (`transfer_row`, positions in TRANSFER_FIELDS), not a map that repeats
+# its keys, and the properties are set one by one (the contract fixes them; extra columns, if any,
+# come as one map). `src_file` is the batch's (`$src_file`): a batch never spans two files.
+# Idempotence without a per-row key seek (session 19): the loader writes only keys no load has stored
+# (the stored-key look-up of each chunk), and a transaction is atomic, so the only way a row of the
+# batch can already exist is a retry of THIS batch after it committed (the driver retries a commit it
+# saw no answer to). The batch's first key, stored by this load, says so: the whole batch is skipped.
+# Anything else that created one of these keys meanwhile (another process) fails the transaction on
+# the `transfer_key` uniqueness constraint instead of writing a duplicate.
+# Before session 18 each row merged both its accounts and rewrote their `prov` itself: 0.44x LOAD CSV;
+# session 18 merged the accounts once per transaction; session 19 the list rows and the sentinel
+# (docs/benchmarks.md).
+TRANSFER_FIELDS = ("key", "from_account", "to_account", "src_row", "at", "on", "amount_fen", "currency",
+                   "at_has_time", "channel", "memo", "from_name", "to_name", "kind", "merchant", "extras", "pj")
+_TP = {f: i for i, f in enumerate(TRANSFER_FIELDS)}
+_T_PROPS = ("amount_fen", "currency", "at_has_time", "channel", "memo", "from_name", "to_name", "kind", "merchant")
+_T_SENTINEL = """
+OPTIONAL MATCH ()-[s:TRANSFER {transfer_id: $first}]->()
+USING INDEX SEEK s:TRANSFER(transfer_id)
+WITH s WHERE s IS NULL OR s.load_id <> $load_id
+"""
+_T_ACCOUNTS = f"""
   UNWIND $accounts AS row
   MERGE (a:Account {{account_id: row.key}})
   {_NEW_ACCOUNT.format(v='a')}
   {_claim('a').strip()}
   SET a.stmt_names = CASE WHEN size(row.names) = 0 THEN a.stmt_names ELSE reduce(s = coalesce(a.stmt_names, []),
       n IN row.names | CASE WHEN n IN s OR size(s) >= 20 THEN s ELSE s + n END) END
-}}
-UNWIND $rows AS row
-OPTIONAL MATCH ()-[e:TRANSFER {{transfer_id: row.key}}]->()
-USING INDEX SEEK e:TRANSFER(transfer_id)
-WITH row WHERE e IS NULL
-MATCH (a:Account {{account_id: row.from_account}})
-MATCH (b:Account {{account_id: row.to_account}})
-CREATE (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
-SET {_prov('t')}, t += row.props, t.at = localdatetime(row.at), t.on = date(row.on), t.prov = [$tag + row.pj]
 """
+_T_CREATE = f"""
+UNWIND $rows AS row
+MATCH (a:Account {{account_id: row[{_TP['from_account']}]}})
+MATCH (b:Account {{account_id: row[{_TP['to_account']}]}})
+CREATE (a)-[t:TRANSFER {{transfer_id: row[{_TP['key']}]}}]->(b)
+SET t.load_id = $load_id, t.src_file = $src_file, t.src_row = row[{_TP['src_row']}],
+    {', '.join(f't.{f} = row[{_TP[f]}]' for f in _T_PROPS)},
+    t.at = localdatetime(row[{_TP['at']}]), t.on = date(row[{_TP['on']}]), t.prov = [$tag + row[{_TP['pj']}]]
+SET t += coalesce(row[{_TP['extras']}], {{}})
+"""
+Q_TRANSFERS_NEW = _T_SENTINEL + "CALL () {" + _T_ACCOUNTS + "}" + _T_CREATE
+#: With parallel writers (loader.TRANSFER_WRITERS > 1): the accounts of a chunk merged and claimed
+#: in one transaction first (idempotent on its own: MERGE, a claim replacing its own, names added
+#: once), then its transfers created in `TRANSFER_WRITERS` transactions at once, each with its own
+#: sentinel; the create step only MATCHes accounts.
+Q_TRANSFER_ACCOUNTS = _T_ACCOUNTS
+Q_TRANSFERS_CREATE = _T_SENTINEL + _T_CREATE
+
+
+def transfer_row(p: dict[str, Any]) -> list[Any]:
+    """A transfer payload (`loader._payload`) as the list Q_TRANSFERS_NEW reads (TRANSFER_FIELDS)."""
+    props = p["props"]
+    extras = {k: v for k, v in props.items() if k not in _T_PROPS}
+    return [p["key"], p["from_account"], p["to_account"], p["src_row"], p["at"], p["on"],
+            *(props.get(f) for f in _T_PROPS), extras or None, p["pj"]]
+
+
+def transfer_batch(rows: list[dict[str, Any]], load_id: str, tag: str) -> dict[str, Any]:
+    """The parameters of Q_TRANSFERS_NEW for payloads of ONE source file, none of whose keys is stored."""
+    return {"rows": [transfer_row(p) for p in rows], "accounts": transfer_accounts(rows),
+            "first": rows[0]["key"], "src_file": rows[0]["src_file"], "load_id": load_id, "tag": tag}
 
 
 def transfer_accounts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest import list_loads, load_dir, loader, readers
+from graph.db import GraphError
+from ingest import list_loads, load_dir, loader, readers, writers
 
 
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
@@ -112,3 +113,76 @@ def test_an_error_while_validating_ahead_fails_the_load(graph, tmp_path, monkeyp
     # the chunks before the error were written, the one that failed and later ones were not
     n = graph.read_one("MATCH ()-[t:TRANSFER]->() RETURN count(t) AS n")["n"]
     assert 0 < n < 9
+
+
+def _batch_payloads(keys: list[str], src_file: str = "transfers.csv") -> list[dict]:
+    out = []
+    for i, k in enumerate(keys):
+        p = {"key": k, "src_file": src_file, "src_row": i + 2, "from_account": "A1", "to_account": f"A{i % 3 + 2}",
+             "from_name": "张三", "to_name": None, "at": "2024-01-01T10:00:00", "on": "2024-01-01",
+             "props": {"amount_fen": 100 * (i + 1), "currency": "CNY", "from_name": "张三", "x_note": f"n{i}"}}
+        p["pj"], p["pe"] = writers.prov_entry("transfers", p)
+        out.append(p)
+    return out
+
+
+def test_a_new_transfer_batch_run_twice_writes_once(graph):
+    """The driver retries a transaction whose commit it saw no answer to: the batch's sentinel (its first
+    key, stored by this load) makes the second run write nothing, claims and names included."""
+    graph.ensure_schema()
+    params = writers.transfer_batch(_batch_payloads(["T1", "T2", "T3", "T4"]), "L1", "L1|transfers|")
+    q_t = ("MATCH (a)-[t:TRANSFER]->(b) RETURN t.transfer_id AS k, a.account_id AS a, b.account_id AS b, "
+           "properties(t) AS p ORDER BY k")
+    q_a = "MATCH (a:Account) RETURN a.account_id AS k, properties(a) AS p ORDER BY k"
+    graph.write(writers.Q_TRANSFERS_NEW, params)
+    once = graph.read(q_t), graph.read(q_a)
+    graph.write(writers.Q_TRANSFERS_NEW, params)
+    assert (graph.read(q_t), graph.read(q_a)) == once
+    assert [r["k"] for r in once[0]] == ["T1", "T2", "T3", "T4"]
+    t2 = once[0][1]["p"]
+    assert t2["amount_fen"] == 200 and t2["x_note"] == "n1" and t2["src_file"] == "transfers.csv"
+    assert t2["src_row"] == 3 and t2["load_id"] == "L1" and "to_name" not in t2
+    assert t2["prov"] == ["L1|transfers|" + params["rows"][1][-1]]
+    assert len(once[1]) == 4 and all(len(r["p"]["prov"]) == 1 for r in once[1])
+
+
+def test_a_new_transfer_batch_never_duplicates_a_key_another_load_stored(graph):
+    """A key stored meanwhile by another load (not this batch's retry) fails the batch on the uniqueness
+    constraint: nothing of it is written, and no second relationship with that key exists."""
+    graph.ensure_schema()
+    graph.write(writers.Q_TRANSFERS_NEW, writers.transfer_batch(_batch_payloads(["T1"]), "L0", "L0|transfers|"))
+    with pytest.raises(GraphError, match="onstraint"):
+        graph.write(writers.Q_TRANSFERS_NEW,
+                    writers.transfer_batch(_batch_payloads(["T1", "T9"]), "L1", "L1|transfers|"))
+    assert graph.read("MATCH ()-[t:TRANSFER]->() RETURN t.transfer_id AS k, t.load_id AS l") == [
+        {"k": "T1", "l": "L0"}]
+
+
+def test_batches_never_span_two_files():
+    ps = _batch_payloads(["T1", "T2", "T3"], "a.csv") + _batch_payloads(["T4", "T5"], "b.csv")
+    assert [[p["key"] for p in b] for b in loader._batches(ps, 2)] == [["T1", "T2"], ["T3"], ["T4", "T5"]]
+
+
+def test_parallel_writers_give_the_same_graph(graph, tmp_path, monkeypatch):
+    """TRANSFER_WRITERS = 2 (accounts first, then the transfers in two transactions at once) stores what
+    one writer stores: transfers, accounts' claims and names, rejects."""
+    d = tmp_path / "in"
+    d.mkdir()
+    rows = [[f"T{i % 41}", f"A{i % 5}", f"A{(i * 7 + 2) % 13}", f"{i % 41 + 1}.00",
+             f"2024-02-{i % 41 % 28 + 1:02d} 09:30", f"名{i % 3}", f"名{i % 4}"] for i in range(90)]
+    _write(d / "transfers.csv", HEADER, rows)
+    monkeypatch.setattr(readers, "CHUNK_ROWS", 16)
+    monkeypatch.setattr(loader, "TRANSFER_TX_ROWS", 16)
+
+    def run(writers_: int) -> tuple:
+        monkeypatch.setattr(loader, "TRANSFER_WRITERS", writers_)
+        graph.wipe()
+        r = load_dir(graph, d, tmp_path / f"rej{writers_}", load_id="LP")
+        return (r.tables,
+                graph.read("MATCH (a)-[t:TRANSFER]->(b) RETURN a.account_id AS a, b.account_id AS b, "
+                           "properties(t) AS t ORDER BY t.transfer_id"),
+                graph.read("MATCH (a:Account) RETURN properties(a) AS a ORDER BY a.account_id"))
+
+    one = run(1)
+    assert one[0]["transfers"]["rejected"] > 0 and len(one[1]) > 30
+    assert run(2) == one

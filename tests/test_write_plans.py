@@ -14,6 +14,7 @@ from ingest.statements import store
 
 QUERIES = {"writers.Q_TRANSFERS_UPDATE": writers.Q_TRANSFERS_UPDATE,
            "writers.Q_TRANSFERS_NEW": writers.Q_TRANSFERS_NEW,
+           "writers.Q_TRANSFERS_CREATE": writers.Q_TRANSFERS_CREATE,
            "writers.Q_STORED[transfers]": writers.Q_STORED["transfers"], "store.Q_TRANSFERS": store.Q_TRANSFERS,
            "store.Q_CASH": store.Q_CASH}
 
@@ -42,6 +43,8 @@ def test_transfer_lookup_by_id_is_an_index_seek(busy, name):
     params = {"rows": rows, "keys": [r["key"] for r in rows], "load_id": "x", "tag": "x", "src_file": "f",
               "by_key": {}, "known_at": None,
               "accounts": writers.transfer_accounts([{**r, "src_file": "f", "src_row": 1, "pe": "{}"} for r in rows])}
+    if name in ("writers.Q_TRANSFERS_NEW", "writers.Q_TRANSFERS_CREATE"):  # rows as lists, the batch's sentinel key
+        params.update(writers.transfer_batch([{**r, "src_file": "f", "src_row": 1, "pe": "{}"} for r in rows], "x", "x"))
     _kind, plan = busy.explain(QUERIES[name], params)
     ops = _operators(plan)
     assert "DirectedRelationshipIndexScan" not in ops and "UndirectedRelationshipIndexScan" not in ops, ops
