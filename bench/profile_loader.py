@@ -108,7 +108,7 @@ def main() -> int:
     ap.add_argument("--skip-load-csv", action="store_true")
     ap.add_argument("--variants", default="",
                     help="also time these settings, each on a fresh graph, e.g. 'tx=10000,ahead=2;tx=50000,ahead=0' "
-                         "(tx: loader.TRANSFER_TX_ROWS, ahead: loader.AHEAD, writers: loader.TRANSFER_WRITERS; "
+                         "(tx: loader.TRANSFER_TX_ROWS, ahead: loader.AHEAD, unchecked: loader.UNCHECKED_FIRST 1/0; "
                          "'csv': LOAD CSV again between them); LOAD CSV is timed again at the end")
     args = ap.parse_args()
     data = args.data.resolve()
@@ -176,7 +176,7 @@ def _run(args: argparse.Namespace, data: Path, work: Path, others: Path, tx_only
             knobs = dict(kv.split("=") for kv in spec.split(","))
             loader.TRANSFER_TX_ROWS = int(knobs.get("tx", loader.TRANSFER_TX_ROWS))
             loader.AHEAD = int(knobs.get("ahead", loader.AHEAD))
-            loader.TRANSFER_WRITERS = int(knobs.get("writers", loader.TRANSFER_WRITERS))
+            loader.UNCHECKED_FIRST = knobs.get("unchecked", "1" if loader.UNCHECKED_FIRST else "0") == "1"
             g.wipe()
             load_dir(g, others, work / "rejects")
             t = time.perf_counter()

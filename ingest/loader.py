@@ -17,14 +17,13 @@ import secrets
 import socket
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from tqdm import tqdm
 
-from graph import Graph
+from graph import ConstraintViolation, Graph
 from graph.schema import label
 
 from . import writers
@@ -41,9 +40,8 @@ BATCH = 5000
 #: Rows per write transaction of a first load of transfers (Q_TRANSFERS_NEW); measured in
 #: docs/benchmarks.md, "Loader at 1.0x (session 18)".
 TRANSFER_TX_ROWS = 20000
-#: Write transactions of new transfers run at once (two cores: Neo4j may use both); 1: one query
-#: per transaction merges the accounts and creates the transfers (writers.Q_TRANSFERS_NEW).
-TRANSFER_WRITERS = 1
+#: Transfers: try each chunk's write before looking its keys up (`_TableLoad._write_unchecked`).
+UNCHECKED_FIRST = True
 #: Validated chunks waiting for the writer: validation of the next chunk runs in a thread while
 #: the current one is written, and at most this many wait, so memory stays flat (0: no thread).
 AHEAD = 2
@@ -263,6 +261,9 @@ class _TableLoad:
         self.exists_cache: dict[tuple[str, str], bool] = {}
         #: Keys of the current chunk an earlier load (or chunk) already stored (`_check_stored`).
         self.stored_keys: set[str] = set()
+        #: Transfers: write each chunk without looking its keys up first, until one is found stored
+        #: (`_write_unchecked`; session 19, docs/benchmarks.md).
+        self.unchecked = UNCHECKED_FIRST
         self.counts = {"read": 0, "loaded": 0, "rejected": 0}
 
     # -- checks ------------------------------------------------------------------
@@ -402,9 +403,11 @@ class _TableLoad:
         if self.table == "transfers" and self.dupes_in_graph:
             self.seen = {}  # per chunk: earlier chunks are checked against the graph (`_stored_mine`)
         self._check_refs(pairs)
-        self._check_stored(pairs)
-        good = self._check_duplicates(pairs)
-        self._write(good)
+        if not (self.table == "transfers" and self.dupes_in_graph and self.unchecked
+                and self._write_unchecked(pairs)):
+            self._check_stored(pairs)
+            good = self._check_duplicates(pairs)
+            self._write(good)
         for r, _ in pairs:
             self.counts["read"] += 1
             if r.ok:
@@ -412,6 +415,29 @@ class _TableLoad:
             else:
                 self.counts["rejected"] += 1
                 self.rejects.write(r, mapping)
+
+    def _write_unchecked(self, pairs: list[tuple[Row, dict]]) -> bool:
+        """Write a chunk of transfers as if none of its keys were stored, without the stored-key look-up.
+
+        Right when no key of the chunk is stored, the usual case of a first load; otherwise the
+        `transfer_key` uniqueness constraint fails the write (nothing of it is written, or only whole
+        earlier batches of the chunk, which the look-up then finds as this load's own): the rows get
+        their reasons back as they were, this table goes back to looking keys up first (a reload would
+        fail every chunk), and False says the chunk is still to be checked and written."""
+        before = [list(r.reasons) for r, _ in pairs]
+        self.stored_keys, self._stored_mine = set(), {}
+        good = self._check_duplicates(pairs)
+        try:
+            self._write(good)
+            return True
+        except ConstraintViolation as exc:
+            logger.info("%s: a key of this chunk is stored already (%s); looking keys up from now on",
+                        self.table, exc)
+            self.unchecked = False
+            for (r, _), reasons in zip(pairs, before):
+                r.reasons[:] = reasons
+            self.seen = {}
+            return False
 
     def _write(self, good: list[tuple[Row, dict]]) -> None:
         if not good:
@@ -426,9 +452,6 @@ class _TableLoad:
             old = [p for p in payloads if p["key"] in self.stored_keys]
             self.g.write_batches(writers.Q_TRANSFERS_UPDATE, old, BATCH, load_id=self.load_id, tag=tag)
             new = [p for p in payloads if p["key"] not in self.stored_keys]
-            if TRANSFER_WRITERS > 1 and len(new) > 1:
-                self._write_parallel(new, tag)
-                return
             for batch in _batches(new, TRANSFER_TX_ROWS):
                 self.g.write(writers.Q_TRANSFERS_NEW, writers.transfer_batch(batch, self.load_id, tag))
             return
@@ -448,19 +471,6 @@ class _TableLoad:
                      "restrictions": writers.q_restrictions, "encumbrances": writers.q_encumbrances}[t](*labels)
             self.g.write_batches(query, batch, BATCH, load_id=self.load_id, tag=tag)
 
-
-    def _write_parallel(self, new: list[dict], tag: str) -> None:
-        """New transfers of one chunk: accounts claimed in one transaction, then the relationships in
-        TRANSFER_WRITERS transactions at once (each idempotent by its sentinel, writers.Q_TRANSFERS_CREATE)."""
-        for batch in _batches(new, TRANSFER_TX_ROWS):
-            params = writers.transfer_batch(batch, self.load_id, tag)
-            self.g.write(writers.Q_TRANSFER_ACCOUNTS, params)
-            rows = params.pop("rows")
-            step = -(-len(rows) // TRANSFER_WRITERS)
-            parts = [{**params, "rows": rows[i:i + step], "first": rows[i][0]} for i in range(0, len(rows), step)]
-            with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="ingest-write") as pool:
-                for f in [pool.submit(self.g.write, writers.Q_TRANSFERS_CREATE, part) for part in parts]:
-                    f.result()
 
 
 def _batches(payloads: list[dict], size: int) -> Iterator[list[dict]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import secrets
 from typing import Any
 
 from graph import Graph
@@ -155,12 +156,14 @@ SET t.at = at, t.on = on
 # Each row travels as a LIST (`transfer_row`, positions in TRANSFER_FIELDS), not a map that repeats
 # its keys, and the properties are set one by one (the contract fixes them; extra columns, if any,
 # come as one map). `src_file` is the batch's (`$src_file`): a batch never spans two files.
-# Idempotence without a per-row key seek (session 19): the loader writes only keys no load has stored
-# (the stored-key look-up of each chunk), and a transaction is atomic, so the only way a row of the
-# batch can already exist is a retry of THIS batch after it committed (the driver retries a commit it
-# saw no answer to). The batch's first key, stored by this load, says so: the whole batch is skipped.
-# Anything else that created one of these keys meanwhile (another process) fails the transaction on
-# the `transfer_key` uniqueness constraint instead of writing a duplicate.
+# Idempotence without a per-row key seek (session 19): a write transaction is atomic, and the only
+# way a row of a batch can already exist as this batch wrote it is a retry of the batch after it
+# committed (the driver retries a commit it saw no answer to). So each batch carries a random id
+# (`$batch`, the same on every retry of it), which the transaction records on its Load node
+# (`last_batch`; one writer per load, so the last is the only one a retry can be): a batch finding its
+# own id there is skipped whole. Any other row whose key exists (an earlier load, an earlier chunk of
+# this load, a killed run of it) fails the transaction on the `transfer_key` uniqueness constraint,
+# so nothing is written twice; the loader then looks the chunk's keys up (`loader._write_unchecked`).
 # Before session 18 each row merged both its accounts and rewrote their `prov` itself: 0.44x LOAD CSV;
 # session 18 merged the accounts once per transaction; session 19 the list rows and the sentinel
 # (docs/benchmarks.md).
@@ -169,9 +172,10 @@ TRANSFER_FIELDS = ("key", "from_account", "to_account", "src_row", "at", "on", "
 _TP = {f: i for i, f in enumerate(TRANSFER_FIELDS)}
 _T_PROPS = ("amount_fen", "currency", "at_has_time", "channel", "memo", "from_name", "to_name", "kind", "merchant")
 _T_SENTINEL = """
-OPTIONAL MATCH ()-[s:TRANSFER {transfer_id: $first}]->()
-USING INDEX SEEK s:TRANSFER(transfer_id)
-WITH s WHERE s IS NULL OR s.load_id <> $load_id
+OPTIONAL MATCH (l:Load {load_id: $load_id})
+WITH l WHERE l IS NULL OR l.last_batch IS NULL OR l.last_batch <> $batch
+SET l.last_batch = $batch
+WITH l
 """
 _T_ACCOUNTS = f"""
   UNWIND $accounts AS row
@@ -192,12 +196,6 @@ SET t.load_id = $load_id, t.src_file = $src_file, t.src_row = row[{_TP['src_row'
 SET t += coalesce(row[{_TP['extras']}], {{}})
 """
 Q_TRANSFERS_NEW = _T_SENTINEL + "CALL () {" + _T_ACCOUNTS + "}" + _T_CREATE
-#: With parallel writers (loader.TRANSFER_WRITERS > 1): the accounts of a chunk merged and claimed
-#: in one transaction first (idempotent on its own: MERGE, a claim replacing its own, names added
-#: once), then its transfers created in `TRANSFER_WRITERS` transactions at once, each with its own
-#: sentinel; the create step only MATCHes accounts.
-Q_TRANSFER_ACCOUNTS = _T_ACCOUNTS
-Q_TRANSFERS_CREATE = _T_SENTINEL + _T_CREATE
 
 
 def transfer_row(p: dict[str, Any]) -> list[Any]:
@@ -211,7 +209,7 @@ def transfer_row(p: dict[str, Any]) -> list[Any]:
 def transfer_batch(rows: list[dict[str, Any]], load_id: str, tag: str) -> dict[str, Any]:
     """The parameters of Q_TRANSFERS_NEW for payloads of ONE source file, none of whose keys is stored."""
     return {"rows": [transfer_row(p) for p in rows], "accounts": transfer_accounts(rows),
-            "first": rows[0]["key"], "src_file": rows[0]["src_file"], "load_id": load_id, "tag": tag}
+            "batch": secrets.token_hex(8), "src_file": rows[0]["src_file"], "load_id": load_id, "tag": tag}
 
 
 def transfer_accounts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
