@@ -17,6 +17,7 @@ import cProfile
 import functools
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -106,6 +107,8 @@ def main() -> int:
     ap.add_argument("data", type=Path)
     ap.add_argument("--cprofile", type=Path)
     ap.add_argument("--skip-load-csv", action="store_true")
+    ap.add_argument("--skip-profile", action="store_true",
+                    help="no instrumented first load: straight to --variants (a long file: 1M transfers)")
     ap.add_argument("--variants", default="",
                     help="also time these settings, each on a fresh graph, e.g. 'tx=10000,ahead=2;tx=50000,ahead=0' "
                          "(tx: loader.TRANSFER_TX_ROWS, ahead: loader.AHEAD, unchecked: loader.UNCHECKED_FIRST 1/0; "
@@ -147,26 +150,8 @@ def _run(args: argparse.Namespace, data: Path, work: Path, others: Path, tx_only
             secs = load_csv_seconds()
             rates["load_csv"] = n_tx / secs
             emit(step="LOAD CSV", rows=n_tx, seconds=round(secs, 1), per_s=round(rates["load_csv"]))
-        g.wipe()
-        load_dir(g, others, work / "rejects")
-        instrument()
-        prof = cProfile.Profile() if args.cprofile else None
-        t = time.perf_counter()
-        if prof:
-            prof.enable()
-        r = load_dir(g, tx_only, work / "rejects")
-        if prof:
-            prof.disable()
-            prof.dump_stats(str(args.cprofile))
-        secs = time.perf_counter() - t
-        rates["loader"] = n_tx / secs
-        emit(step="load_dir transfers", rows=n_tx, seconds=round(secs, 1), per_s=round(rates["loader"]),
-             counts=r.tables["transfers"])
-        for name in sorted(TIMES, key=TIMES.get, reverse=True):  # type: ignore[arg-type]
-            emit(stage=name, seconds=round(TIMES[name], 2), calls_or_rows=CALLS.get(name, 0),
-                 share_of_total=round(TIMES[name] / secs, 3))
-        if "load_csv" in rates:
-            emit(step="ratio", loader_over_load_csv=round(rates["loader"] / rates["load_csv"], 2))
+        if not args.skip_profile:
+            _profile(args, g, others, tx_only, work, n_tx, rates, emit)
         for spec in [v for v in args.variants.split(";") if v.strip()]:
             if spec.strip() == "csv":  # LOAD CSV again, on a fresh graph, between the loader's runs
                 secs = load_csv_seconds()
@@ -183,11 +168,37 @@ def _run(args: argparse.Namespace, data: Path, work: Path, others: Path, tx_only
             load_dir(g, tx_only, work / "rejects")
             secs = time.perf_counter() - t
             emit(step=f"variant {spec}", rows=n_tx, seconds=round(secs, 1), per_s=round(n_tx / secs),
+                 peak_rss_mb_so_far=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                  over_load_csv=round(n_tx / secs / rates["load_csv"], 2) if "load_csv" in rates else None)
         if args.variants and not args.skip_load_csv:
             secs = load_csv_seconds()
             emit(step="LOAD CSV again", rows=n_tx, seconds=round(secs, 1), per_s=round(n_tx / secs))
     return 0
+
+
+def _profile(args: argparse.Namespace, g: Graph, others: Path, tx_only: Path, work: Path, n_tx: int,
+             rates: dict, emit) -> None:  # type: ignore[no-untyped-def]
+    """The instrumented load of the transfers: total and each stage's time."""
+    g.wipe()
+    load_dir(g, others, work / "rejects")
+    instrument()
+    prof = cProfile.Profile() if args.cprofile else None
+    t = time.perf_counter()
+    if prof:
+        prof.enable()
+    r = load_dir(g, tx_only, work / "rejects")
+    if prof:
+        prof.disable()
+        prof.dump_stats(str(args.cprofile))
+    secs = time.perf_counter() - t
+    rates["loader"] = n_tx / secs
+    emit(step="load_dir transfers", rows=n_tx, seconds=round(secs, 1), per_s=round(rates["loader"]),
+         counts=r.tables["transfers"])
+    for name in sorted(TIMES, key=TIMES.get, reverse=True):  # type: ignore[arg-type]
+        emit(stage=name, seconds=round(TIMES[name], 2), calls_or_rows=CALLS.get(name, 0),
+             share_of_total=round(TIMES[name] / secs, 3))
+    if "load_csv" in rates:
+        emit(step="ratio", loader_over_load_csv=round(rates["loader"] / rates["load_csv"], 2))
 
 
 if __name__ == "__main__":
