@@ -472,7 +472,6 @@ class _TableLoad:
             self.g.write_batches(query, batch, BATCH, load_id=self.load_id, tag=tag)
 
 
-
 def _batches(payloads: list[dict], size: int) -> Iterator[list[dict]]:
     """`payloads` in runs of at most `size`, each from one source file (a write names its file once)."""
     batch: list[dict] = []

@@ -165,8 +165,9 @@ SET t.at = at, t.on = on
 # this load, a killed run of it) fails the transaction on the `transfer_key` uniqueness constraint,
 # so nothing is written twice; the loader then looks the chunk's keys up (`loader._write_unchecked`).
 # Before session 18 each row merged both its accounts and rewrote their `prov` itself: 0.44x LOAD CSV;
-# session 18 merged the accounts once per transaction; session 19 the list rows and the sentinel
-# (docs/benchmarks.md).
+# session 18 merged the accounts once per transaction; session 19 the list rows and the batch id
+# (docs/benchmarks.md, "Loader against LOAD CSV, session 19"). Without a Load node (a caller that did
+# not begin a load) a retried committed batch fails on the constraint instead of passing silently.
 TRANSFER_FIELDS = ("key", "from_account", "to_account", "src_row", "at", "on", "amount_fen", "currency",
                    "at_has_time", "channel", "memo", "from_name", "to_name", "kind", "merchant", "extras", "pj")
 _TP = {f: i for i, f in enumerate(TRANSFER_FIELDS)}
