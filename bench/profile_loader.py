@@ -17,6 +17,7 @@ import cProfile
 import functools
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -31,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from graph import Graph, scratch_connection  # noqa: E402
 from graph import db as graph_db  # noqa: E402
 from ingest import load_dir, loader, writers  # noqa: E402
-from bench_ingest import LOAD_CSV, linked  # noqa: E402
+from bench_ingest import LOAD_CSV, PART_ROWS, csv_parts, linked  # noqa: E402
 
 TIMES: dict[str, float] = defaultdict(float)
 CALLS: dict[str, int] = defaultdict(int)
@@ -106,9 +107,12 @@ def main() -> int:
     ap.add_argument("data", type=Path)
     ap.add_argument("--cprofile", type=Path)
     ap.add_argument("--skip-load-csv", action="store_true")
+    ap.add_argument("--skip-profile", action="store_true",
+                    help="no instrumented first load: straight to --variants (a long file: 1M transfers)")
     ap.add_argument("--variants", default="",
                     help="also time these settings, each on a fresh graph, e.g. 'tx=10000,ahead=2;tx=50000,ahead=0' "
-                         "(tx: loader.TRANSFER_TX_ROWS, ahead: loader.AHEAD); LOAD CSV is timed again at the end")
+                         "(tx: loader.TRANSFER_TX_ROWS, ahead: loader.AHEAD, unchecked: loader.UNCHECKED_FIRST 1/0; "
+                         "'csv': LOAD CSV again between them); LOAD CSV is timed again at the end")
     args = ap.parse_args()
     data = args.data.resolve()
     work = Path(tempfile.mkdtemp(prefix="profile-loader-"))
@@ -131,14 +135,18 @@ def _run(args: argparse.Namespace, data: Path, work: Path, others: Path, tx_only
         print(json.dumps({**kw, "loadavg": [round(x, 2) for x in os.getloadavg()]}, ensure_ascii=False),
               flush=True)
 
+    # over PART_ROWS rows, LOAD CSV goes in parts (`data/_load_csv_parts/`, as bench_ingest does): one
+    # statement over a million rows outlives the local server's 10-minute transaction limit
+    parts = csv_parts(data, "transfers.csv") if n_tx > PART_ROWS else [("transfers.csv", 0)]
     with scratch_connection(work / "db", heap="2g", pagecache_mb=1024, import_dir=data) as conn, Graph(conn) as g:
         def load_csv_seconds() -> float:
             """LOAD CSV of the transfers on a fresh graph holding the other tables (as the loader gets it)."""
             g.wipe()
             load_dir(g, others, work / "rejects")
             t = time.perf_counter()
-            g.run_autocommit(LOAD_CSV, {"url": "file:///transfers.csv", "file": "transfers.csv", "load_id": "Lcsv",
-                                        "offset": 0})
+            for url, offset in parts:
+                g.run_autocommit(LOAD_CSV, {"url": f"file:///{url}", "file": "transfers.csv", "load_id": "Lcsv",
+                                            "offset": offset})
             return time.perf_counter() - t
 
         rates = {}
@@ -146,26 +154,8 @@ def _run(args: argparse.Namespace, data: Path, work: Path, others: Path, tx_only
             secs = load_csv_seconds()
             rates["load_csv"] = n_tx / secs
             emit(step="LOAD CSV", rows=n_tx, seconds=round(secs, 1), per_s=round(rates["load_csv"]))
-        g.wipe()
-        load_dir(g, others, work / "rejects")
-        instrument()
-        prof = cProfile.Profile() if args.cprofile else None
-        t = time.perf_counter()
-        if prof:
-            prof.enable()
-        r = load_dir(g, tx_only, work / "rejects")
-        if prof:
-            prof.disable()
-            prof.dump_stats(str(args.cprofile))
-        secs = time.perf_counter() - t
-        rates["loader"] = n_tx / secs
-        emit(step="load_dir transfers", rows=n_tx, seconds=round(secs, 1), per_s=round(rates["loader"]),
-             counts=r.tables["transfers"])
-        for name in sorted(TIMES, key=TIMES.get, reverse=True):  # type: ignore[arg-type]
-            emit(stage=name, seconds=round(TIMES[name], 2), calls_or_rows=CALLS.get(name, 0),
-                 share_of_total=round(TIMES[name] / secs, 3))
-        if "load_csv" in rates:
-            emit(step="ratio", loader_over_load_csv=round(rates["loader"] / rates["load_csv"], 2))
+        if not args.skip_profile:
+            _profile(args, g, others, tx_only, work, n_tx, rates, emit)
         for spec in [v for v in args.variants.split(";") if v.strip()]:
             if spec.strip() == "csv":  # LOAD CSV again, on a fresh graph, between the loader's runs
                 secs = load_csv_seconds()
@@ -175,17 +165,45 @@ def _run(args: argparse.Namespace, data: Path, work: Path, others: Path, tx_only
             knobs = dict(kv.split("=") for kv in spec.split(","))
             loader.TRANSFER_TX_ROWS = int(knobs.get("tx", loader.TRANSFER_TX_ROWS))
             loader.AHEAD = int(knobs.get("ahead", loader.AHEAD))
+            loader.UNCHECKED_FIRST = knobs.get("unchecked", "1" if loader.UNCHECKED_FIRST else "0") == "1"
             g.wipe()
             load_dir(g, others, work / "rejects")
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             load_dir(g, tx_only, work / "rejects")
-            secs = time.perf_counter() - t
+            secs, cpu = time.perf_counter() - t, time.process_time() - cpu
             emit(step=f"variant {spec}", rows=n_tx, seconds=round(secs, 1), per_s=round(n_tx / secs),
+                 python_cpu_s=round(cpu, 1),  # this process, every thread: what the loader costs the client
+                 peak_rss_mb_so_far=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                  over_load_csv=round(n_tx / secs / rates["load_csv"], 2) if "load_csv" in rates else None)
         if args.variants and not args.skip_load_csv:
             secs = load_csv_seconds()
             emit(step="LOAD CSV again", rows=n_tx, seconds=round(secs, 1), per_s=round(n_tx / secs))
     return 0
+
+
+def _profile(args: argparse.Namespace, g: Graph, others: Path, tx_only: Path, work: Path, n_tx: int,
+             rates: dict, emit) -> None:  # type: ignore[no-untyped-def]
+    """The instrumented load of the transfers: total and each stage's time."""
+    g.wipe()
+    load_dir(g, others, work / "rejects")
+    instrument()
+    prof = cProfile.Profile() if args.cprofile else None
+    t = time.perf_counter()
+    if prof:
+        prof.enable()
+    r = load_dir(g, tx_only, work / "rejects")
+    if prof:
+        prof.disable()
+        prof.dump_stats(str(args.cprofile))
+    secs = time.perf_counter() - t
+    rates["loader"] = n_tx / secs
+    emit(step="load_dir transfers", rows=n_tx, seconds=round(secs, 1), per_s=round(rates["loader"]),
+         counts=r.tables["transfers"])
+    for name in sorted(TIMES, key=TIMES.get, reverse=True):  # type: ignore[arg-type]
+        emit(stage=name, seconds=round(TIMES[name], 2), calls_or_rows=CALLS.get(name, 0),
+             share_of_total=round(TIMES[name] / secs, 3))
+    if "load_csv" in rates:
+        emit(step="ratio", loader_over_load_csv=round(rates["loader"] / rates["load_csv"], 2))
 
 
 if __name__ == "__main__":

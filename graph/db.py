@@ -43,6 +43,10 @@ class QueryRefused(GraphError):
     http_status = 400
 
 
+class ConstraintViolation(GraphError):
+    """A write broke a uniqueness constraint (e.g. a transfer id stored twice): nothing of it was written."""
+
+
 class QueryTimeout(GraphError):
     """A read that ran past its time limit."""
 
@@ -337,6 +341,8 @@ class Graph:
             code = exc.code or ""
             if "TransactionTimedOut" in code or "Terminated" in code:
                 raise QueryTimeout(f"query ran past its time limit: {exc.message}") from exc
+            if "ConstraintValidationFailed" in code:
+                raise ConstraintViolation(f"{code}: {exc.message}") from exc
             raise GraphError(f"{code}: {exc.message}") from exc
 
     # -- user queries ------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator
 
 from tqdm import tqdm
 
-from graph import Graph
+from graph import ConstraintViolation, Graph
 from graph.schema import label
 
 from . import writers
@@ -40,6 +40,8 @@ BATCH = 5000
 #: Rows per write transaction of a first load of transfers (Q_TRANSFERS_NEW); measured in
 #: docs/benchmarks.md, "Loader at 1.0x (session 18)".
 TRANSFER_TX_ROWS = 20000
+#: Transfers: try each chunk's write before looking its keys up (`_TableLoad._write_unchecked`).
+UNCHECKED_FIRST = True
 #: Validated chunks waiting for the writer: validation of the next chunk runs in a thread while
 #: the current one is written, and at most this many wait, so memory stays flat (0: no thread).
 AHEAD = 2
@@ -261,6 +263,9 @@ class _TableLoad:
         self.exists_cache: dict[tuple[str, str], bool] = {}
         #: Keys of the current chunk an earlier load (or chunk) already stored (`_check_stored`).
         self.stored_keys: set[str] = set()
+        #: Transfers: write each chunk without looking its keys up first, until one is found stored
+        #: (`_write_unchecked`; session 19, docs/benchmarks.md).
+        self.unchecked = UNCHECKED_FIRST
         self.counts = {"read": 0, "loaded": 0, "rejected": 0}
 
     # -- checks ------------------------------------------------------------------
@@ -400,9 +405,11 @@ class _TableLoad:
         if self.table == "transfers" and self.dupes_in_graph:
             self.seen = {}  # per chunk: earlier chunks are checked against the graph (`_stored_mine`)
         self._check_refs(pairs)
-        self._check_stored(pairs)
-        good = self._check_duplicates(pairs)
-        self._write(good)
+        if not (self.table == "transfers" and self.dupes_in_graph and self.unchecked
+                and self._write_unchecked(pairs)):
+            self._check_stored(pairs)
+            good = self._check_duplicates(pairs)
+            self._write(good)
         for r, _ in pairs:
             self.counts["read"] += 1
             if r.ok:
@@ -410,6 +417,29 @@ class _TableLoad:
             else:
                 self.counts["rejected"] += 1
                 self.rejects.write(r, mapping)
+
+    def _write_unchecked(self, pairs: list[tuple[Row, dict]]) -> bool:
+        """Write a chunk of transfers as if none of its keys were stored, without the stored-key look-up.
+
+        Right when no key of the chunk is stored, the usual case of a first load; otherwise the
+        `transfer_key` uniqueness constraint fails the write (nothing of it is written, or only whole
+        earlier batches of the chunk, which the look-up then finds as this load's own): the rows get
+        their reasons back as they were, this table goes back to looking keys up first (a reload would
+        fail every chunk), and False says the chunk is still to be checked and written."""
+        before = [list(r.reasons) for r, _ in pairs]
+        self.stored_keys, self._stored_mine = set(), {}
+        good = self._check_duplicates(pairs)
+        try:
+            self._write(good)
+            return True
+        except ConstraintViolation as exc:
+            logger.info("%s: a key of this chunk is stored already (%s); looking keys up from now on",
+                        self.table, exc)
+            self.unchecked = False
+            for (r, _), reasons in zip(pairs, before):
+                r.reasons[:] = reasons
+            self.seen = {}
+            return False
 
     def _write(self, good: list[tuple[Row, dict]]) -> None:
         if not good:
@@ -424,10 +454,8 @@ class _TableLoad:
             old = [p for p in payloads if p["key"] in self.stored_keys]
             self.g.write_batches(writers.Q_TRANSFERS_UPDATE, old, BATCH, load_id=self.load_id, tag=tag)
             new = [p for p in payloads if p["key"] not in self.stored_keys]
-            for i in range(0, len(new), TRANSFER_TX_ROWS):
-                batch = new[i:i + TRANSFER_TX_ROWS]
-                self.g.write(writers.Q_TRANSFERS_NEW, {"rows": batch, "accounts": writers.transfer_accounts(batch),
-                                                       "load_id": self.load_id, "tag": tag})
+            for batch in _batches(new, TRANSFER_TX_ROWS):
+                self.g.write(writers.Q_TRANSFERS_NEW, writers.transfer_batch(batch, self.load_id, tag))
             return
         simple = {"persons": writers.Q_PERSONS, "companies": writers.Q_COMPANIES, "inmates": writers.Q_INMATES,
                   "relations": writers.Q_RELATIONS, "company_roles": writers.Q_ROLES,
@@ -444,6 +472,18 @@ class _TableLoad:
                      "asset_transfers": writers.q_asset_transfers, "cases": writers.q_cases,
                      "restrictions": writers.q_restrictions, "encumbrances": writers.q_encumbrances}[t](*labels)
             self.g.write_batches(query, batch, BATCH, load_id=self.load_id, tag=tag)
+
+
+def _batches(payloads: list[dict], size: int) -> Iterator[list[dict]]:
+    """`payloads` in runs of at most `size`, each from one source file (a write names its file once)."""
+    batch: list[dict] = []
+    for p in payloads:
+        if batch and (len(batch) >= size or p["src_file"] != batch[0]["src_file"]):
+            yield batch
+            batch = []
+        batch.append(p)
+    if batch:
+        yield batch
 
 
 def _prepared(state: _TableLoad, srcs: list[Source]) -> Iterator[tuple[Source, list[tuple[Row, dict]]]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import secrets
 from typing import Any
 
 from graph import Graph
@@ -151,27 +152,65 @@ SET t.at = at, t.on = on
 # New transfers (issue 11): per write transaction, the accounts the rows name are merged ONCE
 # each (created with the first row naming them, claimed by the last, the names their rows give
 # appended in file order, each once, at most 20), then every relationship is created between
-# accounts found by key (index seek). One query, one round trip per transaction. A row whose key
-# exists (a retried transaction that did commit) is skipped. Before session 18 each row merged
-# both its accounts and rewrote their `prov` itself: 0.44x LOAD CSV (docs/benchmarks.md).
-Q_TRANSFERS_NEW = f"""
-CALL () {{
+# accounts found by key (index seek). One query, one round trip per transaction.
+# Each row travels as a LIST (`transfer_row`, positions in TRANSFER_FIELDS), not a map that repeats
+# its keys, and the properties are set one by one (the contract fixes them; extra columns, if any,
+# come as one map). `src_file` is the batch's (`$src_file`): a batch never spans two files.
+# Idempotence without a per-row key seek (session 19): a write transaction is atomic, and the only
+# way a row of a batch can already exist as this batch wrote it is a retry of the batch after it
+# committed (the driver retries a commit it saw no answer to). So each batch carries a random id
+# (`$batch`, the same on every retry of it), which the transaction records on its Load node
+# (`last_batch`; one writer per load, so the last is the only one a retry can be): a batch finding its
+# own id there is skipped whole. Any other row whose key exists (an earlier load, an earlier chunk of
+# this load, a killed run of it) fails the transaction on the `transfer_key` uniqueness constraint,
+# so nothing is written twice; the loader then looks the chunk's keys up (`loader._write_unchecked`).
+# Before session 18 each row merged both its accounts and rewrote their `prov` itself: 0.44x LOAD CSV;
+# session 18 merged the accounts once per transaction; session 19 the list rows and the batch id
+# (docs/benchmarks.md, "Loader against LOAD CSV, session 19"). Without a Load node (a caller that did
+# not begin a load) a retried committed batch fails on the constraint instead of passing silently.
+TRANSFER_FIELDS = ("key", "from_account", "to_account", "src_row", "at", "on", "amount_fen", "currency",
+                   "at_has_time", "channel", "memo", "from_name", "to_name", "kind", "merchant", "extras", "pj")
+_TP = {f: i for i, f in enumerate(TRANSFER_FIELDS)}
+_T_PROPS = ("amount_fen", "currency", "at_has_time", "channel", "memo", "from_name", "to_name", "kind", "merchant")
+_T_SENTINEL = """
+OPTIONAL MATCH (l:Load {load_id: $load_id})
+WITH l WHERE l IS NULL OR l.last_batch IS NULL OR l.last_batch <> $batch
+SET l.last_batch = $batch
+WITH l
+"""
+_T_ACCOUNTS = f"""
   UNWIND $accounts AS row
   MERGE (a:Account {{account_id: row.key}})
   {_NEW_ACCOUNT.format(v='a')}
   {_claim('a').strip()}
   SET a.stmt_names = CASE WHEN size(row.names) = 0 THEN a.stmt_names ELSE reduce(s = coalesce(a.stmt_names, []),
       n IN row.names | CASE WHEN n IN s OR size(s) >= 20 THEN s ELSE s + n END) END
-}}
-UNWIND $rows AS row
-OPTIONAL MATCH ()-[e:TRANSFER {{transfer_id: row.key}}]->()
-USING INDEX SEEK e:TRANSFER(transfer_id)
-WITH row WHERE e IS NULL
-MATCH (a:Account {{account_id: row.from_account}})
-MATCH (b:Account {{account_id: row.to_account}})
-CREATE (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
-SET {_prov('t')}, t += row.props, t.at = localdatetime(row.at), t.on = date(row.on), t.prov = [$tag + row.pj]
 """
+_T_CREATE = f"""
+UNWIND $rows AS row
+MATCH (a:Account {{account_id: row[{_TP['from_account']}]}})
+MATCH (b:Account {{account_id: row[{_TP['to_account']}]}})
+CREATE (a)-[t:TRANSFER {{transfer_id: row[{_TP['key']}]}}]->(b)
+SET t.load_id = $load_id, t.src_file = $src_file, t.src_row = row[{_TP['src_row']}],
+    {', '.join(f't.{f} = row[{_TP[f]}]' for f in _T_PROPS)},
+    t.at = localdatetime(row[{_TP['at']}]), t.on = date(row[{_TP['on']}]), t.prov = [$tag + row[{_TP['pj']}]]
+SET t += coalesce(row[{_TP['extras']}], {{}})
+"""
+Q_TRANSFERS_NEW = _T_SENTINEL + "CALL () {" + _T_ACCOUNTS + "}" + _T_CREATE
+
+
+def transfer_row(p: dict[str, Any]) -> list[Any]:
+    """A transfer payload (`loader._payload`) as the list Q_TRANSFERS_NEW reads (TRANSFER_FIELDS)."""
+    props = p["props"]
+    extras = {k: v for k, v in props.items() if k not in _T_PROPS}
+    return [p["key"], p["from_account"], p["to_account"], p["src_row"], p["at"], p["on"],
+            *(props.get(f) for f in _T_PROPS), extras or None, p["pj"]]
+
+
+def transfer_batch(rows: list[dict[str, Any]], load_id: str, tag: str) -> dict[str, Any]:
+    """The parameters of Q_TRANSFERS_NEW for payloads of ONE source file, none of whose keys is stored."""
+    return {"rows": [transfer_row(p) for p in rows], "accounts": transfer_accounts(rows),
+            "batch": secrets.token_hex(8), "src_file": rows[0]["src_file"], "load_id": load_id, "tag": tag}
 
 
 def transfer_accounts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

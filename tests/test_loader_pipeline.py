@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest import list_loads, load_dir, loader, readers
+from graph import ConstraintViolation
+from ingest import list_loads, load_dir, loader, readers, writers
 
 
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
@@ -112,3 +113,78 @@ def test_an_error_while_validating_ahead_fails_the_load(graph, tmp_path, monkeyp
     # the chunks before the error were written, the one that failed and later ones were not
     n = graph.read_one("MATCH ()-[t:TRANSFER]->() RETURN count(t) AS n")["n"]
     assert 0 < n < 9
+
+
+def _batch_payloads(keys: list[str], src_file: str = "transfers.csv") -> list[dict]:
+    out = []
+    for i, k in enumerate(keys):
+        p = {"key": k, "src_file": src_file, "src_row": i + 2, "from_account": "A1", "to_account": f"A{i % 3 + 2}",
+             "from_name": "张三", "to_name": None, "at": "2024-01-01T10:00:00", "on": "2024-01-01",
+             "props": {"amount_fen": 100 * (i + 1), "currency": "CNY", "from_name": "张三", "x_note": f"n{i}"}}
+        p["pj"], p["pe"] = writers.prov_entry("transfers", p)
+        out.append(p)
+    return out
+
+
+def test_a_new_transfer_batch_run_twice_writes_once(graph):
+    """The driver retries a transaction whose commit it saw no answer to: the batch's id, recorded on its
+    Load node by the first run, makes the second write nothing, claims and names included."""
+    graph.ensure_schema()
+    graph.write("CREATE (:Load {load_id: 'L1'})")
+    params = writers.transfer_batch(_batch_payloads(["T1", "T2", "T3", "T4"]), "L1", "L1|transfers|")
+    q_t = ("MATCH (a)-[t:TRANSFER]->(b) RETURN t.transfer_id AS k, a.account_id AS a, b.account_id AS b, "
+           "properties(t) AS p ORDER BY k")
+    q_a = "MATCH (a:Account) RETURN a.account_id AS k, properties(a) AS p ORDER BY k"
+    graph.write(writers.Q_TRANSFERS_NEW, params)
+    once = graph.read(q_t), graph.read(q_a)
+    graph.write(writers.Q_TRANSFERS_NEW, params)
+    assert (graph.read(q_t), graph.read(q_a)) == once
+    assert [r["k"] for r in once[0]] == ["T1", "T2", "T3", "T4"]
+    t2 = once[0][1]["p"]
+    assert t2["amount_fen"] == 200 and t2["x_note"] == "n1" and t2["src_file"] == "transfers.csv"
+    assert t2["src_row"] == 3 and t2["load_id"] == "L1" and "to_name" not in t2
+    assert t2["prov"] == ["L1|transfers|" + params["rows"][1][-1]]
+    assert len(once[1]) == 4 and all(len(r["p"]["prov"]) == 1 for r in once[1])
+
+
+def test_a_new_transfer_batch_never_duplicates_a_stored_key(graph):
+    """A key stored by another load, or by an earlier batch of the same load (a repeat in a later chunk),
+    fails the batch on the uniqueness constraint: nothing of it is written, no key is there twice."""
+    graph.ensure_schema()
+    graph.write("CREATE (:Load {load_id: 'L0'}), (:Load {load_id: 'L1'})")
+    graph.write(writers.Q_TRANSFERS_NEW, writers.transfer_batch(_batch_payloads(["T1"]), "L0", "L0|transfers|"))
+    graph.write(writers.Q_TRANSFERS_NEW, writers.transfer_batch(_batch_payloads(["T2"]), "L1", "L1|transfers|"))
+    for first in ("T1", "T2"):
+        with pytest.raises(ConstraintViolation):
+            graph.write(writers.Q_TRANSFERS_NEW,
+                        writers.transfer_batch(_batch_payloads([first, "T9"]), "L1", "L1|transfers|"))
+    assert graph.read("MATCH ()-[t:TRANSFER]->() RETURN t.transfer_id AS k, t.load_id AS l ORDER BY k") == [
+        {"k": "T1", "l": "L0"}, {"k": "T2", "l": "L1"}]
+
+
+def test_batches_never_span_two_files():
+    ps = _batch_payloads(["T1", "T2", "T3"], "a.csv") + _batch_payloads(["T4", "T5"], "b.csv")
+    assert [[p["key"] for p in b] for b in loader._batches(ps, 2)] == [["T1", "T2"], ["T3"], ["T4", "T5"]]
+
+
+def test_a_first_load_looks_no_key_up_and_a_reload_falls_back_once(graph, tmp_path, monkeypatch, small_chunks):
+    """New transfers are written without the stored-key look-up; the first chunk whose key is stored
+    (here: every chunk of a second load of the same file) fails on the uniqueness constraint, is then
+    checked and written as before, and the rest of the table is looked up first."""
+    d = tmp_path / "in"
+    d.mkdir()
+    _write(d / "transfers.csv", HEADER, [[f"T{i}", "A1", f"A{i % 3 + 2}", f"{i + 1}.00", "2024-01-01 10:00", "张三", ""]
+                                         for i in range(7)])
+    calls: list[int] = []
+    real = writers.stored
+    monkeypatch.setattr(writers, "stored", lambda g, t, keys, **kw: calls.append(len(keys)) or real(g, t, keys, **kw))
+    q = "MATCH (a)-[t:TRANSFER]->(b) RETURN a.account_id AS a, b.account_id AS b, properties(t) AS t ORDER BY t.transfer_id"
+    first = load_dir(graph, d, tmp_path / "rej")
+    assert first.tables["transfers"] == {"read": 7, "loaded": 7, "rejected": 0} and calls == []
+    once = graph.read(q)
+    second = load_dir(graph, d, tmp_path / "rej2")
+    assert second.tables["transfers"] == {"read": 7, "loaded": 7, "rejected": 0}
+    assert calls == [2, 2, 2, 1]  # every chunk looked up: the first after its failed write
+    after = graph.read(q)
+    assert [x["t"]["prov"][0] for x in after] == [x["t"]["prov"][0] for x in once]
+    assert all(len(x["t"]["prov"]) == 2 for x in after) and len(after) == 7

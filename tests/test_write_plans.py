@@ -13,7 +13,6 @@ from ingest import writers
 from ingest.statements import store
 
 QUERIES = {"writers.Q_TRANSFERS_UPDATE": writers.Q_TRANSFERS_UPDATE,
-           "writers.Q_TRANSFERS_NEW": writers.Q_TRANSFERS_NEW,
            "writers.Q_STORED[transfers]": writers.Q_STORED["transfers"], "store.Q_TRANSFERS": store.Q_TRANSFERS,
            "store.Q_CASH": store.Q_CASH}
 
@@ -47,3 +46,16 @@ def test_transfer_lookup_by_id_is_an_index_seek(busy, name):
     assert "DirectedRelationshipIndexScan" not in ops and "UndirectedRelationshipIndexScan" not in ops, ops
     assert any(o.startswith(("DirectedRelationshipUniqueIndexSeek", "UndirectedRelationshipUniqueIndexSeek"))
                for o in ops), ops
+
+
+def test_new_transfers_seek_accounts_and_never_read_the_transfers(busy):
+    """Q_TRANSFERS_NEW looks no transfer up (session 19: a batch id on the Load node, and the uniqueness
+    constraint, keep it idempotent): every Account by its unique index, no relationship scan or seek."""
+    rows = [{"key": f"X{i}", "src_file": "f", "src_row": i, "from_account": "A1", "to_account": f"A{i % 50 + 2}",
+             "at": "2024-01-01T00:00:00", "on": "2024-01-01", "props": {"amount_fen": i}, "pj": "{}", "pe": "{}"}
+            for i in range(2000)]
+    _kind, plan = busy.explain(writers.Q_TRANSFERS_NEW, writers.transfer_batch(rows, "x", "x|transfers|"))
+    ops = _operators(plan)
+    assert not [o for o in ops if "Relationship" in o and ("Scan" in o or "Seek" in o)], ops
+    assert not [o for o in ops if "AllNodesScan" in o or "NodeByLabelScan" in o], ops
+    assert sum(o.startswith("NodeUniqueIndexSeek") for o in ops) >= 2, ops
