@@ -201,9 +201,11 @@ def test_a_world_without_duplicates_gives_the_same_leads(graph, tmp_path):
     p = get_pattern(PF)
     original = p.cypher.replace("(d)-[:SAME_AS*0..2]-(:Person|Company)-[:HOLDS]->", "(d)-[:HOLDS]->")
     assert original != p.cypher
-    params = {"as_of": AS_OF, "subject_id": None}
     from investigations.postprocessors import Context, tie_candidates
-    params.update(tie_candidates(Context(graph, PF, {}, params, AS_OF)))  # the read's $parties
+    from investigations.runner import effective_params, query_params
+    eff = effective_params(p, None)  # the pattern's defaults, as the runner sends them
+    params = {**query_params(p, eff, AS_OF), "subject_id": None}
+    params.update(tie_candidates(Context(graph, PF, eff, params, AS_OF)))  # the read's $parties
     rows = graph.read(p.cypher, params)
     assert rows and graph.read(original, params) == rows
 
