@@ -190,3 +190,24 @@ CREATE (a)-[:TRANSFER {transfer_id: t[0], amount_fen: t[3], currency: 'CNY',
     assert firsts(week) == ["T1", "T7"]
     assert firsts((Fraction("0.5"), Fraction("1.05"), 60)) == ["T1", "T5", "T7"]
     assert firsts((Fraction("0.1"), Fraction("1.05"), 7)) == ["T1", "T3", "T7"]
+
+
+def test_hop_plan_expands_from_the_account(graph):
+    """The path search's hop read, planned on an empty graph (the statistics a fresh or small
+    database gives the planner, whose plan is then cached), seeks the start account and expands;
+    it never reads transfers through a relationship index (a range seek on TRANSFER(amount_fen)
+    for every candidate hop made later scans time out)."""
+    from graph import traversal
+
+    params = {"items": [{"i": 0, "aid": "A1", "g": 0}],
+              "groups": [{"since": dt.date(2024, 1, 1), "min_fen": 0, "max_fen": None, "next": [0.8, 1.2, 30],
+                          "wins": None, "ends": ["A2"], "end_holders": ["P1"]}],
+              "until": dt.date(2025, 1, 1), "max_degree": 200}
+    _, plan = graph.explain(traversal._OUT_HOP_MANY, params)
+
+    def ops(p: dict) -> list[str]:
+        return [p["operatorType"].split("@")[0]] + [o for c in p.get("children", []) for o in ops(c)]
+
+    names = ops(plan)
+    assert "NodeUniqueIndexSeek" in names or "NodeIndexSeek" in names, names
+    assert not [n for n in names if "Relationship" in n and ("Index" in n or "Scan" in n)], names
