@@ -92,11 +92,13 @@ def transfer_subgraph(g: Graph, start_accounts: list[str], since: dt.date, until
 # max_degree transfers in all: the search decides) or b passes on lo..hi x its amount (1 fen of slack
 # either side for the float product) within `days` after it: else no path goes on from it.
 # The degree of the destinations is read apart, once per account (_DEGREES), not once per row.
-# The "can it go on" test of `first_next` reads b's own transfers (at most max_degree of them) as a
-# list, never through a WHERE the planner could serve from a relationship index: an EXISTS
-# subquery with the same predicates was planned, on a server whose statistics came from a small or
-# empty graph, as a range seek on TRANSFER(amount_fen) for every candidate hop, and that cached plan
-# made later scans time out (tests/test_scan_bounds.py::test_hop_plan_expands_from_the_account).
+# The "can it go on" test of `first_next` is an EXISTS evaluated only when the degree test fails
+# (SelectOrSemiApply: lazy, stops at b's first matching transfer). Its predicates are written so
+# that no relationship index can serve them (`date(n.on)`, `n.amount_fen + 0`): with plain
+# `n.on` / `n.amount_fen`, a server whose statistics came from a small or empty graph planned it as
+# a range seek on TRANSFER(amount_fen) for every candidate hop, and that cached plan made later
+# scans time out. Now the only way in is to expand from b
+# (tests/test_scan_bounds.py::test_hop_plan_expands_from_the_account).
 _OUT_HOP_MANY = """
 UNWIND $items AS it
 WITH it, $groups[it.g] AS gr
@@ -108,10 +110,11 @@ WHERE t.on >= gr.since AND ($until IS NULL OR t.on <= $until)
   AND coalesce(t.kind, 'transfer') = 'transfer'
   AND (gr.ends IS NULL OR b.account_id IN gr.ends OR b.holder_id IN gr.end_holders)
   AND (gr.next IS NULL OR COUNT { (b)-[:TRANSFER]-() } > $max_degree
-       OR any(n IN [(b)-[x:TRANSFER]->() | x]
-              WHERE t.on <= n.on <= t.on + duration({days: gr.next[2]}) AND ($until IS NULL OR n.on <= $until)
-                AND t.amount_fen * gr.next[0] - 1 <= n.amount_fen <= t.amount_fen * gr.next[1] + 1
-                AND coalesce(n.currency, 'CNY') = 'CNY' AND coalesce(n.kind, 'transfer') = 'transfer'))
+       OR EXISTS { MATCH (b)-[n:TRANSFER]->()
+                   WHERE t.on <= date(n.on) <= t.on + duration({days: gr.next[2]})
+                     AND ($until IS NULL OR date(n.on) <= $until)
+                     AND t.amount_fen * gr.next[0] - 1 <= n.amount_fen + 0 <= t.amount_fen * gr.next[1] + 1
+                     AND coalesce(n.currency, 'CNY') = 'CNY' AND coalesce(n.kind, 'transfer') = 'transfer' })
 RETURN it.i AS i, a.account_id AS src, b.account_id AS dst, t.transfer_id AS transfer_id,
        t.amount_fen AS amount_fen, t.at AS at, t.on AS on, coalesce(t.at_has_time, true) AS has_time,
        b.holder_id AS dst_holder, b.holder_known AS dst_holder_known
@@ -140,16 +143,26 @@ RETURN aid, COUNT { (b)-[:TRANSFER]-() } AS degree
 """
 
 
+@dataclass
+class DegreeCache:
+    """What the path search learns about accounts, kept across the searches of one scan: each
+    account's degree up to a day (`degrees[(account, until, max_degree)]`) and whether any
+    transfer in the database lies after a day (`any_after[until]`)."""
+
+    degrees: dict[tuple[str, dt.date | None, int], int] = field(default_factory=dict)
+    any_after: dict[dt.date, bool] = field(default_factory=dict)
+
+
 def transfer_subgraphs(g: Graph, starts: dict[str, tuple[list[str], dt.date]], until: dt.date | None = None,
                        max_hops: int = 4, max_edges: int = 20000, max_degree: int = 200, min_fen: int = 0,
-                       first_min_fen: int | None = None, degrees: dict | None = None,
+                       first_min_fen: int | None = None, degrees: DegreeCache | None = None,
                        span_days: int | None = None, max_growth: Fraction | None = None,
                        ends: dict[str, tuple[frozenset[str], frozenset[str]]] | None = None,
                        first_next: tuple[Fraction, Fraction, int] | None = None,
                        timeout: float | None = 120.0) -> dict[str, FlowSubgraph]:
     """`transfer_subgraph` for many start sets at once (key -> (start accounts, since)): one read
     per hop for all of them, destination degrees read once per account (`degrees` caches them
-    across calls, keyed by account, `until` and `max_degree`: an account with at most max_degree
+    across calls: an account with at most max_degree
     transfers in all gets that total, an upper bound of its degree up to `until`, so the node's
     `degree` is exact only where it decides something: above max_degree). Each result equals what `transfer_subgraph` gives
     for that key, except that the first hop (out of the start accounts) may take a higher floor,
@@ -172,8 +185,9 @@ def transfer_subgraphs(g: Graph, starts: dict[str, tuple[list[str], dt.date]], u
     that can go on (or into a possibly busy account): the paths are the same, the rows far fewer.
 
     Degrees up to `until`: when no transfer in the database lies after `until` (one index-backed
-    count, cached in `degrees`), an account's total degree is exact and no transfer is read."""
-    degrees = {} if degrees is None else degrees
+    count, cached in `degrees.any_after`), an account's total degree is exact and no transfer is read."""
+    cache = DegreeCache() if degrees is None else degrees
+    degrees_of = cache.degrees
     out: dict[str, FlowSubgraph] = {}
     seen: dict[str, set[str]] = {}
     frontier: dict[str, list[str]] = {}
@@ -220,23 +234,23 @@ def transfer_subgraphs(g: Graph, starts: dict[str, tuple[list[str], dt.date]], u
         by_item: dict[int, list[dict]] = {}
         for r in rows:
             by_item.setdefault(r["i"], []).append(r)
-        new_dst = sorted({r["dst"] for r in rows if (r["dst"], until, max_degree) not in degrees})
+        new_dst = sorted({r["dst"] for r in rows if (r["dst"], until, max_degree) not in degrees_of})
         if new_dst:
             busy: dict[str, int] = {}
             for r in g.read(_TOTAL_DEGREES, {"ids": new_dst}, timeout=timeout):
                 if r["degree"] <= max_degree:   # not busy at any day: its total is an upper bound
-                    degrees[(r["aid"], until, max_degree)] = r["degree"]
+                    degrees_of[(r["aid"], until, max_degree)] = r["degree"]
                 else:
                     busy[r["aid"]] = r["degree"]
             if busy:
-                if until is not None and ("_any_after", until) not in degrees:
-                    degrees[("_any_after", until)] = g.read(_ANY_AFTER, {"until": until}, timeout=timeout)[0]["n"] > 0
-                if until is None or not degrees[("_any_after", until)]:   # the total is the degree up to until
+                if until is not None and until not in cache.any_after:
+                    cache.any_after[until] = g.read(_ANY_AFTER, {"until": until}, timeout=timeout)[0]["n"] > 0
+                if until is None or not cache.any_after[until]:   # the total is the degree up to until
                     for aid, deg in busy.items():
-                        degrees[(aid, until, max_degree)] = deg
+                        degrees_of[(aid, until, max_degree)] = deg
                 else:
                     for r in g.read(_DEGREES, {"ids": sorted(busy), "until": until}, timeout=timeout):
-                        degrees[(r["aid"], until, max_degree)] = r["degree"]
+                        degrees_of[(r["aid"], until, max_degree)] = r["degree"]
         for k in live:
             sub, G = out[k], out[k].graph
             krows = [r for aid in frontier[k] for r in by_item.get(item_of[(k, aid)], ())]
@@ -252,7 +266,7 @@ def transfer_subgraphs(g: Graph, starts: dict[str, tuple[list[str], dt.date]], u
                 krows = krows[:remaining]
             nxt: list[str] = []
             for r in krows:
-                deg = degrees[(r["dst"], until, max_degree)]
+                deg = degrees_of[(r["dst"], until, max_degree)]
                 G.add_node(r["dst"], holder_id=r["dst_holder"], holder_known=r["dst_holder_known"], degree=deg)
                 G.add_edge(r["src"], r["dst"], key=r["transfer_id"], amount_fen=r["amount_fen"],
                            at=r["at"], on=r["on"], has_time=r["has_time"])

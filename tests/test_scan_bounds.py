@@ -84,7 +84,7 @@ CREATE (a)-[:TRANSFER {transfer_id: t[0], amount_fen: 100000, currency: 'CNY',
 
 
 def test_last_hop_reads_only_transfers_into_the_ends(graph):
-    from graph.traversal import transfer_subgraphs
+    from graph.traversal import DegreeCache, transfer_subgraphs
 
     _paths_world(graph)
     starts = {"k": (["S"], dt.date(2024, 1, 1))}
@@ -106,17 +106,17 @@ def test_last_hop_reads_only_transfers_into_the_ends(graph):
 
 
 def test_degree_up_to_until_is_exact_with_and_without_later_transfers(graph):
-    from graph.traversal import transfer_subgraphs
+    from graph.traversal import DegreeCache, transfer_subgraphs
 
     _paths_world(graph)
     starts = {"k": (["S"], dt.date(2024, 1, 1))}
     # M: 6 transfers in all, 5 up to 2024-12-31. A transfer lies after that day, so the degree is
     # counted by day: 5, not busy at max_degree 5, and M is followed.
-    sub = transfer_subgraphs(graph, starts, until=dt.date(2024, 12, 31), max_hops=2, max_degree=5, degrees={})["k"]
+    sub = transfer_subgraphs(graph, starts, until=dt.date(2024, 12, 31), max_hops=2, max_degree=5, degrees=DegreeCache())["k"]
     assert sub.graph.nodes["M"]["degree"] == 5 and "M" not in sub.skipped_busy
     assert sub.graph.has_edge("M", "E")
     # nothing after 2025-12-31: the total (6) is the degree up to that day; busy, not followed
-    sub = transfer_subgraphs(graph, starts, until=dt.date(2025, 12, 31), max_hops=2, max_degree=5, degrees={})["k"]
+    sub = transfer_subgraphs(graph, starts, until=dt.date(2025, 12, 31), max_hops=2, max_degree=5, degrees=DegreeCache())["k"]
     assert sub.graph.nodes["M"]["degree"] == 6 and "M" in sub.skipped_busy
     assert not sub.graph.has_edge("M", "E")
 
@@ -165,7 +165,7 @@ def test_first_hop_keeps_only_transfers_that_can_go_on(graph):
     amount within `days`, or may be busy (the search decides); else no path can use it."""
     from fractions import Fraction
 
-    from graph.traversal import transfer_subgraphs
+    from graph.traversal import DegreeCache, transfer_subgraphs
 
     accounts = ["S", "M", "Q", "R", "B", "X"]
     graph.write("UNWIND $a AS a CREATE (:Account {account_id: a})", {"a": accounts})
@@ -211,3 +211,6 @@ def test_hop_plan_expands_from_the_account(graph):
     names = ops(plan)
     assert "NodeUniqueIndexSeek" in names or "NodeIndexSeek" in names, names
     assert not [n for n in names if "Relationship" in n and ("Index" in n or "Scan" in n)], names
+    # the "can it go on" test is lazy: evaluated only when the degree test fails, stopping at the
+    # first match (a pattern comprehension is built for every candidate hop, busy ones included)
+    assert "SelectOrSemiApply" in names and "RollUpApply" not in names, names
