@@ -379,3 +379,65 @@ def test_post_filing_counts_only_the_excess_over_baseline(baseline_graph):
     # a higher factor leaves less excess; min_total then drops P2
     by = _by_subject(run_pattern(g, "post_filing_transfer_to_related", {"baseline_factor": 12}, as_of=AS_OF))
     assert "P2" not in by and "P3" in by
+
+
+# -- one baseline, two walks ------------------------------------------------------------------
+def _raw_rows(g, pattern_id: str) -> list[dict]:
+    """A pattern's candidate read as the runner sends it (defaults, pre-step parameters)."""
+    from investigations.patterns import get_pattern
+    from investigations.postprocessors import PRE, Context
+    from investigations.runner import effective_params, query_params
+    p = get_pattern(pattern_id)
+    eff = effective_params(p, None)
+    params = {**query_params(p, eff, AS_OF), "subject_id": None}
+    if p.pre:
+        params.update(PRE[p.pre](Context(g, pattern_id, eff, params, AS_OF)))
+    return g.read(p.cypher, params)
+
+
+@pytest.fixture(scope="module")
+def two_walks_graph(session_graph, tmp_path_factory):
+    """One debtor whose spouse is a baseline payee, and who also fans out after filing: both
+    baseline patterns read the spouse's baseline window in their own walk."""
+    f = Folder()
+    f.person("B1", account="AB1")
+    f.account("AB1X", "B1")                                         # the debtor's second account
+    f.person("B1K", account="AB1K")
+    f.rows["relations"].append({"person_id": "B1", "other_person_id": "B1K", "relation": "spouse"})
+    f.case("(2025)京05民初9号", "B1", "2025-02-10", "2025-02-10")  # window 2024-02-11 .. 2025-02-09
+    f.tx("AB1", "AB1K", "9999", "2024-02-10")                        # the day before the window: out
+    f.monthly("AB1", "AB1K", "5000", "2024-03-01", 11, day=5)        # 2024-03 .. 2025-01
+    f.tx("AB1", "AB1K", "2000", "2024-06-20")                        # June: 7,000
+    f.tx("AB1X", "AB1K", "1000", "2025-02-09")                       # the window's last day, the other account
+    f.tx("AB1", "AB1X", "30000", "2024-07-01")                       # to its own account: not a payee
+    f.cash("AB1", "8000", "2024-08-01")                              # cash: not a transfer
+    f.tx("AB1", "AB1K", "80000", "2025-02-10")                       # litigation start: after, not baseline
+    for i in range(5):
+        f.person(f"B1N{i}", account=f"AB1N{i}")
+        f.tx("AB1", f"AB1N{i}", "20000", f"2025-06-{10 + i:02d}")
+    f.tx("AB1", "AB1K", "20000", "2025-06-15")
+    _load(session_graph, f, tmp_path_factory.mktemp("two_walks"))
+    return session_graph
+
+
+def test_both_baseline_patterns_read_the_same_baseline(two_walks_graph):
+    """fan_out_dispersal and post_filing_transfer_to_related each read the baseline window in their
+    own Cypher walk (docs/detection.md "Baselines"): for the same payee they must give the same
+    months and totals, and the ones the definition says (window bounds, every debtor account,
+    no transfer to the debtor's own account, no cash, nothing from litigation start on)."""
+    from investigations.baseline import Baseline
+    want = [(202403, 500_000), (202404, 500_000), (202405, 500_000), (202406, 700_000)] + \
+        [(m, 500_000) for m in (202407, 202408, 202409, 202410, 202411, 202412, 202501)] + [(202502, 100_000)]
+    (fo,) = _raw_rows(two_walks_graph, "fan_out_dispersal")
+    fan = {p: sorted(map(tuple, m)) for p, m in fo["base_monthly"]}
+    (pf,) = _raw_rows(two_walks_graph, "post_filing_transfer_to_related")
+    post: dict[str, dict[int, int]] = {}   # post_filing returns each transfer's [yyyymm, fen]: summed per month
+    for p, items in pf["base"]:
+        for ym, fen in items:
+            post.setdefault(p, {}).setdefault(ym, 0)
+            post[p][ym] += fen
+    post = {p: sorted(m.items()) for p, m in post.items()}
+    assert fan == {"B1K": want}, fan
+    assert post == {"B1K": want}, post
+    start = dt.date(2025, 2, 10)
+    assert Baseline.from_months("B1K", start, 365, fan["B1K"]) == Baseline.from_months("B1K", start, 365, post["B1K"])

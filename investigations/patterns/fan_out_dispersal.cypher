@@ -31,7 +31,8 @@
 //   recipient below min_each in all never qualifies, but its days are window starts, and a
 //   baseline payee is listed on the lead (when it is not related on some day it was paid);
 // - `base_monthly`: the baseline payees' monthly totals in the baseline_days before litigation
-//   start (the definition of baseline.Q_BASELINE_MONTHLY, read here in the same walk, so no
+//   start (the baseline window of docs/detection.md "Baselines": CNY, kind transfer, not into the
+//   debtor's own accounts; read here in the same walk, so no
 //   second read over every case's window).
 // The debtor's own accounts are collected once per case (not tested again for every transfer),
 // and each destination account's holders are read once per account, not once per transfer.

@@ -27,9 +27,9 @@
 // the debtor on some day (filled in before the read by the pre-step `tie_candidates`); a
 // transfer to anyone else can never be kept, so the rows that can hit are the same.
 // The same walk reads the baseline window (the baseline_days before litigation start): `base`
-// holds per recipient the [yyyymm, fen] of its transfers there (the definition of
-// baseline.Q_BASELINE_MONTHLY_OF_PAYEES: CNY, kind transfer, not into the debtor's own
-// accounts), so the baselines need no second read.
+// holds per recipient the [yyyymm, fen] of its transfers there (the baseline window of
+// docs/detection.md "Baselines", as fan_out_dispersal reads it: CNY, kind transfer, not into the
+// debtor's own accounts), so the baselines need no second read.
 // A (case, recipient) whose transfers after litigation start total less than min_total can never
 // hit (the post-processor keeps a subset of them, and counts at most their sum): dropped here.
 MATCH (d)-[:DEBTOR_IN]->(c:Case)
