@@ -29,6 +29,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -58,11 +59,15 @@ def main() -> int:
                     "page's default window) on the ALREADY LOADED server of NEO4J_URI / NEO4J_LOCAL_DATA (read only)")
     ap.add_argument("--depth", type=int, default=1, help="--subject: the network's depth")
     args = ap.parse_args()
-    if args.subject:
-        with Graph.connect(start_local=False) as g:
-            stages(g, args.subject, args.repeat, args.depth, since="page")
-        return 0
     work = Path(tempfile.mkdtemp(prefix="bench-pages-"))
+    if args.subject:
+        try:
+            with Graph.connect(start_local=False) as g:
+                subject_page(g, args.subject, work, args.repeat, args.warmup, args.depth)
+                stages(g, args.subject, args.repeat, args.depth, since="page")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
     if args.hub:
         try:
             return hub(args.hub, work, args.repeat, args.warmup)
@@ -202,6 +207,30 @@ def hub(n: int, work: Path, repeat: int, warmup: int = 3) -> int:
         big = login(make_app(g, work / "big", NETWORK_MAX_NODES=netmodel.HARD_MAX_NODES), "inv")
         timed(f"network d1 hub, cap raised to {netmodel.HARD_MAX_NODES}", page("/subject/H0/network?depth=1", big))
     return 0
+
+
+def subject_page(g: Graph, subject_id: str, work: Path, repeat: int, warmup: int = 3, depth: int = 1) -> None:
+    """The subject's network page (the page's default window, capped) through the Flask test client, on a
+    loaded server: median and max of `repeat` requests after `warmup` untimed ones, with the load average."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_webutil import login, make_app
+
+    client = login(make_app(g, work), "inv")
+    url = f"/subject/{subject_id}/network?depth={depth}"
+    for _ in range(max(1, warmup)):
+        client.get(url)
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        r = client.get(url)
+        times.append(time.perf_counter() - t)
+        assert r.status_code == 200, (url, r.status_code)
+    html = r.get_data(as_text=True)
+    m = re.search(r'"more":\s*(\d+)', html)
+    print(json.dumps({"page": url, "median_ms": round(1000 * statistics.median(times)),
+                      "max_ms": round(1000 * max(times)), "bytes": len(r.data), "nodes": html.count('"openable"'),
+                      "more": int(m.group(1)) if m else None, "loadavg": [round(x, 2) for x in os.getloadavg()]}),
+          flush=True)
 
 
 def stages(g: Graph, subject_id: str, repeat: int, depth: int = 1, since: object = None) -> None:
