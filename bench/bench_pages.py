@@ -17,12 +17,19 @@ one (`stages()`: the profile, each Cypher read of neighbourhood() by its query n
 layout, the vis data, the GraphML bytes). "Network page at 5,000 neighbours (session 17)" and
 "Network page under 500 ms (session 18)" in docs/benchmarks.md; target < 500 ms server-side, capped.
 `hub()` and `stages()` are importable (bench/bench_growth.py calls them).
+
+    NEO4J_LOCAL_DATA=DIR NEO4J_LOCAL_PORT=PORT .venv/bin/python bench/bench_pages.py --subject ID [--depth 2]
+
+times one subject's network page stage by stage, read by read, on an already loaded server (nothing
+written; the page's default window): "Network page as the store grows (session 20)".
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import json
+import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -48,8 +55,19 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=3,
                     help="--hub: untimed requests before each timing (Neo4j compiles and caches plans)")
     ap.add_argument("--hub", type=int, help="time the network page of one subject with this many neighbours")
+    ap.add_argument("--subject", help="only time this subject's network page stage by stage (`stages()`, the "
+                    "page's default window) on the ALREADY LOADED server of NEO4J_URI / NEO4J_LOCAL_DATA (read only)")
+    ap.add_argument("--depth", type=int, default=1, help="--subject: the network's depth")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-pages-"))
+    if args.subject:
+        try:
+            with Graph.connect(start_local=False) as g:
+                subject_page(g, args.subject, work, args.repeat, args.warmup, args.depth)
+                stages(g, args.subject, args.repeat, args.depth, since="page")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
     if args.hub:
         try:
             return hub(args.hub, work, args.repeat, args.warmup)
@@ -191,10 +209,35 @@ def hub(n: int, work: Path, repeat: int, warmup: int = 3) -> int:
     return 0
 
 
-def stages(g: Graph, subject_id: str, repeat: int, depth: int = 1) -> None:
+def subject_page(g: Graph, subject_id: str, work: Path, repeat: int, warmup: int = 3, depth: int = 1) -> None:
+    """The subject's network page (the page's default window, capped) through the Flask test client, on a
+    loaded server: median and max of `repeat` requests after `warmup` untimed ones, with the load average."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_webutil import login, make_app
+
+    client = login(make_app(g, work), "inv")
+    url = f"/subject/{subject_id}/network?depth={depth}"
+    for _ in range(max(1, warmup)):
+        client.get(url)
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        r = client.get(url)
+        times.append(time.perf_counter() - t)
+        assert r.status_code == 200, (url, r.status_code)
+    html = r.get_data(as_text=True)
+    m = re.search(r'"more":\s*(\d+)', html)
+    print(json.dumps({"page": url, "median_ms": round(1000 * statistics.median(times)),
+                      "max_ms": round(1000 * max(times)), "bytes": len(r.data), "nodes": html.count('"openable"'),
+                      "more": int(m.group(1)) if m else None, "loadavg": [round(x, 2) for x in os.getloadavg()]}),
+          flush=True)
+
+
+def stages(g: Graph, subject_id: str, repeat: int, depth: int = 1, since: object = None) -> None:
     """Where the network page's server time goes, stage by stage (median of `repeat` after a warm-up):
     the subject's header (the page's title and default window), each Cypher read of
-    neighbourhood() with its rows, the radial layout, the vis data and the GraphML bytes."""
+    neighbourhood() with its rows, the radial layout, the vis data and the GraphML bytes.
+    `since`: the window start; "page" = the page's default (the open cases' earliest litigation start)."""
     from investigations import netmodel, queries, subject
     from investigations.network import neighbourhood
 
@@ -219,10 +262,11 @@ def stages(g: Graph, subject_id: str, repeat: int, depth: int = 1) -> None:
     try:
         for i in range(repeat + 1):
             t = time.perf_counter()
-            subject.header(g, subject_id)
+            head = subject.header(g, subject_id)
             t1 = time.perf_counter()
             reads.clear()
-            nb = neighbourhood(g, subject_id, depth=depth, since=None)
+            nb = neighbourhood(g, subject_id, depth=depth,
+                               since=head["open_litigation_start"] if since == "page" else since)
             t2 = time.perf_counter()
             pos = netmodel.canvas_positions(nb)
             t3 = time.perf_counter()
@@ -239,7 +283,9 @@ def stages(g: Graph, subject_id: str, repeat: int, depth: int = 1) -> None:
                 per_read.append(list(reads))
     finally:
         Graph.read = plain
-    print(json.dumps({"stage": "subject header (title, default window)", "median_ms": med(prof_t)}))
+    print(json.dumps({"stage": "subject header (title, default window)", "median_ms": med(prof_t),
+                      "subject": subject_id, "depth": depth, "nodes": len(nb["nodes"]), "edges": len(nb["edges"]),
+                      "loadavg": [round(x, 2) for x in os.getloadavg()]}))
     print(json.dumps({"stage": f"neighbourhood() d{depth}", "median_ms": med(nb_t), "reads": len(per_read[0]),
                       "cypher_ms": med([sum(r[2] for r in rs) for rs in per_read])}))
     for k, (q, rows, _) in enumerate(per_read[0]):

@@ -361,6 +361,16 @@ class Graph:
             raise QueryRefused(f"the query does not parse: {exc.message}") from exc
         return summary.query_type or "", summary.plan
 
+    def profile(self, cypher: str, params: dict | None = None) -> dict:
+        """PROFILE a read in a read transaction and return Neo4j's profiled plan (operators with their
+        rows and db hits), so a test or a bench can check how much of the store a query walked."""
+        def work(tx: Any) -> dict:
+            res = tx.run("PROFILE " + cypher, params or {})
+            for _ in res:  # the plan's figures are final only once every row was pulled
+                pass
+            return res.consume().profile
+        return self._run("read", work)
+
     def query_type(self, cypher: str, params: dict | None = None) -> str:
         """EXPLAIN a query and return Neo4j's query type: 'r', 'rw', 'w' or 's'."""
         return self.explain(cypher, params)[0]

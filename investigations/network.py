@@ -275,14 +275,12 @@ def _transfer_edge(net: _Net, r: dict) -> None:
 
 def _links_among(graph: Graph, net: _Net, since: dt.date | None, min_fen: int) -> None:
     """Transfers, relations and roles between nodes already in the view (no new nodes)."""
-    accts = [n for n in net.nodes.values() if n["kind"] in ("account", "unknown_account")]
-    if accts:
-        # the busiest account is not walked (its links to the others are found from their side)
-        top = max(accts, key=lambda n: (n.get("degree") or 0, n["key"]))
-        ids = [n["key"] for n in accts]
+    ids = [n["key"] for n in net.nodes.values() if n["kind"] in ("account", "unknown_account")]
+    if ids:
+        # the query walks the fewest transfers that find them all (a hub's or a platform's thousands
+        # of payments from outside the view are not walked; see the query)
         for r in graph.read(queries.Q_NETWORK_TRANSFERS_AMONG,
-                            {"ids": ids, "expand": [k for k in ids if k != top["key"]], "top": top["key"],
-                             "since": since, "min_fen": min_fen, "limit": HOP_ROW_LIMIT}):
+                            {"ids": ids, "since": since, "min_fen": min_fen, "limit": HOP_ROW_LIMIT}):
             _transfer_edge(net, r)
     persons = [n["key"] for n in net.nodes.values() if n["kind"] in ("person", "inmate")]
     ents = persons + [n["key"] for n in net.nodes.values() if n["kind"] == "company"]

@@ -365,17 +365,29 @@ CALL (ranked) {
 RETURN size(ranked) AS total, rows
 """
 
-# Transfers among accounts already in the view ($ids). Each such transfer is found by walking the
-# transfers of one of its ends, so the busiest account of the view ($top: a hub with thousands of
-# counterparties outside the view) is never walked; only its transfers to itself are looked up.
+# Transfers among accounts already in the view ($ids), both ends in the view. Each is found by walking
+# the transfers of one of its ends: every visible account's outgoing transfers, or every visible account's
+# incoming ones, whichever are fewer (the degrees per direction come from the store's counts, not from a
+# walk). A payment platform or an employer in the view takes tens of thousands of payments in, from
+# everyone in the store, and pays out a few; a hub pays out thousands: walking such an account's busy side
+# made this read grow with the store, not with the subject (docs/benchmarks.md, "Network page as the
+# store grows"). (Walking both sides of every account but the busiest, as before, never reads fewer.)
+# Each transfer is found once (from its start, or from its end), so no DISTINCT over them is needed (it
+# cost more than the walk at 5M). The walks are list comprehensions, so they can only expand from the
+# visible account.
 Q_NETWORK_TRANSFERS_AMONG = """
-CALL () {
-  UNWIND $expand AS id
-  MATCH (a:Account {account_id: id})-[t:TRANSFER]-(b:Account)
-  WHERE b.account_id IN $ids
+UNWIND $ids AS id
+WITH DISTINCT id
+MATCH (a:Account {account_id: id})
+WITH collect(a) AS vs, sum(COUNT { (a)-[:TRANSFER]->() }) AS outs, sum(COUNT { (a)<-[:TRANSFER]-() }) AS ins
+UNWIND vs AS a
+CALL (a, outs, ins) {
+  WITH a WHERE outs <= ins
+  UNWIND [(a)-[t:TRANSFER]->(b:Account) WHERE b.account_id IN $ids | t] AS t
   RETURN t
-  UNION
-  MATCH (a:Account {account_id: $top})-[t:TRANSFER]->(a)
+  UNION ALL
+  WITH a WHERE outs > ins
+  UNWIND [(a)<-[t:TRANSFER]-(b:Account) WHERE b.account_id IN $ids | t] AS t
   RETURN t
 }
 WITH t WHERE ($since IS NULL OR t.on >= $since) AND t.amount_fen >= $min_fen

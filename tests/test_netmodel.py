@@ -214,3 +214,78 @@ def test_cap_notice_words():
     assert netmodel.cap_notice(5, 0, 5) == ""
     assert "另有 3 个节点未显示" in netmodel.cap_notice(5, 3, 5)
     assert "not drawn" in netmodel.cap_notice(5, 3, 5, lang="en", drawn=True)
+
+
+def _walked(plan: dict) -> int:
+    """Rows out of every expand of a profiled plan: how many relationships the query walked."""
+    own = plan.get("rows", 0) if plan["operatorType"].split("@")[0].startswith("Expand") else 0
+    return own + sum(_walked(c) for c in plan.get("children", []))
+
+
+def test_links_among_walk_the_quiet_side_of_busy_accounts(graph, tmp_path):
+    """Links among the view are read from the side of the visible accounts with fewer transfers: two
+    payment platforms in the view each take 300 payments from outside it and pay out only to their
+    holder's bank account, so the read walks their few outgoing transfers, not the 600 incoming
+    (session 20: the old read walked every visible account but the busiest whole, and grew with the
+    store). The links are exactly the transfers with both ends in the view."""
+    import csv
+
+    from ingest import load_dir
+    from investigations import queries
+
+    d = tmp_path / "plat"
+    d.mkdir()
+
+    def write(name: str, header: list[str], rows: list[list]) -> None:
+        with open(d / name, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows([header] + rows)
+
+    write("persons.csv", ["person_id", "name", "id_number"], [["S1", "债务人甲", ""], ["Q1", "平台甲", ""],
+                                                              ["Q2", "平台乙", ""]])
+    acc = {"sa": "6222000000000001", "pa1": "2088000000000001", "qb1": "6222000000000011",
+           "pa2": "2088000000000002", "qb2": "6222000000000022"}
+    write("accounts.csv", ["account_id", "holder_id", "kind"],
+          [[acc["sa"], "S1", "bank"], [acc["pa1"], "Q1", "payment"], [acc["qb1"], "Q1", "bank"],
+           [acc["pa2"], "Q2", "payment"], [acc["qb2"], "Q2", "bank"]])
+    rows = [["T1", acc["sa"], acc["pa1"], "100.00", "2024-05-01 10:00", "transfer"],
+            ["T2", acc["sa"], acc["pa2"], "200.00", "2024-05-02 10:00", "transfer"],
+            ["T3", acc["sa"], "", "50.00", "2024-05-03 10:00", "cash_withdrawal"]]
+    rows += [[f"W1{k}", acc["pa1"], acc["qb1"], f"{1000 + k}.00", f"2024-06-0{k + 1} 10:00", "transfer"]
+             for k in range(3)]
+    rows += [[f"W2{k}", acc["pa2"], acc["qb2"], f"{2000 + k}.00", f"2024-06-0{k + 1} 11:00", "transfer"]
+             for k in range(2)]
+    for i in range(300):  # the public paying the platforms: never in the view
+        rows += [[f"X{i:04d}", f"6228{i:012d}", acc["pa1"], "9.00", "2024-04-01 09:00", "transfer"],
+                 [f"Y{i:04d}", f"6229{i:012d}", acc["pa2"], "8.00", "2024-04-01 09:00", "transfer"],
+                 [f"Z{i:04d}", "6231000000000000", f"6230{i:012d}", "7.00", "2024-04-02 09:00", "transfer"]]
+    write("transfers.csv", ["transfer_id", "from_account", "to_account", "amount", "at", "kind"], rows)
+    load_dir(graph, d, rejects_dir=tmp_path / "rejects")
+
+    nb = neighbourhood(graph, "S1", depth=1, since=None)
+    shown = sorted(n["key"] for n in nb["nodes"] if n["kind"] == "account")
+    assert shown == sorted(acc.values())
+    edges = {(e["from"], e["to"]): e for e in nb["edges"] if e["kind"] == "transfer"}
+    assert {k: (e["count"], e["amount_fen"], e["transfer_ids"]) for k, e in edges.items()} == {
+        (f"a:{acc['sa']}", f"a:{acc['pa1']}"): (1, 10000, ["T1"]),
+        (f"a:{acc['sa']}", f"a:{acc['pa2']}"): (1, 20000, ["T2"]),
+        (f"a:{acc['sa']}", f"a:{acc['sa']}"): (1, 5000, ["T3"]),
+        (f"a:{acc['pa1']}", f"a:{acc['qb1']}"): (3, 300300, ["W10", "W11", "W12"]),
+        (f"a:{acc['pa2']}", f"a:{acc['qb2']}"): (2, 400100, ["W20", "W21"])}
+
+    params = {"ids": shown, "since": None, "min_fen": 0, "limit": 5000}
+    walked = _walked(graph.profile(queries.Q_NETWORK_TRANSFERS_AMONG, params))
+    assert walked <= 20, walked  # the 9 transfers out of the view's accounts (+ the self-loop), not the 600 in
+    # the same links as every transfer with both ends in the view (a brute-force read)
+    brute = graph.read("""
+        MATCH (x:Account)-[t:TRANSFER]->(y:Account) WHERE x.account_id IN $ids AND y.account_id IN $ids
+        RETURN x.account_id AS src, y.account_id AS dst, count(t) AS n""", {"ids": shown})
+    got = graph.read(queries.Q_NETWORK_TRANSFERS_AMONG, params)
+    assert sorted((r["src"], r["dst"], r["n"]) for r in got) == sorted((r["src"], r["dst"], r["n"]) for r in brute)
+    # an employer paying 300 people, in a view with two of them: the incoming side is walked (2), not
+    # the employer's 300 payments out
+    hub_view = ["6231000000000000", "6230000000000000", "6230000000000001"]
+    walked = _walked(graph.profile(queries.Q_NETWORK_TRANSFERS_AMONG, {**params, "ids": hub_view}))
+    assert walked <= 10, walked
+    assert sorted((r["src"], r["dst"], r["n"]) for r in graph.read(queries.Q_NETWORK_TRANSFERS_AMONG,
+                                                                    {**params, "ids": hub_view})) \
+        == [("6231000000000000", "6230000000000000", 1), ("6231000000000000", "6230000000000001", 1)]
