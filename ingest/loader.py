@@ -32,7 +32,7 @@ from .clock import end_of_day_utc, utc_stamp
 from .loads import unfinished_load, utc_now
 from .readers import InputError, Source, count_rows, discover_all, open_source, read_chunks
 from .statements import TOLERANCE_SECONDS, is_return_file, load_statements, prepare
-from .validate import Row, validate_row
+from .validate import Row, validate_rows
 
 logger = logging.getLogger(__name__)
 
@@ -490,9 +490,7 @@ def _prepared(state: _TableLoad, srcs: list[Source]) -> Iterator[tuple[Source, l
     """Each chunk of the table's files read, validated and prepared (no database: safe in a thread)."""
     for src in srcs:
         for chunk in read_chunks(src):
-            rows = [validate_row(state.table, src.label, int(rec.pop("_row")), rec, src.columns)
-                    for rec in chunk.to_dict("records")]
-            yield src, state.prepare(rows)
+            yield src, state.prepare(validate_rows(state.table, src.label, chunk, src.columns))
 
 
 _END = object()

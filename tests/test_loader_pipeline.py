@@ -98,14 +98,14 @@ def test_an_error_while_validating_ahead_fails_the_load(graph, tmp_path, monkeyp
     d.mkdir()
     _write(d / "transfers.csv", HEADER, [[f"T{i}", "A1", "A2", "1.00", "2024-01-01 10:00", "", ""]
                                          for i in range(9)])
-    real = loader.validate_row
+    real = loader.validate_rows
 
-    def broken(table, src, row, *a):
-        if row == 8:
+    def broken(table, src, chunk, *a):
+        if 8 in chunk["_row"].tolist():
             raise OSError("disk read error (test)")
-        return real(table, src, row, *a)
+        return real(table, src, chunk, *a)
 
-    monkeypatch.setattr(loader, "validate_row", broken)
+    monkeypatch.setattr(loader, "validate_rows", broken)
     with pytest.raises(OSError, match="disk read error"):
         load_dir(graph, d, tmp_path / "rej")
     [failed] = list_loads(graph)
