@@ -7,8 +7,10 @@ encoding, a missing required column) raises `InputError` before anything is writ
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import gc
 import json
 import logging
 import os
@@ -140,9 +142,9 @@ class RejectWriter:
 
 def _props(values: dict[str, Any], fields: dict[str, str], extras: dict[str, str]) -> dict[str, Any]:
     """Model properties (renamed per `fields`) plus kept extra columns; nulls dropped."""
-    out = {prop: values.get(col) for col, prop in fields.items()}
-    out.update(extras)
-    return {k: v for k, v in out.items() if v is not None}
+    out = {prop: x for col, prop in fields.items() if (x := values.get(col)) is not None}
+    out.update(extras)  # `x_` names, never a model property's; a kept extra is never blank
+    return out
 
 
 def _payload(row: Row) -> dict[str, Any]:
@@ -337,20 +339,26 @@ class _TableLoad:
                     r.reject(_col(f, self.table), f"{p[f]!r} contradicts {s[f]!r} stored for key {p['key']!r} "
                                       f"by load {s.get('load_id')}")
 
+    def _fingerprint(self, p: dict) -> Any:
+        """What a repeat of `p`'s key must equal: its fields, hashed for the big tables."""
+        fields = {k: v for k, v in p.items()
+                  if k not in ("src_file", "src_row", "props", "ended", "pj", "pe", "known_at")}
+        fields.update(p["props"])
+        if self.table in ("transfers", "balances"):
+            return hash(tuple(sorted((k, str(v)) for k, v in fields.items())))
+        return fields
+
     def _check_duplicates(self, rows: list[tuple[Row, dict]]) -> list[tuple[Row, dict]]:
-        """Same key twice in this load: identical (or compatible) rows merge, contradicting ones are rejected."""
+        """Same key twice in this load: identical (or compatible) rows merge, contradicting ones are rejected.
+
+        Transfers (`seen` per chunk) keep the first row's payload and fingerprint it only when its key
+        comes again: almost no key does, and a fingerprint per row was a large share of the client CPU."""
         out = []
+        lazy = self.table == "transfers" and self.dupes_in_graph
         for r, p in rows:
             if not r.ok:
                 continue
             key = p["key"]
-            fields = {k: v for k, v in p.items()
-                      if k not in ("src_file", "src_row", "props", "ended", "pj", "pe", "known_at")}
-            fields.update(p["props"])
-            if self.table in ("transfers", "balances"):
-                fields_cmp: Any = hash(tuple(sorted((k, str(v)) for k, v in fields.items())))
-            else:
-                fields_cmp = fields
             prev = self.seen.get(key)
             if prev is None and key in self._stored_mine:  # written by an earlier chunk of this load
                 stored = self._stored_mine[key]
@@ -362,14 +370,18 @@ class _TableLoad:
                                                                                      p["to_account"]):
                     r.reject(None, f"key {key!r} also in {pf} row {pr} with different values")
                     continue
-                self.seen[key] = (fields_cmp, pf, pr)
+                self.seen[key] = (self._fingerprint(p), pf, pr)
                 out.append((r, p))
                 continue
             if prev is None:
-                self.seen[key] = (fields_cmp, r.src_file, r.src_row)
+                self.seen[key] = (p if lazy else self._fingerprint(p), r.src_file, r.src_row)
                 out.append((r, p))
                 continue
             prev_fields, pf, pr = prev
+            if lazy and isinstance(prev_fields, dict):  # the first row's payload: fingerprinted now
+                prev_fields = self._fingerprint(prev_fields)
+                self.seen[key] = (prev_fields, pf, pr)
+            fields_cmp = self._fingerprint(p)
             if isinstance(fields_cmp, dict):
                 clash = [k for k, v in fields_cmp.items() if k in prev_fields and prev_fields[k] != v]
                 if clash:
@@ -494,6 +506,33 @@ def _prepared(state: _TableLoad, srcs: list[Source]) -> Iterator[tuple[Source, l
 
 
 _END = object()
+_GC_LOCK = threading.Lock()
+_GC_DEPTH = 0
+#: Allocations between two young-generation collections while a load runs (Python's default: 700).
+GC_YOUNG = 50000
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Python's cyclic collector run less often while tables load, then as it was.
+
+    A chunk allocates about a million small objects (rows, payloads, parameters) and frees them
+    together; at the default threshold the collector ran thousands of times per 100,000 rows, each
+    time scanning what was still alive: ~1.2 s of a 5.6 s client (session 20, docs/benchmarks.md).
+    Nothing is left uncollected: the thresholds come back when the last load running ends."""
+    global _GC_DEPTH
+    with _GC_LOCK:
+        if _GC_DEPTH == 0:
+            _fewer_collections.saved = gc.get_threshold()  # type: ignore[attr-defined]
+            gc.set_threshold(max(GC_YOUNG, _fewer_collections.saved[0]), *_fewer_collections.saved[1:])  # type: ignore[attr-defined]
+        _GC_DEPTH += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_DEPTH -= 1
+            if _GC_DEPTH == 0:
+                gc.set_threshold(*_fewer_collections.saved)  # type: ignore[attr-defined]
 
 
 def _ahead(items: Iterator[Any], depth: int) -> Iterator[Any]:
@@ -629,8 +668,9 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
         if on_table:
             on_table(name, counts)
     try:
-        _load_tables(g, sources, load_id, rejects_path, result, progress, on_table, known_at,
-                     frozenset(imported))
+        with _fewer_collections():
+            _load_tables(g, sources, load_id, rejects_path, result, progress, on_table, known_at,
+                         frozenset(imported))
         (rejects_path / "statements.csv").unlink(missing_ok=True)
         if returns:
             sres = load_statements(g, returns, load_id, rejects_path, tolerance, on_progress)
