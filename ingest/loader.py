@@ -42,8 +42,6 @@ BATCH = 5000
 #: Rows per write transaction of a first load of transfers (Q_TRANSFERS_NEW); measured in
 #: docs/benchmarks.md, "Loader at 1.0x (session 18)".
 TRANSFER_TX_ROWS = 20000
-#: Transfers: try each chunk's write before looking its keys up (`_TableLoad._write_unchecked`).
-UNCHECKED_FIRST = True
 #: Validated chunks waiting for the writer: validation of the next chunk runs in a thread while
 #: the current one is written, and at most this many wait, so memory stays flat (0: no thread).
 AHEAD = 2
@@ -250,7 +248,8 @@ class _TableLoad:
     #: Transfers repeated across chunks are found through the stored-key look-up, not in memory.
     dupes_in_graph = True
 
-    def __init__(self, g: Graph, table: str, load_id: str, rejects: RejectWriter, known_at: str = "") -> None:
+    def __init__(self, g: Graph, table: str, load_id: str, rejects: RejectWriter, known_at: str = "",
+                 unchecked_first: bool = True) -> None:
         self.g = g
         self.known_at = known_at
         self.table = table
@@ -267,7 +266,7 @@ class _TableLoad:
         self.stored_keys: set[str] = set()
         #: Transfers: write each chunk without looking its keys up first, until one is found stored
         #: (`_write_unchecked`; session 19, docs/benchmarks.md).
-        self.unchecked = UNCHECKED_FIRST
+        self.unchecked = unchecked_first
         self.counts = {"read": 0, "loaded": 0, "rejected": 0}
 
     # -- checks ------------------------------------------------------------------
@@ -579,7 +578,7 @@ def _ahead(items: Iterator[Any], depth: int) -> Iterator[Any]:
 
 def _load_tables(g: Graph, sources: list[Source], load_id: str, rejects_path: Path, result: LoadResult,
                  progress: bool, on_table: Callable[[str, dict[str, int]], None] | None, known_at: str,
-                 done: frozenset[str] = frozenset()) -> None:
+                 done: frozenset[str] = frozenset(), unchecked_first: bool = True) -> None:
     """Every table of `sources` but those in `done` (already written by a bulk import)."""
     for name in LOAD_ORDER:
         if name not in done:
@@ -593,7 +592,7 @@ def _load_tables(g: Graph, sources: list[Source], load_id: str, rejects_path: Pa
             continue
         result.files[name] = [s.label for s in srcs]
         rejects = RejectWriter(rejects_path / f"{name}.csv", name, load_id)
-        state = _TableLoad(g, name, load_id, rejects, known_at)
+        state = _TableLoad(g, name, load_id, rejects, known_at, unchecked_first)
         total = sum(count_rows(s) for s in srcs)
         bar = tqdm(total=total or None, desc=name, unit="row", disable=not progress, file=sys.stderr, leave=False)
         try:
@@ -617,8 +616,8 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
              known_on: dt.date | None = None, accounts: dict[str, str] | None = None,
              tolerance: int = TOLERANCE_SECONDS,
              on_progress: Callable[[str, int], None] | None = None,
-             pre_import: Callable[[list[Source], Path, str], dict[str, dict[str, int]]] | None = None
-             ) -> LoadResult:
+             pre_import: Callable[[list[Source], Path, str], dict[str, dict[str, int]]] | None = None,
+             unchecked_first: bool = True) -> LoadResult:
     """Load every contract table and every bank/payment return found in `path`; see the module
     docstring for the guarantees. Returns (files not named after a table) are recognised by their
     header row and loaded after the tables (ingest/statements); `accounts` maps a file name ("" for
@@ -630,6 +629,10 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
 
     `pre_import(sources, rejects_dir, load_id)`: writes some tables before the others and returns
     their counts; those tables are then skipped (ingest.bulk.load_dir_bulk: neo4j-admin import).
+
+    `unchecked_first`: write each chunk of transfers before looking its keys up, falling back to the
+    look-up once a key is found stored (`_TableLoad._write_unchecked`); False looks every chunk up
+    first (the benchmark compares the two; the result is the same).
     """
     folder = Path(path)
     found, refused = discover_all(folder)
@@ -670,7 +673,7 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
     try:
         with _fewer_collections():
             _load_tables(g, sources, load_id, rejects_path, result, progress, on_table, known_at,
-                         frozenset(imported))
+                         frozenset(imported), unchecked_first)
         (rejects_path / "statements.csv").unlink(missing_ok=True)
         if returns:
             sres = load_statements(g, returns, load_id, rejects_path, tolerance, on_progress)

@@ -209,3 +209,17 @@ def test_the_collector_runs_less_often_during_a_load_and_as_before_after(graph, 
     with pytest.raises(OSError):  # a load that fails gives them back too
         load_dir(graph, d, tmp_path / "rej")
     assert gc.get_threshold() == before
+
+
+def test_unchecked_first_false_looks_every_chunk_up_with_the_same_result(graph, tmp_path, monkeypatch, small_chunks):
+    d = tmp_path / "in"
+    d.mkdir()
+    _write(d / "transfers.csv", HEADER, [[f"T{i}", "A1", "A2", "1.00", "2024-01-01 10:00", "", ""] for i in range(5)])
+    calls = []
+    real = writers.stored
+    monkeypatch.setattr(writers, "stored", lambda *a, **kw: calls.append(a[1]) or real(*a, **kw))
+    first = load_dir(graph, d, tmp_path / "r1")
+    assert first.tables["transfers"]["loaded"] == 5 and calls.count("transfers") == 0
+    graph.wipe()
+    checked = load_dir(graph, d, tmp_path / "r2", unchecked_first=False)
+    assert checked.tables["transfers"] == first.tables["transfers"] and calls.count("transfers") == 3  # 3 chunks
