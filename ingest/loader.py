@@ -507,6 +507,7 @@ def _prepared(state: _TableLoad, srcs: list[Source]) -> Iterator[tuple[Source, l
 _END = object()
 _GC_LOCK = threading.Lock()
 _GC_DEPTH = 0
+_GC_SAVED: tuple[int, ...] = ()
 #: Allocations between two young-generation collections while a load runs (Python's default: 700).
 GC_YOUNG = 50000
 
@@ -519,11 +520,11 @@ def _fewer_collections() -> Iterator[None]:
     together; at the default threshold the collector ran thousands of times per 100,000 rows, each
     time scanning what was still alive: ~1.2 s of a 5.6 s client (session 20, docs/benchmarks.md).
     Nothing is left uncollected: the thresholds come back when the last load running ends."""
-    global _GC_DEPTH
+    global _GC_DEPTH, _GC_SAVED
     with _GC_LOCK:
         if _GC_DEPTH == 0:
-            _fewer_collections.saved = gc.get_threshold()  # type: ignore[attr-defined]
-            gc.set_threshold(max(GC_YOUNG, _fewer_collections.saved[0]), *_fewer_collections.saved[1:])  # type: ignore[attr-defined]
+            _GC_SAVED = gc.get_threshold()
+            gc.set_threshold(max(GC_YOUNG, _GC_SAVED[0]), *_GC_SAVED[1:])
         _GC_DEPTH += 1
     try:
         yield
@@ -531,7 +532,7 @@ def _fewer_collections() -> Iterator[None]:
         with _GC_LOCK:
             _GC_DEPTH -= 1
             if _GC_DEPTH == 0:
-                gc.set_threshold(*_fewer_collections.saved)  # type: ignore[attr-defined]
+                gc.set_threshold(*_GC_SAVED)
 
 
 def _ahead(items: Iterator[Any], depth: int) -> Iterator[Any]:
