@@ -64,7 +64,7 @@ def _query_name(cypher: str) -> str:
 
 def instrument() -> None:
     """Wrap each stage (module attributes the loader calls) in a timer."""
-    for mod, attr, name in ((loader, "read_chunks", None), (loader, "validate_row", "validate_row"),
+    for mod, attr, name in ((loader, "read_chunks", None), (loader, "validate_rows", "validate_rows (chunks)"),
                             (loader, "_payload", "payload"), (writers, "prov_entry", "prov_entry"),
                             (writers, "stored", "stored look-up (read)")):
         fn = getattr(mod, attr)
@@ -111,7 +111,7 @@ def main() -> int:
                     help="no instrumented first load: straight to --variants (a long file: 1M transfers)")
     ap.add_argument("--variants", default="",
                     help="also time these settings, each on a fresh graph, e.g. 'tx=10000,ahead=2;tx=50000,ahead=0' "
-                         "(tx: loader.TRANSFER_TX_ROWS, ahead: loader.AHEAD, unchecked: loader.UNCHECKED_FIRST 1/0; "
+                         "(tx: loader.TRANSFER_TX_ROWS, ahead: loader.AHEAD, unchecked: load_dir(unchecked_first=) 1/0, default 1; "
                          "'csv': LOAD CSV again between them); LOAD CSV is timed again at the end")
     args = ap.parse_args()
     data = args.data.resolve()
@@ -165,11 +165,11 @@ def _run(args: argparse.Namespace, data: Path, work: Path, others: Path, tx_only
             knobs = dict(kv.split("=") for kv in spec.split(","))
             loader.TRANSFER_TX_ROWS = int(knobs.get("tx", loader.TRANSFER_TX_ROWS))
             loader.AHEAD = int(knobs.get("ahead", loader.AHEAD))
-            loader.UNCHECKED_FIRST = knobs.get("unchecked", "1" if loader.UNCHECKED_FIRST else "0") == "1"
+            unchecked = knobs.get("unchecked", "1") == "1"
             g.wipe()
             load_dir(g, others, work / "rejects")
             t, cpu = time.perf_counter(), time.process_time()
-            load_dir(g, tx_only, work / "rejects")
+            load_dir(g, tx_only, work / "rejects", unchecked_first=unchecked)
             secs, cpu = time.perf_counter() - t, time.process_time() - cpu
             emit(step=f"variant {spec}", rows=n_tx, seconds=round(secs, 1), per_s=round(n_tx / secs),
                  python_cpu_s=round(cpu, 1),  # this process, every thread: what the loader costs the client

@@ -40,7 +40,7 @@ from . import writers
 from .bulk_store import BulkStore
 from .loader import LoadResult, RejectWriter, _TableLoad, load_dir
 from .readers import InputError, Source, read_chunks
-from .validate import Row, validate_row
+from .validate import Row, validate_rows
 
 logger = logging.getLogger(__name__)
 
@@ -261,8 +261,7 @@ class BulkImport:
             try:
                 for src in srcs:
                     for chunk in read_chunks(src):
-                        rows = [validate_row(name, src.label, int(rec.pop("_row")), rec, src.columns)
-                                for rec in chunk.to_dict("records")]
+                        rows = validate_rows(name, src.label, chunk, src.columns)
                         del chunk
                         state.process(rows, src.columns)
             finally:

@@ -7,8 +7,10 @@ encoding, a missing required column) raises `InputError` before anything is writ
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import gc
 import json
 import logging
 import os
@@ -32,7 +34,7 @@ from .clock import end_of_day_utc, utc_stamp
 from .loads import unfinished_load, utc_now
 from .readers import InputError, Source, count_rows, discover_all, open_source, read_chunks
 from .statements import TOLERANCE_SECONDS, is_return_file, load_statements, prepare
-from .validate import Row, validate_row
+from .validate import Row, validate_rows
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +42,6 @@ BATCH = 5000
 #: Rows per write transaction of a first load of transfers (Q_TRANSFERS_NEW); measured in
 #: docs/benchmarks.md, "Loader at 1.0x (session 18)".
 TRANSFER_TX_ROWS = 20000
-#: Transfers: try each chunk's write before looking its keys up (`_TableLoad._write_unchecked`).
-UNCHECKED_FIRST = True
 #: Validated chunks waiting for the writer: validation of the next chunk runs in a thread while
 #: the current one is written, and at most this many wait, so memory stays flat (0: no thread).
 AHEAD = 2
@@ -140,9 +140,9 @@ class RejectWriter:
 
 def _props(values: dict[str, Any], fields: dict[str, str], extras: dict[str, str]) -> dict[str, Any]:
     """Model properties (renamed per `fields`) plus kept extra columns; nulls dropped."""
-    out = {prop: values.get(col) for col, prop in fields.items()}
-    out.update(extras)
-    return {k: v for k, v in out.items() if v is not None}
+    out = {prop: x for col, prop in fields.items() if (x := values.get(col)) is not None}
+    out.update(extras)  # `x_` names, never a model property's; a kept extra is never blank
+    return out
 
 
 def _payload(row: Row) -> dict[str, Any]:
@@ -248,7 +248,8 @@ class _TableLoad:
     #: Transfers repeated across chunks are found through the stored-key look-up, not in memory.
     dupes_in_graph = True
 
-    def __init__(self, g: Graph, table: str, load_id: str, rejects: RejectWriter, known_at: str = "") -> None:
+    def __init__(self, g: Graph, table: str, load_id: str, rejects: RejectWriter, known_at: str = "",
+                 unchecked_first: bool = True) -> None:
         self.g = g
         self.known_at = known_at
         self.table = table
@@ -265,7 +266,7 @@ class _TableLoad:
         self.stored_keys: set[str] = set()
         #: Transfers: write each chunk without looking its keys up first, until one is found stored
         #: (`_write_unchecked`; session 19, docs/benchmarks.md).
-        self.unchecked = UNCHECKED_FIRST
+        self.unchecked = unchecked_first
         self.counts = {"read": 0, "loaded": 0, "rejected": 0}
 
     # -- checks ------------------------------------------------------------------
@@ -337,20 +338,26 @@ class _TableLoad:
                     r.reject(_col(f, self.table), f"{p[f]!r} contradicts {s[f]!r} stored for key {p['key']!r} "
                                       f"by load {s.get('load_id')}")
 
+    def _fingerprint(self, p: dict) -> Any:
+        """What a repeat of `p`'s key must equal: its fields, hashed for the big tables."""
+        fields = {k: v for k, v in p.items()
+                  if k not in ("src_file", "src_row", "props", "ended", "pj", "pe", "known_at")}
+        fields.update(p["props"])
+        if self.table in ("transfers", "balances"):
+            return hash(tuple(sorted((k, str(v)) for k, v in fields.items())))
+        return fields
+
     def _check_duplicates(self, rows: list[tuple[Row, dict]]) -> list[tuple[Row, dict]]:
-        """Same key twice in this load: identical (or compatible) rows merge, contradicting ones are rejected."""
+        """Same key twice in this load: identical (or compatible) rows merge, contradicting ones are rejected.
+
+        Transfers (`seen` per chunk) keep the first row's payload and fingerprint it only when its key
+        comes again: almost no key does, and a fingerprint per row was a large share of the client CPU."""
         out = []
+        lazy = self.table == "transfers" and self.dupes_in_graph
         for r, p in rows:
             if not r.ok:
                 continue
             key = p["key"]
-            fields = {k: v for k, v in p.items()
-                      if k not in ("src_file", "src_row", "props", "ended", "pj", "pe", "known_at")}
-            fields.update(p["props"])
-            if self.table in ("transfers", "balances"):
-                fields_cmp: Any = hash(tuple(sorted((k, str(v)) for k, v in fields.items())))
-            else:
-                fields_cmp = fields
             prev = self.seen.get(key)
             if prev is None and key in self._stored_mine:  # written by an earlier chunk of this load
                 stored = self._stored_mine[key]
@@ -362,14 +369,18 @@ class _TableLoad:
                                                                                      p["to_account"]):
                     r.reject(None, f"key {key!r} also in {pf} row {pr} with different values")
                     continue
-                self.seen[key] = (fields_cmp, pf, pr)
+                self.seen[key] = (self._fingerprint(p), pf, pr)
                 out.append((r, p))
                 continue
             if prev is None:
-                self.seen[key] = (fields_cmp, r.src_file, r.src_row)
+                self.seen[key] = (p if lazy else self._fingerprint(p), r.src_file, r.src_row)
                 out.append((r, p))
                 continue
             prev_fields, pf, pr = prev
+            if lazy and isinstance(prev_fields, dict):  # the first row's payload: fingerprinted now
+                prev_fields = self._fingerprint(prev_fields)
+                self.seen[key] = (prev_fields, pf, pr)
+            fields_cmp = self._fingerprint(p)
             if isinstance(fields_cmp, dict):
                 clash = [k for k, v in fields_cmp.items() if k in prev_fields and prev_fields[k] != v]
                 if clash:
@@ -490,12 +501,38 @@ def _prepared(state: _TableLoad, srcs: list[Source]) -> Iterator[tuple[Source, l
     """Each chunk of the table's files read, validated and prepared (no database: safe in a thread)."""
     for src in srcs:
         for chunk in read_chunks(src):
-            rows = [validate_row(state.table, src.label, int(rec.pop("_row")), rec, src.columns)
-                    for rec in chunk.to_dict("records")]
-            yield src, state.prepare(rows)
+            yield src, state.prepare(validate_rows(state.table, src.label, chunk, src.columns))
 
 
 _END = object()
+_GC_LOCK = threading.Lock()
+_GC_DEPTH = 0
+_GC_SAVED: tuple[int, ...] = ()
+#: Allocations between two young-generation collections while a load runs (Python's default: 700).
+GC_YOUNG = 50000
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Python's cyclic collector run less often while tables load, then as it was.
+
+    A chunk allocates about a million small objects (rows, payloads, parameters) and frees them
+    together; at the default threshold the collector ran thousands of times per 100,000 rows, each
+    time scanning what was still alive: ~1.2 s of a 5.6 s client (session 20, docs/benchmarks.md).
+    Nothing is left uncollected: the thresholds come back when the last load running ends."""
+    global _GC_DEPTH, _GC_SAVED
+    with _GC_LOCK:
+        if _GC_DEPTH == 0:
+            _GC_SAVED = gc.get_threshold()
+            gc.set_threshold(max(GC_YOUNG, _GC_SAVED[0]), *_GC_SAVED[1:])
+        _GC_DEPTH += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_DEPTH -= 1
+            if _GC_DEPTH == 0:
+                gc.set_threshold(*_GC_SAVED)
 
 
 def _ahead(items: Iterator[Any], depth: int) -> Iterator[Any]:
@@ -542,7 +579,7 @@ def _ahead(items: Iterator[Any], depth: int) -> Iterator[Any]:
 
 def _load_tables(g: Graph, sources: list[Source], load_id: str, rejects_path: Path, result: LoadResult,
                  progress: bool, on_table: Callable[[str, dict[str, int]], None] | None, known_at: str,
-                 done: frozenset[str] = frozenset()) -> None:
+                 done: frozenset[str] = frozenset(), unchecked_first: bool = True) -> None:
     """Every table of `sources` but those in `done` (already written by a bulk import)."""
     for name in LOAD_ORDER:
         if name not in done:
@@ -556,7 +593,7 @@ def _load_tables(g: Graph, sources: list[Source], load_id: str, rejects_path: Pa
             continue
         result.files[name] = [s.label for s in srcs]
         rejects = RejectWriter(rejects_path / f"{name}.csv", name, load_id)
-        state = _TableLoad(g, name, load_id, rejects, known_at)
+        state = _TableLoad(g, name, load_id, rejects, known_at, unchecked_first)
         total = sum(count_rows(s) for s in srcs)
         bar = tqdm(total=total or None, desc=name, unit="row", disable=not progress, file=sys.stderr, leave=False)
         try:
@@ -580,8 +617,8 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
              known_on: dt.date | None = None, accounts: dict[str, str] | None = None,
              tolerance: int = TOLERANCE_SECONDS,
              on_progress: Callable[[str, int], None] | None = None,
-             pre_import: Callable[[list[Source], Path, str], dict[str, dict[str, int]]] | None = None
-             ) -> LoadResult:
+             pre_import: Callable[[list[Source], Path, str], dict[str, dict[str, int]]] | None = None,
+             unchecked_first: bool = True) -> LoadResult:
     """Load every contract table and every bank/payment return found in `path`; see the module
     docstring for the guarantees. Returns (files not named after a table) are recognised by their
     header row and loaded after the tables (ingest/statements); `accounts` maps a file name ("" for
@@ -593,6 +630,10 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
 
     `pre_import(sources, rejects_dir, load_id)`: writes some tables before the others and returns
     their counts; those tables are then skipped (ingest.bulk.load_dir_bulk: neo4j-admin import).
+
+    `unchecked_first`: write each chunk of transfers before looking its keys up, falling back to the
+    look-up once a key is found stored (`_TableLoad._write_unchecked`); False looks every chunk up
+    first (the benchmark compares the two; the result is the same).
     """
     folder = Path(path)
     found, refused = discover_all(folder)
@@ -631,8 +672,9 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
         if on_table:
             on_table(name, counts)
     try:
-        _load_tables(g, sources, load_id, rejects_path, result, progress, on_table, known_at,
-                     frozenset(imported))
+        with _fewer_collections():
+            _load_tables(g, sources, load_id, rejects_path, result, progress, on_table, known_at,
+                         frozenset(imported), unchecked_first)
         (rejects_path / "statements.csv").unlink(missing_ok=True)
         if returns:
             sres = load_statements(g, returns, load_id, rejects_path, tolerance, on_progress)

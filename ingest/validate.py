@@ -176,3 +176,73 @@ def _order(row: Row, first: str, second: str) -> None:
     a, b = row.values.get(first), row.values.get(second)
     if isinstance(a, dt.date) and isinstance(b, dt.date) and b < a:
         row.reject(f"{second}", f"{b.isoformat()} is before {first} {a.isoformat()}")
+
+
+def validate_rows(table_name: str, src_file: str, chunk: Any, mapping: dict[str, str]) -> list[Row]:
+    """Every row of a chunk (a text DataFrame from `readers.read_chunks`, row numbers in `_row`), as
+    `validate_row` gives each.
+
+    Why: per-row Python was most of the loader's client CPU (session 20, docs/benchmarks.md). Transfers,
+    the big table, are parsed column by column (`_transfer_rows`); every other table row by row."""
+    if table_name == "transfers":
+        return _transfer_rows(src_file, chunk, mapping)
+    return [validate_row(table_name, src_file, int(rec.pop("_row")), rec, mapping)
+            for rec in chunk.to_dict("records")]
+
+
+def _transfer_rows(src_file: str, chunk: Any, mapping: dict[str, str]) -> list[Row]:
+    """Transfers column-wise. A row takes the quick way only when every check it needs is one that
+    passes here (values as `validate_row` sets them); any other row (a reason to give, a cash row, an
+    extra column with a value) goes through `validate_row` itself, so reasons never differ."""
+    table = TABLES["transfers"]
+    headers = [h for h in chunk.columns if h != "_row"]
+    cells = [chunk[h].tolist() for h in headers]
+    rownums = chunk["_row"].tolist()
+    n = len(rownums)
+    blank = [""] * n
+    texts: dict[str, list[str]] = {}
+    extra_cols: list[list[str]] = []
+    for h, col in zip(headers, cells):
+        name = mapping.get(h)
+        if name is None:
+            continue
+        stripped = [str(t).strip() for t in col]
+        if name.startswith("x_"):
+            extra_cols.append(stripped)
+        else:
+            texts[name] = stripped  # as validate_row: a later header of the same name wins
+    col = {c.name: texts.get(c.name, blank) for c in table.columns}
+    fens, _ = parse.parse_money_fen_column(col["amount"])  # a reason is given by validate_row itself
+    ats, _ = parse.parse_datetime_column(col["at"])
+    kinds: dict[str, str | None] = {"": "transfer"}  # blank: the contract's default
+    currencies: dict[str, str | None] = {}
+    options = ENUMS["transfer_kind"]
+    ids, fa, ta, fn, tn = col["transfer_id"], col["from_account"], col["to_account"], col["from_name"], col["to_name"]
+    cur, ch, memo, kind, merchant = col["currency"], col["channel"], col["memo"], col["kind"], col["merchant"]
+    out: list[Row] = []
+    for i in range(n):
+        k = kinds.get(kind[i], "?")
+        if k == "?":
+            t = kind[i]
+            k = kinds[t] = options.get(t.lower()) or options.get(t)
+        c = currencies.get(cur[i], "?")
+        if c == "?":
+            try:
+                c = parse.parse_currency(cur[i])
+            except ValueError:
+                c = None
+            currencies[cur[i]] = c
+        fen, at = fens[i], ats[i]
+        if (not ids[i] or not fa[i] or not ta[i] or fa[i] == ta[i] or fen is None or fen <= 0 or at is None
+                or k is None or k in CASH_KINDS or c is None or any(x[i] for x in extra_cols)):
+            original = {h: v[i] for h, v in zip(headers, cells)}
+            out.append(validate_row("transfers", src_file, int(rownums[i]), original, mapping))
+            continue
+        row = Row("transfers", src_file, int(rownums[i]), {h: v[i] for h, v in zip(headers, cells)})
+        stamp, has_time = at
+        row.values = {"transfer_id": ids[i], "from_account": fa[i], "to_account": ta[i], "from_name": fn[i] or None,
+                      "to_name": tn[i] or None, "amount": fen, "at": stamp, "currency": c, "channel": ch[i] or None,
+                      "memo": memo[i] or None, "kind": k, "merchant": merchant[i] or None, "at_has_time": has_time,
+                      "on": stamp.date()}
+        out.append(row)
+    return out

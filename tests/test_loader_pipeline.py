@@ -98,14 +98,14 @@ def test_an_error_while_validating_ahead_fails_the_load(graph, tmp_path, monkeyp
     d.mkdir()
     _write(d / "transfers.csv", HEADER, [[f"T{i}", "A1", "A2", "1.00", "2024-01-01 10:00", "", ""]
                                          for i in range(9)])
-    real = loader.validate_row
+    real = loader.validate_rows
 
-    def broken(table, src, row, *a):
-        if row == 8:
+    def broken(table, src, chunk, *a):
+        if 8 in chunk["_row"].tolist():
             raise OSError("disk read error (test)")
-        return real(table, src, row, *a)
+        return real(table, src, chunk, *a)
 
-    monkeypatch.setattr(loader, "validate_row", broken)
+    monkeypatch.setattr(loader, "validate_rows", broken)
     with pytest.raises(OSError, match="disk read error"):
         load_dir(graph, d, tmp_path / "rej")
     [failed] = list_loads(graph)
@@ -188,3 +188,38 @@ def test_a_first_load_looks_no_key_up_and_a_reload_falls_back_once(graph, tmp_pa
     after = graph.read(q)
     assert [x["t"]["prov"][0] for x in after] == [x["t"]["prov"][0] for x in once]
     assert all(len(x["t"]["prov"]) == 2 for x in after) and len(after) == 7
+
+
+def test_the_collector_runs_less_often_during_a_load_and_as_before_after(graph, tmp_path, monkeypatch):
+    import gc
+    d = tmp_path / "in"
+    d.mkdir()
+    _write(d / "transfers.csv", HEADER, [["T1", "A1", "A2", "1.00", "2024-01-01 10:00", "", ""]])
+    before = gc.get_threshold()
+    during = []
+    load_dir(graph, d, tmp_path / "rej", on_table=lambda name, counts: during.append(gc.get_threshold()))
+    assert during and during[0][0] == max(loader.GC_YOUNG, before[0]) and during[0][1:] == before[1:]
+    assert gc.get_threshold() == before
+
+    def broken(*a):  # type: ignore[no-untyped-def]
+        assert gc.get_threshold()[0] == max(loader.GC_YOUNG, before[0])
+        raise OSError("disk read error (test)")
+
+    monkeypatch.setattr(loader, "validate_rows", broken)
+    with pytest.raises(OSError):  # a load that fails gives them back too
+        load_dir(graph, d, tmp_path / "rej")
+    assert gc.get_threshold() == before
+
+
+def test_unchecked_first_false_looks_every_chunk_up_with_the_same_result(graph, tmp_path, monkeypatch, small_chunks):
+    d = tmp_path / "in"
+    d.mkdir()
+    _write(d / "transfers.csv", HEADER, [[f"T{i}", "A1", "A2", "1.00", "2024-01-01 10:00", "", ""] for i in range(5)])
+    calls = []
+    real = writers.stored
+    monkeypatch.setattr(writers, "stored", lambda *a, **kw: calls.append(a[1]) or real(*a, **kw))
+    first = load_dir(graph, d, tmp_path / "r1")
+    assert first.tables["transfers"]["loaded"] == 5 and calls.count("transfers") == 0
+    graph.wipe()
+    checked = load_dir(graph, d, tmp_path / "r2", unchecked_first=False)
+    assert checked.tables["transfers"] == first.tables["transfers"] and calls.count("transfers") == 3  # 3 chunks
