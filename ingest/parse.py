@@ -30,13 +30,17 @@ def parse_datetime(text: str) -> tuple[dt.datetime, bool]:
     m = _DATE_RE.match(text)
     if not m:
         raise ValueError(f"not a date: {text!r}")
-    y, mo, d, hh, mm, ss = m.groups()
     try:
-        if hh is None:
-            return dt.datetime(int(y), int(mo), int(d)), False
-        return dt.datetime(int(y), int(mo), int(d), int(hh), int(mm), int(ss or 0)), True
+        return _stamp(*m.groups())
     except ValueError as exc:
         raise ValueError(f"not a valid date: {text!r} ({exc})") from None
+
+
+def _stamp(y: str, mo: str, d: str, hh: str | None, mm: str | None, ss: str | None) -> tuple[dt.datetime, bool]:
+    """The timestamp of a date's matched parts (midnight without a time) and whether a time was given."""
+    if hh is None:
+        return dt.datetime(int(y), int(mo), int(d)), False
+    return dt.datetime(int(y), int(mo), int(d), int(hh), int(mm or 0), int(ss or 0)), True
 
 
 def parse_date(text: str) -> dt.date:
@@ -166,10 +170,8 @@ def parse_datetime_column(texts: list[str]) -> tuple[list[tuple[dt.datetime, boo
             hit = None
             m = plain(text)
             if m is not None:
-                y, mo, d, hh, mm, ss = m.groups()
                 try:
-                    hit = ((dt.datetime(int(y), int(mo), int(d)), False) if hh is None else
-                           (dt.datetime(int(y), int(mo), int(d), int(hh), int(mm), int(ss or 0)), True)), None
+                    hit = _stamp(*m.groups()), None
                 except ValueError:
                     hit = None
             if hit is None:
