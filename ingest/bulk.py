@@ -186,7 +186,7 @@ class _BulkTable(_TableLoad):
             keys.add(p["key"])
             written.append(p)
         accounts = []
-        for p in written:  # p["pj"], p["pe"]: the prov entries, made by _TableLoad.prepare
+        for p in written:  # p["pj"], p["pe"]: the prov entries, made by _TableLoad.prepare (not for transfers)
             if t in ("persons", "companies"):
                 b.files[t].add([p["key"], lid, p["src_file"], p["src_row"], [f"{lid}|{t}|{p['pj']}"]], p["props"])
             elif t == "accounts":
@@ -200,7 +200,7 @@ class _BulkTable(_TableLoad):
             else:
                 b.files["transfers"].add(
                     [p["from_account"], p["to_account"], p["key"], lid, p["src_file"], p["src_row"],
-                     [f"{lid}|transfers|{p['pj']}"], p["at"], p["on"]], p["props"])
+                     [f"{lid}|transfers|{writers.compact_entry(p)}"], p["at"], p["on"]], p["props"])
         if t == "accounts" and accounts:
             b.store.add_accounts(accounts)
         elif t == "transfers" and written:

@@ -31,7 +31,7 @@ from graph.schema import label
 from . import writers
 from .contract import LOAD_ORDER, TABLES
 from .clock import end_of_day_utc, utc_stamp
-from .loads import unfinished_load, utc_now
+from .loads import decode_entry, unfinished_load, utc_now
 from .readers import InputError, Source, count_rows, discover_all, open_source, read_chunks
 from .statements import TOLERANCE_SECONDS, is_return_file, load_statements, prepare
 from .validate import Row, validate_rows
@@ -264,6 +264,8 @@ class _TableLoad:
         self.exists_cache: dict[tuple[str, str], bool] = {}
         #: Keys of the current chunk an earlier load (or chunk) already stored (`_check_stored`).
         self.stored_keys: set[str] = set()
+        #: Transfers: what the look-up found for them (`prov`, properties), for Q_TRANSFERS_UPDATE.
+        self._stored_rows: dict[str, dict] = {}
         #: Transfers: write each chunk without looking its keys up first, until one is found stored
         #: (`_write_unchecked`; session 19, docs/benchmarks.md).
         self.unchecked = unchecked_first
@@ -329,6 +331,8 @@ class _TableLoad:
         else:
             found = writers.stored(self.g, self.table, [p["key"] for _, p in ok])
         self.stored_keys = set(found) | set(self._stored_mine)
+        if self.table == "transfers":
+            self._stored_rows = {**found, **self._stored_mine}
         for r, p in ok:
             s = found.get(p["key"])
             if not s:
@@ -361,8 +365,8 @@ class _TableLoad:
             prev = self.seen.get(key)
             if prev is None and key in self._stored_mine:  # written by an earlier chunk of this load
                 stored = self._stored_mine[key]
-                mine = json.loads(stored["mine"].split("|", 2)[2])
-                now = json.loads(p["pj"])
+                mine = decode_entry(stored["mine"], stored["props"])[2]
+                now = decode_entry(self._tag + writers.prov_entry("transfers", p)[0])[2]
                 pf, pr = mine.pop("_f"), mine.pop("_r")
                 del now["_f"], now["_r"]
                 if mine != now or (stored["from_account"], stored["to_account"]) != (p["from_account"],
@@ -399,8 +403,13 @@ class _TableLoad:
         return f"{self.load_id}|{self.table}|"
 
     def prepare(self, rows: list[Row]) -> list[tuple[Row, dict]]:
-        """Each row with its payload and `prov` entries: pure Python, no database (runs ahead in a thread)."""
+        """Each row with its payload and `prov` entries: pure Python, no database (runs ahead in a thread).
+
+        A transfer's entries are made only if it turns out to be stored already (`_write`); a new
+        one's are built by Q_TRANSFERS_NEW (`writers.compact_entry`)."""
         pairs = [(r, _payload(r) if r.ok else {}) for r in rows]
+        if self.table == "transfers":
+            return pairs
         for r, p in pairs:
             if r.ok:
                 if self.table == "cases":
@@ -438,7 +447,7 @@ class _TableLoad:
         their reasons back as they were, this table goes back to looking keys up first (a reload would
         fail every chunk), and False says the chunk is still to be checked and written."""
         before = [list(r.reasons) for r, _ in pairs]
-        self.stored_keys, self._stored_mine = set(), {}
+        self.stored_keys, self._stored_mine, self._stored_rows = set(), {}, {}
         good = self._check_duplicates(pairs)
         try:
             self._write(good)
@@ -462,7 +471,7 @@ class _TableLoad:
         t = self.table
         tag = self._tag
         if t == "transfers":  # only keys already stored are updated (a first load updates nothing)
-            old = [p for p in payloads if p["key"] in self.stored_keys]
+            old = [self._update_row(p) for p in payloads if p["key"] in self.stored_keys]
             self.g.write_batches(writers.Q_TRANSFERS_UPDATE, old, BATCH, load_id=self.load_id, tag=tag)
             new = [p for p in payloads if p["key"] not in self.stored_keys]
             for batch in _batches(new, TRANSFER_TX_ROWS):
@@ -483,6 +492,20 @@ class _TableLoad:
                      "asset_transfers": writers.q_asset_transfers, "cases": writers.q_cases,
                      "restrictions": writers.q_restrictions, "encumbrances": writers.q_encumbrances}[t](*labels)
             self.g.write_batches(query, batch, BATCH, load_id=self.load_id, tag=tag)
+
+
+    def _update_row(self, p: dict[str, Any]) -> dict[str, Any]:
+        """A stored transfer's payload as Q_TRANSFERS_UPDATE takes it: its full entries, and the
+        relationship's `prov` as read (`was`) with other loads' compact entries expanded (`full`)
+        from the values read, when this row changes or adds any of them (writers.compact_entry)."""
+        p["pj"], p["pe"] = writers.prov_entry("transfers", p)
+        s = self._stored_rows.get(p["key"])
+        now = decode_entry(self._tag + p["pj"])[2]
+        if s and s.get("prov") and any(s["props"].get(k) != v for k, v in now.items() if k not in ("_f", "_r")):
+            full = [e if e.startswith(self._tag) else writers.expand_entry(e, s["props"]) for e in s["prov"]]
+            if full != s["prov"]:
+                p["was"], p["full"] = s["prov"], full
+        return p
 
 
 def _batches(payloads: list[dict], size: int) -> Iterator[list[dict]]:

@@ -95,19 +95,26 @@ def _decode(v: Any) -> Any:
     return v
 
 
-def decode_entry(entry: str) -> tuple[str, str, dict[str, Any]]:
-    """`"<load_id>|<table>|<json>"` -> (load_id, table, values with `_f`/`_r` for the source)."""
+def decode_entry(entry: str, props: dict[str, Any] | None = None) -> tuple[str, str, dict[str, Any]]:
+    """`"<load_id>|<table>|<json>"` -> (load_id, table, values with `_f`/`_r` for the source).
+
+    A compact transfer entry (`writers.compact_entry`) has its values from `props`, the TRANSFER's
+    stored properties, when given."""
     load_id, table, text = entry.split("|", 2)
-    return load_id, table, {k: _decode(v) for k, v in json.loads(text).items()}
+    values = json.loads(text)
+    if props is not None and writers.is_compact(table, values):
+        return load_id, table, writers.compact_values(values, props)
+    return load_id, table, {k: _decode(v) for k, v in values.items()}
 
 
 def rebuild(kind: str, props: dict[str, Any], remaining: list[str],
             gone: list[str]) -> tuple[dict[str, Any], bool]:
     """The properties a record has once the `gone` entries are taken back; and whether it stays an Inmate."""
-    rest = [decode_entry(e) for e in remaining]
+    own = props if kind == "TRANSFER" else None  # a compact transfer entry's values are its own
+    rest = [decode_entry(e, own) for e in remaining]
     managed: set[str] = set()
     for e in remaining + gone:
-        managed |= set(decode_entry(e)[2])
+        managed |= set(decode_entry(e, own)[2])
     out = {k: v for k, v in props.items() if k not in managed and k not in _DERIVED}
     main = [e for e in rest if e[1] not in _SIDE_TABLES]
     side = [e for e in rest if e[1] in _SIDE_TABLES]

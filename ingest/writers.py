@@ -56,10 +56,15 @@ def _json_value(v: Any) -> Any:
     return v
 
 
+def _json(v: Any) -> str:
+    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+
+
 def prov_entry(table: str, p: dict[str, Any]) -> tuple[str, str]:
     """The JSON a row leaves in `prov` of what it wrote: (with its values, source only).
 
     `loads.unload` rebuilds a record from the entries that remain (`loads.decode_entry`).
+    A new transfer of the contract loader leaves the compact entry instead (`compact_entry`).
     """
     src = {"_f": p["src_file"], "_r": p["src_row"]}
     values = {k: _json_value(v) for k, v in p["props"].items()}
@@ -72,8 +77,52 @@ def prov_entry(table: str, p: dict[str, Any]) -> tuple[str, str]:
         values["holder_id"] = p["holder_id"]
     elif table == "cases":
         values["_k"] = p["known_at"]
-    return (json.dumps({**src, **values}, ensure_ascii=False, separators=(",", ":")),
-            json.dumps(src, ensure_ascii=False, separators=(",", ":")))
+    return _json({**src, **values}), _json(src)
+
+
+# A transfer the contract loader CREATES (Q_TRANSFERS_NEW, and the bulk import) keeps a compact
+# entry: its source, and the names of its extra columns if it has any (`_x`), not its values. Its
+# values are the relationship's own: the contract transfer properties (_T_PROPS, `at`, `on`) and
+# those extra columns. That holds while no other load overwrites them, and the only write that does,
+# Q_TRANSFERS_UPDATE, first expands every compact entry of another load into a full one
+# (`expand_entry`, from the values it read). A statement load adds sides and never overwrites them.
+# Why: the full entry (every value again, ~250 bytes a row) was most of the server's extra work
+# against LOAD CSV (docs/benchmarks.md, "The compact transfer entry").
+def entry_head(src_file: str) -> str:
+    """The start of a source entry, up to its row number: `{"_f":"<file>","_r":`."""
+    return '{"_f":' + _json(src_file) + ',"_r":'
+
+
+def compact_tail(p: dict[str, Any]) -> str | None:
+    """What a new transfer's compact entry has after its row number, when it has extra columns."""
+    extras = sorted(k for k in p["props"] if k not in _T_PROPS)
+    return ',"_x":' + _json(extras) + "}" if extras else None
+
+
+def compact_entry(p: dict[str, Any]) -> str:
+    """The compact entry of a new transfer payload (what Q_TRANSFERS_NEW builds from its row)."""
+    return entry_head(p["src_file"]) + str(p["src_row"]) + (compact_tail(p) or "}")
+
+
+def is_compact(table: str, values: dict[str, Any]) -> bool:
+    """A transfers-table entry without values (a full one always has `at`)."""
+    return table == "transfers" and "at" not in values and "_r" in values and set(values) <= {"_f", "_r", "_x"}
+
+
+def compact_values(values: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
+    """A compact entry's values: the source, and the TRANSFER's own values (`props`, as stored)."""
+    keys = [*_T_PROPS, "at", "on", *values.get("_x", [])]
+    return {"_f": values["_f"], "_r": values["_r"], **{k: props[k] for k in keys if props.get(k) is not None}}
+
+
+def expand_entry(entry: str, props: dict[str, Any]) -> str:
+    """`entry` as a full entry, if it is a compact one, with the values `props` has (read before a
+    write overwrites them); any other entry as it is."""
+    load_id, table, text = entry.split("|", 2)
+    values = json.loads(text)
+    if not is_compact(table, values):
+        return entry
+    return f"{load_id}|{table}|" + _json({k: _json_value(v) for k, v in compact_values(values, props).items()})
 
 
 def _party(var: str, lab: str, id_field: str) -> str:
@@ -142,6 +191,7 @@ Q_TRANSFERS_UPDATE = f"""
 UNWIND $rows AS row
 MATCH (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
 USING INDEX SEEK t:TRANSFER(transfer_id)
+SET t.prov = CASE WHEN row.was IS NOT NULL AND t.prov = row.was THEN row.full ELSE t.prov END
 {_claim('a')}{_claim('b')}{_STMT_NAME.format(v='a', f='from_name')}
 {_STMT_NAME.format(v='b', f='to_name')}
 WITH t, row, localdatetime(row.at) AS at, date(row.on) AS on
@@ -169,7 +219,7 @@ SET t.at = at, t.on = on
 # (docs/benchmarks.md, "Loader against LOAD CSV, session 19"). Without a Load node (a caller that did
 # not begin a load) a retried committed batch fails on the constraint instead of passing silently.
 TRANSFER_FIELDS = ("key", "from_account", "to_account", "src_row", "at", "on", "amount_fen", "currency",
-                   "at_has_time", "channel", "memo", "from_name", "to_name", "kind", "merchant", "extras", "pj")
+                   "at_has_time", "channel", "memo", "from_name", "to_name", "kind", "merchant", "extras", "tail")
 _TP = {f: i for i, f in enumerate(TRANSFER_FIELDS)}
 _T_PROPS = ("amount_fen", "currency", "at_has_time", "channel", "memo", "from_name", "to_name", "kind", "merchant")
 _T_SENTINEL = """
@@ -193,7 +243,8 @@ MATCH (b:Account {{account_id: row[{_TP['to_account']}]}})
 CREATE (a)-[t:TRANSFER {{transfer_id: row[{_TP['key']}]}}]->(b)
 SET t.load_id = $load_id, t.src_file = $src_file, t.src_row = row[{_TP['src_row']}],
     {', '.join(f't.{f} = row[{_TP[f]}]' for f in _T_PROPS)},
-    t.at = localdatetime(row[{_TP['at']}]), t.on = date(row[{_TP['on']}]), t.prov = [$tag + row[{_TP['pj']}]]
+    t.at = localdatetime(row[{_TP['at']}]), t.on = date(row[{_TP['on']}]),
+    t.prov = [$head + toString(row[{_TP['src_row']}]) + coalesce(row[{_TP['tail']}], '}}')]
 SET t += coalesce(row[{_TP['extras']}], {{}})
 """
 Q_TRANSFERS_NEW = _T_SENTINEL + "CALL () {" + _T_ACCOUNTS + "}" + _T_CREATE
@@ -204,13 +255,14 @@ def transfer_row(p: dict[str, Any]) -> list[Any]:
     props = p["props"]
     extras = {k: v for k, v in props.items() if k not in _T_PROPS}
     return [p["key"], p["from_account"], p["to_account"], p["src_row"], p["at"], p["on"],
-            *(props.get(f) for f in _T_PROPS), extras or None, p["pj"]]
+            *(props.get(f) for f in _T_PROPS), extras or None, compact_tail(p)]
 
 
 def transfer_batch(rows: list[dict[str, Any]], load_id: str, tag: str) -> dict[str, Any]:
     """The parameters of Q_TRANSFERS_NEW for payloads of ONE source file, none of whose keys is stored."""
     return {"rows": [transfer_row(p) for p in rows], "accounts": transfer_accounts(rows),
-            "batch": secrets.token_hex(8), "src_file": rows[0]["src_file"], "load_id": load_id, "tag": tag}
+            "batch": secrets.token_hex(8), "src_file": rows[0]["src_file"], "load_id": load_id, "tag": tag,
+            "head": tag + entry_head(rows[0]["src_file"])}
 
 
 def transfer_accounts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -225,10 +277,13 @@ def transfer_accounts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if a is None:
                 a = out[p[side]] = {"key": p[side], "src_file": p["src_file"], "src_row": p["src_row"],
                                     "names": []}
-            a["pe"] = p["pe"]
+            a["last"] = (p["src_file"], p["src_row"])
             n = p.get(name)
             if n is not None and n not in a["names"]:
                 a["names"].append(n)
+    for a in out.values():  # the claim: the last row naming it
+        f, r = a.pop("last")
+        a["pe"] = entry_head(f) + str(r) + "}"
     return list(out.values())
 
 
@@ -340,7 +395,8 @@ Q_STORED = {
     "transfers": """UNWIND $keys AS k MATCH (a)-[t:TRANSFER {transfer_id: k}]->(b)
                     USING INDEX SEEK t:TRANSFER(transfer_id)
                     RETURN k, a.account_id AS from_account, b.account_id AS to_account, t.load_id AS load_id,
-                           [e IN coalesce(t.prov, []) WHERE e STARTS WITH $tag][0] AS mine""",
+                           [e IN coalesce(t.prov, []) WHERE e STARTS WITH $tag][0] AS mine,
+                           t.prov AS prov, properties(t) AS props""",
     "assets": """UNWIND $keys AS k MATCH (s:Asset {asset_id: k})
                  RETURN k, s.owner_id AS owner_id, s.load_id AS load_id""",
     "asset_transfers": """UNWIND $keys AS k MATCH (x:AssetTransfer {transfer_id: k})

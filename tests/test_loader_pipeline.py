@@ -121,7 +121,6 @@ def _batch_payloads(keys: list[str], src_file: str = "transfers.csv") -> list[di
         p = {"key": k, "src_file": src_file, "src_row": i + 2, "from_account": "A1", "to_account": f"A{i % 3 + 2}",
              "from_name": "张三", "to_name": None, "at": "2024-01-01T10:00:00", "on": "2024-01-01",
              "props": {"amount_fen": 100 * (i + 1), "currency": "CNY", "from_name": "张三", "x_note": f"n{i}"}}
-        p["pj"], p["pe"] = writers.prov_entry("transfers", p)
         out.append(p)
     return out
 
@@ -143,7 +142,7 @@ def test_a_new_transfer_batch_run_twice_writes_once(graph):
     t2 = once[0][1]["p"]
     assert t2["amount_fen"] == 200 and t2["x_note"] == "n1" and t2["src_file"] == "transfers.csv"
     assert t2["src_row"] == 3 and t2["load_id"] == "L1" and "to_name" not in t2
-    assert t2["prov"] == ["L1|transfers|" + params["rows"][1][-1]]
+    assert t2["prov"] == ['L1|transfers|{"_f":"transfers.csv","_r":3,"_x":["x_note"]}']  # compact
     assert len(once[1]) == 4 and all(len(r["p"]["prov"]) == 1 for r in once[1])
 
 

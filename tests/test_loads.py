@@ -205,3 +205,54 @@ def test_a_workbook_named_after_no_table_is_read_as_a_return_or_refused_by_name(
     with pytest.raises(InputError, match=r"misc\.xlsx"):
         load_dir(graph, d, tmp_path / "rej")
     assert graph.read_one("MATCH (n) RETURN count(n) AS n")["n"] == 0
+
+
+def _restating(tmp_path: Path, name: str, rows: list[list[str]], header: list[str] | None = None) -> Path:
+    d = tmp_path / name
+    d.mkdir()
+    with open(d / "transfers.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([header or ["transfer_id", "from_account", "to_account", "from_name", "to_name",
+                                            "amount", "at", "currency", "channel", "memo"], *rows])
+    return d
+
+
+def test_a_new_transfer_keeps_a_compact_entry_and_an_overwrite_expands_it_first(graph, tmp_path):
+    """A transfer the loader creates keeps only its source in `prov` (its values are its own); a later
+    load that changes it first writes the creator's values into the creator's entry, so unloading
+    either load leaves exactly the other one's transfer."""
+    a_dir = tmp_path / "a"
+    import shutil
+    shutil.copytree(A, a_dir)
+    with open(a_dir / "transfers.csv", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    rows[0].append("备注2")  # an extra column: kept as x_备注2, named in the compact entry
+    for r in rows[1:]:
+        r.append("原始" if r[0] == "T0001" else "")
+    with open(a_dir / "transfers.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    c_rows = [["T0001", "6222000000000001", "6222000000000002", "张伟", "李娜", "200001.00",
+               "2024-04-02 10:16:00", "CNY", "网银", "借款"]]
+    c_alone = load_dir(graph, _restating(tmp_path, "c0", c_rows), tmp_path / "r0")
+    only_c = full_snapshot(graph, {c_alone.load_id: "C"})
+    graph.wipe()
+
+    a = load_dir(graph, a_dir, tmp_path / "ra", known_on=KA)
+    assert a.rejected == 0, a.tables
+    only_a = full_snapshot(graph, {a.load_id: "A"})
+    q = "MATCH ()-[t:TRANSFER {transfer_id: 'T0001'}]->() RETURN t"
+    t = graph.read_one(q)["t"]
+    assert t["prov"] == [f'{a.load_id}|transfers|{{"_f":"transfers.csv","_r":2,"_x":["x_备注2"]}}']
+    assert t["x_备注2"] == "原始" and t["memo"] == "家用"
+
+    c = load_dir(graph, _restating(tmp_path, "c", c_rows), tmp_path / "rc")
+    t = graph.read_one(q)["t"]
+    assert (t["amount_fen"], t["memo"], t["updated_load_id"]) == (20000100, "借款", c.load_id)
+    mine = [e for e in t["prov"] if e.startswith(a.load_id)]
+    assert len(mine) == 1 and '"memo":"家用"' in mine[0] and '"amount_fen":20000000' in mine[0] \
+        and '"x_备注2":"原始"' in mine[0]
+    unload(graph, c.load_id)
+    assert full_snapshot(graph, {a.load_id: "A"}) == only_a
+
+    c = load_dir(graph, _restating(tmp_path, "c2", c_rows), tmp_path / "rc2")
+    unload(graph, a.load_id)
+    assert full_snapshot(graph, {c.load_id: "C"}) == only_c
