@@ -4,7 +4,7 @@
 
 Runs what `load_dir` runs in Python for every transfers file of DATA_DIR (`loader._prepared`: read,
 validate, payloads, `prov` entries; the duplicate check; the Bolt parameters of each write
-transaction, `writers.transfer_batch`) and prints the CPU seconds (`time.process_time()`) of each.
+transaction, `writers.transfer_*_params`) and prints the CPU seconds (`time.process_time()`) of each.
 The collector is set as `load_dir` sets it while tables load, unless `--default-gc`. Nothing is written.
 Run it from another checkout to compare code (the script reads `ingest` from the current directory).
 """
@@ -57,10 +57,12 @@ def main() -> int:
             for _, p in good:
                 unique.setdefault(p["key"], p)
             t0 = time.process_time()
-            for batch in loader._batches(list(unique.values()), loader.TRANSFER_TX_ROWS):
-                writers.transfer_batch(batch, "Lcpu", "Lcpu|transfers|")
-            times["Bolt parameters (transfer_batch)"] = (
-                times.get("Bolt parameters (transfer_batch)", 0) + time.process_time() - t0)
+            new = list(unique.values())
+            writers.transfer_accounts_params(new, "Lcpu", "Lcpu|transfers|")
+            for batch in loader._batches(new, loader.TRANSFER_TX_ROWS):
+                writers.transfer_rows_params(batch, "Lcpu", "Lcpu|transfers|")
+            times["Bolt parameters (transfer_*_params)"] = (
+                times.get("Bolt parameters (transfer_*_params)", 0) + time.process_time() - t0)
         times["total"] = time.process_time() - t_all
         if prof:
             prof.disable()

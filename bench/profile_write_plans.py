@@ -4,8 +4,9 @@
 
 One throw-away server: every table but the transfers is loaded; then, each on the graph as it was
 (wiped and the other tables loaded again between them), the first `--rows` rows of `transfers.csv`:
-- `loader`: one `writers.Q_TRANSFERS_NEW` transaction with the loader's own parameters (validated,
-  prepared, `writers.transfer_batch`);
+- `loader`: `writers.Q_TRANSFER_ACCOUNTS` then one `writers.Q_TRANSFERS_CREATE` transaction of all
+  the rows, with the loader's own parameters (validated, prepared, `writers.transfer_*_params`);
+  serial: what one writer costs the server (the loader runs `loader.WRITERS` parts at once);
   (session 21: each new transfer's `prov` entry is the compact one, its source, as LOAD CSV's is;
   session 20 measured here what the full entry cost: 3.38 s against 2.27 s);
 - `LOAD CSV`: `bench_ingest.LOAD_CSV` over a file of the same rows.
@@ -24,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from graph import Graph, scratch_connection  # noqa: E402
 from ingest import load_dir, loader, writers  # noqa: E402
@@ -73,14 +75,19 @@ def main() -> int:
         with scratch_connection(work / "db", heap="2g", pagecache_mb=1024, import_dir=data) as conn, \
                 Graph(conn) as g:
             others = linked(data, work / "others", transfers=False)
-            runs = [("loader", writers.Q_TRANSFERS_NEW, writers.transfer_batch(payloads, "LP", "LP|transfers|")),
-                    ("LOAD CSV", LOAD_CSV, {"url": f"file:///_load_csv_parts/{part.name}", "file": "transfers.csv",
-                                            "load_id": "LP", "offset": 0})]
+            tag = "LP|transfers|"
+            runs = [("loader", [(writers.Q_TRANSFER_ACCOUNTS, writers.transfer_accounts_params(payloads, "LP", tag)),
+                                (writers.Q_TRANSFERS_CREATE, writers.transfer_rows_params(payloads, "LP", tag))]),
+                    ("LOAD CSV", [(LOAD_CSV, {"url": f"file:///_load_csv_parts/{part.name}", "file": "transfers.csv",
+                                              "load_id": "LP", "offset": 0})])]
             for _ in range(2):  # the second round on a warm server
-                for name, cypher, params in runs:
+                for name, steps in runs:
                     g.wipe()  # the accounts the transfers created go too: each run creates its own
                     load_dir(g, others, work / "rejects", load_id="LP")
-                    secs, ops = _profile(g, cypher, params)
+                    secs, ops = 0.0, []
+                    for cypher, params in steps:
+                        s, o = _profile(g, cypher, params)
+                        secs, ops = secs + s, ops + o
                     print(json.dumps({"run": name, "rows": len(payloads), "seconds": round(secs, 2),
                                       "db_hits": sum(o["db_hits"] or 0 for o in ops), "operators": ops,
                                       "loadavg": [round(x, 2) for x in os.getloadavg()]}, ensure_ascii=False),

@@ -204,7 +204,7 @@ class _BulkTable(_TableLoad):
         if t == "accounts" and accounts:
             b.store.add_accounts(accounts)
         elif t == "transfers" and written:
-            # what Q_TRANSFERS_NEW does to each side: created if new, claimed by the last row, named
+            # what Q_TRANSFER_ACCOUNTS and Q_TRANSFER_CLAIMS do to each side: created if new, claimed by the last row, named
             b.store.touch_accounts(writers.transfer_accounts(written), lid)
 
 

@@ -25,7 +25,7 @@ from typing import Any, Iterable, Iterator
 
 #: Parameters per `IN (...)` look-up (sqlite's limit is 32,766).
 _IN = 5000
-#: Most names kept on an Account's `stmt_names` (as writers.Q_TRANSFERS_NEW and _STMT_NAME do).
+#: Most names kept on an Account's `stmt_names` (as writers.Q_TRANSFER_CLAIMS does).
 MAX_NAMES = 20
 
 

@@ -19,6 +19,7 @@ import secrets
 import socket
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -39,9 +40,10 @@ from .validate import Row, validate_rows
 logger = logging.getLogger(__name__)
 
 BATCH = 5000
-#: Rows per write transaction of a first load of transfers (Q_TRANSFERS_NEW); measured in
-#: docs/benchmarks.md, "Loader at 1.0x (session 18)".
-TRANSFER_TX_ROWS = 20000
+#: Rows per write transaction of new transfers (writers.Q_TRANSFERS_CREATE), and how many such
+#: transactions run at once; measured in docs/benchmarks.md, "Concurrent parts, session 21".
+TRANSFER_TX_ROWS = 5000
+WRITERS = 2
 #: Validated chunks waiting for the writer: validation of the next chunk runs in a thread while
 #: the current one is written, and at most this many wait, so memory stays flat (0: no thread).
 AHEAD = 2
@@ -267,7 +269,7 @@ class _TableLoad:
         #: Transfers: what the look-up found for them (`prov`, properties), for Q_TRANSFERS_UPDATE.
         self._stored_rows: dict[str, dict] = {}
         #: Transfers: write each chunk without looking its keys up first, until one is found stored
-        #: (`_write_unchecked`; session 19, docs/benchmarks.md).
+        #: (`_write_transfers`; session 19, docs/benchmarks.md).
         self.unchecked = unchecked_first
         self.counts = {"read": 0, "loaded": 0, "rejected": 0}
 
@@ -406,7 +408,7 @@ class _TableLoad:
         """Each row with its payload and `prov` entries: pure Python, no database (runs ahead in a thread).
 
         A transfer's entries are made only if it turns out to be stored already (`_write`); a new
-        one's are built by Q_TRANSFERS_NEW (`writers.compact_entry`)."""
+        one's are built by Q_TRANSFERS_CREATE (`writers.compact_entry`)."""
         pairs = [(r, _payload(r) if r.ok else {}) for r in rows]
         if self.table == "transfers":
             return pairs
@@ -425,11 +427,11 @@ class _TableLoad:
         if self.table == "transfers" and self.dupes_in_graph:
             self.seen = {}  # per chunk: earlier chunks are checked against the graph (`_stored_mine`)
         self._check_refs(pairs)
-        if not (self.table == "transfers" and self.dupes_in_graph and self.unchecked
-                and self._write_unchecked(pairs)):
+        if self.table == "transfers" and self.dupes_in_graph:
+            self._write_transfers(pairs)
+        else:
             self._check_stored(pairs)
-            good = self._check_duplicates(pairs)
-            self._write(good)
+            self._write(self._check_duplicates(pairs))
         for r, _ in pairs:
             self.counts["read"] += 1
             if r.ok:
@@ -438,28 +440,38 @@ class _TableLoad:
                 self.counts["rejected"] += 1
                 self.rejects.write(r, mapping)
 
-    def _write_unchecked(self, pairs: list[tuple[Row, dict]]) -> bool:
-        """Write a chunk of transfers as if none of its keys were stored, without the stored-key look-up.
+    def _write_transfers(self, pairs: list[tuple[Row, dict]], tries: int = 3) -> None:
+        """Write a chunk of transfers: while `unchecked`, as if none of its keys were stored (no look-up).
 
-        Right when no key of the chunk is stored, the usual case of a first load; otherwise the
-        `transfer_key` uniqueness constraint fails the write (nothing of it is written, or only whole
-        earlier batches of the chunk, which the look-up then finds as this load's own): the rows get
-        their reasons back as they were, this table goes back to looking keys up first (a reload would
-        fail every chunk), and False says the chunk is still to be checked and written."""
-        before = [list(r.reasons) for r, _ in pairs]
-        self.stored_keys, self._stored_mine, self._stored_rows = set(), {}, {}
-        good = self._check_duplicates(pairs)
-        try:
-            self._write(good)
-            return True
-        except ConstraintViolation as exc:
-            logger.info("%s: a key of this chunk is stored already (%s); looking keys up from now on",
-                        self.table, exc)
-            self.unchecked = False
-            for (r, _), reasons in zip(pairs, before):
-                r.reasons[:] = reasons
-            self.seen = {}
-            return False
+        That is right when no key of the chunk is stored, the usual case of a first load; otherwise the
+        `transfer_key` uniqueness constraint fails a part of the write (nothing of that part is written;
+        other parts may be, which the look-up then finds as this load's own): the rows get their
+        reasons back as they were, this table goes on looking keys up first (a reload would fail every
+        chunk), and the chunk is checked and written again. A write after the look-up fails on a key
+        only when a part committed but the driver lost its answer (its retry meets the part's own
+        keys) or another load wrote a key meanwhile: the next look-up finds them."""
+        for attempt in range(tries):
+            before = [list(r.reasons) for r, _ in pairs]
+            if self.unchecked:
+                self.stored_keys, self._stored_mine, self._stored_rows = set(), {}, {}
+            else:
+                self._check_stored(pairs)
+            try:
+                self._write(self._check_duplicates(pairs))
+                return
+            except ConstraintViolation as exc:
+                if attempt == tries - 1:
+                    raise
+                if self.unchecked:
+                    logger.info("%s: a key of this chunk is stored already (%s); looking keys up from now on",
+                                self.table, exc)
+                    self.unchecked = False
+                else:
+                    logger.warning("%s: a key of this chunk was written meanwhile (%s); looking again",
+                                   self.table, exc)
+                for (r, _), reasons in zip(pairs, before):
+                    r.reasons[:] = reasons
+                self.seen = {}
 
     def _write(self, good: list[tuple[Row, dict]]) -> None:
         if not good:
@@ -473,9 +485,9 @@ class _TableLoad:
         if t == "transfers":  # only keys already stored are updated (a first load updates nothing)
             old = [self._update_row(p) for p in payloads if p["key"] in self.stored_keys]
             self.g.write_batches(writers.Q_TRANSFERS_UPDATE, old, BATCH, load_id=self.load_id, tag=tag)
-            new = [p for p in payloads if p["key"] not in self.stored_keys]
-            for batch in _batches(new, TRANSFER_TX_ROWS):
-                self.g.write(writers.Q_TRANSFERS_NEW, writers.transfer_batch(batch, self.load_id, tag))
+            self._write_new([p for p in payloads if p["key"] not in self.stored_keys], tag)
+            # every written row's accounts, claimed by the last naming them and named in file order
+            self.g.write(writers.Q_TRANSFER_CLAIMS, writers.transfer_accounts_params(payloads, self.load_id, tag))
             return
         simple = {"persons": writers.Q_PERSONS, "companies": writers.Q_COMPANIES, "inmates": writers.Q_INMATES,
                   "relations": writers.Q_RELATIONS, "company_roles": writers.Q_ROLES,
@@ -494,18 +506,43 @@ class _TableLoad:
             self.g.write_batches(query, batch, BATCH, load_id=self.load_id, tag=tag)
 
 
+    def _write_new(self, new: list[dict[str, Any]], tag: str) -> None:
+        """New transfers: their accounts merged in one transaction, then the relationships in parts
+        of TRANSFER_TX_ROWS rows, WRITERS transactions at once (writers.Q_TRANSFERS_CREATE)."""
+        if not new:
+            return
+        self.g.write(writers.Q_TRANSFER_ACCOUNTS, writers.transfer_accounts_params(new, self.load_id, tag))
+        parts = [writers.transfer_rows_params(b, self.load_id, tag) for b in _batches(new, TRANSFER_TX_ROWS)]
+        _concurrently(lambda params: self.g.write(writers.Q_TRANSFERS_CREATE, params), parts, WRITERS)
+
     def _update_row(self, p: dict[str, Any]) -> dict[str, Any]:
         """A stored transfer's payload as Q_TRANSFERS_UPDATE takes it: its full entries, and the
         relationship's `prov` as read (`was`) with other loads' compact entries expanded (`full`)
         from the values read, when this row changes or adds any of them (writers.compact_entry)."""
-        p["pj"], p["pe"] = writers.prov_entry("transfers", p)
+        p["pj"] = writers.prov_entry("transfers", p)[0]
         s = self._stored_rows.get(p["key"])
         now = decode_entry(self._tag + p["pj"])[2]
-        if s and s.get("prov") and any(s["props"].get(k) != v for k, v in now.items() if k not in ("_f", "_r")):
+        changed = bool(s) and any(s["props"].get(k) != v for k, v in now.items() if k not in ("_f", "_r"))
+        if s and s.get("mine") and not changed:  # this load's own row again: its entry stays as it is
+            p["pj"] = s["mine"].split("|", 2)[2]
+        if changed and s.get("prov"):
             full = [e if e.startswith(self._tag) else writers.expand_entry(e, s["props"]) for e in s["prov"]]
             if full != s["prov"]:
                 p["was"], p["full"] = s["prov"], full
         return p
+
+
+def _concurrently(fn: Callable[[Any], Any], items: list[Any], n: int) -> None:
+    """`fn` over `items`, `n` at a time; every call has ended before the first error is raised."""
+    if n <= 1 or len(items) <= 1:
+        for x in items:
+            fn(x)
+        return
+    with ThreadPoolExecutor(n) as pool:
+        futures = [pool.submit(fn, x) for x in items]
+    errors = [e for f in futures if (e := f.exception()) is not None]
+    if errors:
+        raise errors[0]
 
 
 def _batches(payloads: list[dict], size: int) -> Iterator[list[dict]]:
@@ -655,7 +692,7 @@ def load_dir(g: Graph, path: str | Path, rejects_dir: str | Path | None = None, 
     their counts; those tables are then skipped (ingest.bulk.load_dir_bulk: neo4j-admin import).
 
     `unchecked_first`: write each chunk of transfers before looking its keys up, falling back to the
-    look-up once a key is found stored (`_TableLoad._write_unchecked`); False looks every chunk up
+    look-up once a key is found stored (`_TableLoad._write_transfers`); False looks every chunk up
     first (the benchmark compares the two; the result is the same).
     """
     folder = Path(path)

@@ -80,7 +80,7 @@ def prov_entry(table: str, p: dict[str, Any]) -> tuple[str, str]:
     return _json({**src, **values}), _json(src)
 
 
-# A transfer the contract loader CREATES (Q_TRANSFERS_NEW, and the bulk import) keeps a compact
+# A transfer the contract loader CREATES (Q_TRANSFERS_CREATE, and the bulk import) keeps a compact
 # entry: its source, and the names of its extra columns if it has any (`_x`), not its values. Its
 # values are the relationship's own: the contract transfer properties (_T_PROPS, `at`, `on`) and
 # those extra columns. That holds while no other load overwrites them, and the only write that does,
@@ -100,7 +100,7 @@ def compact_tail(p: dict[str, Any]) -> str | None:
 
 
 def compact_entry(p: dict[str, Any]) -> str:
-    """The compact entry of a new transfer payload (what Q_TRANSFERS_NEW builds from its row)."""
+    """The compact entry of a new transfer payload (what Q_TRANSFERS_CREATE builds from its row)."""
     return entry_head(p["src_file"]) + str(p["src_row"]) + (compact_tail(p) or "}")
 
 
@@ -180,63 +180,61 @@ MERGE (a)-[r:HAS_BALANCE]->(b)
 ON CREATE SET """ + _prov("r") + "\n" + _claim("r")
 
 _NEW_ACCOUNT = ("ON CREATE SET {v}.holder_known = false, {v}.stmt_names = [], " + _PROV)
-_STMT_NAME = ("SET {v}.stmt_names = CASE WHEN row.{f} IS NULL OR row.{f} IN coalesce({v}.stmt_names, [])"
-              " OR size(coalesce({v}.stmt_names, [])) >= 20"
-              " THEN {v}.stmt_names ELSE coalesce({v}.stmt_names, []) + row.{f} END")
 # Transfers are written in two steps: rows whose transfer_id exists only update properties
 # (found through the relationship uniqueness index); new rows CREATE the relationship
-# (Q_TRANSFERS_NEW). A MERGE on the pattern would expand every relationship of a busy account
+# (Q_TRANSFERS_CREATE). A MERGE on the pattern would expand every relationship of a busy account
 # (a merchant with thousands of payments) for each row. The loader passes each key once per batch.
+# The accounts of every written row, stored or new, are claimed and named afterwards, in file order
+# (Q_TRANSFER_CLAIMS).
 Q_TRANSFERS_UPDATE = f"""
 UNWIND $rows AS row
 MATCH (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
 USING INDEX SEEK t:TRANSFER(transfer_id)
 SET t.prov = CASE WHEN row.was IS NOT NULL AND t.prov = row.was THEN row.full ELSE t.prov END
-{_claim('a')}{_claim('b')}{_STMT_NAME.format(v='a', f='from_name')}
-{_STMT_NAME.format(v='b', f='to_name')}
 WITH t, row, localdatetime(row.at) AS at, date(row.on) AS on
 FOREACH (_ IN CASE WHEN t.at <> at AND t.load_id <> $load_id THEN [1] ELSE [] END | SET t.updated_load_id = $load_id)
 SET t.at = at, t.on = on
 {_set_props('t')}
 """
-# New transfers (issue 11): per write transaction, the accounts the rows name are merged ONCE
-# each (created with the first row naming them, claimed by the last, the names their rows give
-# appended in file order, each once, at most 20), then every relationship is created between
-# accounts found by key (index seek). One query, one round trip per transaction.
+# New transfers (issue 11) are written in three steps per chunk (`loader._TableLoad._write_new`):
+# 1. Q_TRANSFER_ACCOUNTS, one transaction: the accounts the chunk's rows name, merged ONCE each,
+#    created with the first row naming them (idempotent: MERGE).
+# 2. Q_TRANSFERS_CREATE, in parts of `loader.TRANSFER_TX_ROWS` rows run by `loader.WRITERS`
+#    concurrent transactions: each relationship CREATEd between accounts found by key (index seek).
+#    The parts share accounts but only read them (MATCH) and add relationships, so they do not wait
+#    on each other's node locks the way claims would; Neo4j retries a deadlock (transient).
+# 3. Q_TRANSFER_CLAIMS, one transaction, once every part is written: each account claimed by the
+#    last row naming it, the names its rows give appended in file order, each once, at most 20
+#    (idempotent: a claim replaces this load's own, a name is added only when missing). After the
+#    parts, so a chunk whose part fails (below) leaves no claim or name of rows it did not write.
 # Each row travels as a LIST (`transfer_row`, positions in TRANSFER_FIELDS), not a map that repeats
 # its keys, and the properties are set one by one (the contract fixes them; extra columns, if any,
-# come as one map). `src_file` is the batch's (`$src_file`): a batch never spans two files.
-# Idempotence without a per-row key seek (session 19): a write transaction is atomic, and the only
-# way a row of a batch can already exist as this batch wrote it is a retry of the batch after it
-# committed (the driver retries a commit it saw no answer to). So each batch carries a random id
-# (`$batch`, the same on every retry of it), which the transaction records on its Load node
-# (`last_batch`; one writer per load, so the last is the only one a retry can be): a batch finding its
-# own id there is skipped whole. Any other row whose key exists (an earlier load, an earlier chunk of
-# this load, a killed run of it) fails the transaction on the `transfer_key` uniqueness constraint,
-# so nothing is written twice; the loader then looks the chunk's keys up (`loader._write_unchecked`).
-# Before session 18 each row merged both its accounts and rewrote their `prov` itself: 0.44x LOAD CSV;
-# session 18 merged the accounts once per transaction; session 19 the list rows and the batch id
-# (docs/benchmarks.md, "Loader against LOAD CSV, session 19"). Without a Load node (a caller that did
-# not begin a load) a retried committed batch fails on the constraint instead of passing silently.
+# come as one map). `src_file` is the part's (`$src_file`): a part never spans two files.
+# No row looks its key up first: any key that exists (an earlier load, an earlier chunk of this load,
+# a killed run of it, or this very part when the driver retries a commit whose answer it lost) fails
+# the part on the `transfer_key` uniqueness constraint, so nothing is written twice, and the loader
+# then looks the chunk's keys up and writes what is missing (`loader._TableLoad.process_prepared`).
+# History: before session 18 each row merged both its accounts and rewrote their `prov`: 0.44x LOAD
+# CSV; session 18 merged the accounts once per transaction; session 19 sent list rows and a batch id
+# on the Load node (which made a lost-answer retry a no-op, but serialises concurrent parts: dropped
+# in session 21 for the concurrent parts; docs/benchmarks.md, "Concurrent parts, session 21").
 TRANSFER_FIELDS = ("key", "from_account", "to_account", "src_row", "at", "on", "amount_fen", "currency",
                    "at_has_time", "channel", "memo", "from_name", "to_name", "kind", "merchant", "extras", "tail")
 _TP = {f: i for i, f in enumerate(TRANSFER_FIELDS)}
 _T_PROPS = ("amount_fen", "currency", "at_has_time", "channel", "memo", "from_name", "to_name", "kind", "merchant")
-_T_SENTINEL = """
-OPTIONAL MATCH (l:Load {load_id: $load_id})
-WITH l WHERE l IS NULL OR l.last_batch IS NULL OR l.last_batch <> $batch
-SET l.last_batch = $batch
-WITH l
+Q_TRANSFER_ACCOUNTS = f"""
+UNWIND $accounts AS row
+MERGE (a:Account {{account_id: row.key}})
+{_NEW_ACCOUNT.format(v='a')}
 """
-_T_ACCOUNTS = f"""
-  UNWIND $accounts AS row
-  MERGE (a:Account {{account_id: row.key}})
-  {_NEW_ACCOUNT.format(v='a')}
-  {_claim('a').strip()}
-  SET a.stmt_names = CASE WHEN size(row.names) = 0 THEN a.stmt_names ELSE reduce(s = coalesce(a.stmt_names, []),
-      n IN row.names | CASE WHEN n IN s OR size(s) >= 20 THEN s ELSE s + n END) END
+Q_TRANSFER_CLAIMS = f"""
+UNWIND $accounts AS row
+MATCH (a:Account {{account_id: row.key}})
+{_claim('a').strip()}
+SET a.stmt_names = CASE WHEN size(row.names) = 0 THEN a.stmt_names ELSE reduce(s = coalesce(a.stmt_names, []),
+    n IN row.names | CASE WHEN n IN s OR size(s) >= 20 THEN s ELSE s + n END) END
 """
-_T_CREATE = f"""
+Q_TRANSFERS_CREATE = f"""
 UNWIND $rows AS row
 MATCH (a:Account {{account_id: row[{_TP['from_account']}]}})
 MATCH (b:Account {{account_id: row[{_TP['to_account']}]}})
@@ -247,26 +245,29 @@ SET t.load_id = $load_id, t.src_file = $src_file, t.src_row = row[{_TP['src_row'
     t.prov = [$head + toString(row[{_TP['src_row']}]) + coalesce(row[{_TP['tail']}], '}}')]
 SET t += coalesce(row[{_TP['extras']}], {{}})
 """
-Q_TRANSFERS_NEW = _T_SENTINEL + "CALL () {" + _T_ACCOUNTS + "}" + _T_CREATE
 
 
 def transfer_row(p: dict[str, Any]) -> list[Any]:
-    """A transfer payload (`loader._payload`) as the list Q_TRANSFERS_NEW reads (TRANSFER_FIELDS)."""
+    """A transfer payload (`loader._payload`) as the list Q_TRANSFERS_CREATE reads (TRANSFER_FIELDS)."""
     props = p["props"]
     extras = {k: v for k, v in props.items() if k not in _T_PROPS}
     return [p["key"], p["from_account"], p["to_account"], p["src_row"], p["at"], p["on"],
             *(props.get(f) for f in _T_PROPS), extras or None, compact_tail(p)]
 
 
-def transfer_batch(rows: list[dict[str, Any]], load_id: str, tag: str) -> dict[str, Any]:
-    """The parameters of Q_TRANSFERS_NEW for payloads of ONE source file, none of whose keys is stored."""
-    return {"rows": [transfer_row(p) for p in rows], "accounts": transfer_accounts(rows),
-            "batch": secrets.token_hex(8), "src_file": rows[0]["src_file"], "load_id": load_id, "tag": tag,
+def transfer_accounts_params(rows: list[dict[str, Any]], load_id: str, tag: str) -> dict[str, Any]:
+    """The parameters of Q_TRANSFER_ACCOUNTS and Q_TRANSFER_CLAIMS for new transfer payloads (a chunk's)."""
+    return {"accounts": transfer_accounts(rows), "load_id": load_id, "tag": tag}
+
+
+def transfer_rows_params(rows: list[dict[str, Any]], load_id: str, tag: str) -> dict[str, Any]:
+    """The parameters of Q_TRANSFERS_CREATE for payloads of ONE source file, none of whose keys is stored."""
+    return {"rows": [transfer_row(p) for p in rows], "src_file": rows[0]["src_file"], "load_id": load_id,
             "head": tag + entry_head(rows[0]["src_file"])}
 
 
 def transfer_accounts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The distinct accounts of a batch of transfer payloads, as Q_TRANSFERS_NEW merges them.
+    """The distinct accounts of new transfer payloads, as Q_TRANSFER_ACCOUNTS and Q_TRANSFER_CLAIMS write them.
 
     Each: `key`, the first row naming it (`src_file`, `src_row`: its creation), the last (`pe`: the
     transfers table's claim) and the names its rows give it, in file order, each once."""

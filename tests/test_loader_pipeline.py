@@ -76,9 +76,9 @@ def test_the_same_file_in_one_chunk_gives_the_same_graph(graph, tmp_path, monkey
          "ORDER BY t.transfer_id")
     qa = "MATCH (a:Account) RETURN properties(a) AS a ORDER BY a.account_id"
 
-    def run(chunk: int, rej: str):
+    def run(chunk: int, rej: str, tx: int | None = None):
         monkeypatch.setattr(readers, "CHUNK_ROWS", chunk)
-        monkeypatch.setattr(loader, "TRANSFER_TX_ROWS", chunk)
+        monkeypatch.setattr(loader, "TRANSFER_TX_ROWS", tx or chunk)
         graph.wipe()
         r = load_dir(graph, d, tmp_path / rej, load_id="LX")
         strip = lambda p: {k: v for k, v in p.items() if k != "load_id"}  # noqa: E731
@@ -91,6 +91,9 @@ def test_the_same_file_in_one_chunk_gives_the_same_graph(graph, tmp_path, monkey
     many = run(7, "r2")
     assert one[0]["transfers"]["rejected"] > 0
     assert many == one
+    # parts of 3 rows, 4 at once, all on the same 12 accounts: the concurrent writers store the same
+    monkeypatch.setattr(loader, "WRITERS", 4)
+    assert run(100, "r3", tx=3) == one
 
 
 def test_an_error_while_validating_ahead_fails_the_load(graph, tmp_path, monkeypatch, small_chunks):
@@ -125,18 +128,28 @@ def _batch_payloads(keys: list[str], src_file: str = "transfers.csv") -> list[di
     return out
 
 
-def test_a_new_transfer_batch_run_twice_writes_once(graph):
-    """The driver retries a transaction whose commit it saw no answer to: the batch's id, recorded on its
-    Load node by the first run, makes the second write nothing, claims and names included."""
+def _write_new(graph, payloads: list[dict], load_id: str) -> None:
+    tag = f"{load_id}|transfers|"
+    graph.write(writers.Q_TRANSFER_ACCOUNTS, writers.transfer_accounts_params(payloads, load_id, tag))
+    graph.write(writers.Q_TRANSFERS_CREATE, writers.transfer_rows_params(payloads, load_id, tag))
+    graph.write(writers.Q_TRANSFER_CLAIMS, writers.transfer_accounts_params(payloads, load_id, tag))
+
+
+def test_new_transfers_accounts_twice_change_nothing_and_a_part_twice_fails_on_its_keys(graph):
+    """The driver retries a transaction whose commit it saw no answer to: the accounts' merge is
+    idempotent (claims and names included), and a part of relationships written again fails on the
+    uniqueness constraint, writing nothing (the loader then looks its keys up)."""
     graph.ensure_schema()
-    graph.write("CREATE (:Load {load_id: 'L1'})")
-    params = writers.transfer_batch(_batch_payloads(["T1", "T2", "T3", "T4"]), "L1", "L1|transfers|")
+    ps = _batch_payloads(["T1", "T2", "T3", "T4"])
     q_t = ("MATCH (a)-[t:TRANSFER]->(b) RETURN t.transfer_id AS k, a.account_id AS a, b.account_id AS b, "
            "properties(t) AS p ORDER BY k")
     q_a = "MATCH (a:Account) RETURN a.account_id AS k, properties(a) AS p ORDER BY k"
-    graph.write(writers.Q_TRANSFERS_NEW, params)
+    _write_new(graph, ps, "L1")
     once = graph.read(q_t), graph.read(q_a)
-    graph.write(writers.Q_TRANSFERS_NEW, params)
+    for q in (writers.Q_TRANSFER_ACCOUNTS, writers.Q_TRANSFER_CLAIMS):
+        graph.write(q, writers.transfer_accounts_params(ps, "L1", "L1|transfers|"))
+    with pytest.raises(ConstraintViolation):
+        graph.write(writers.Q_TRANSFERS_CREATE, writers.transfer_rows_params(ps, "L1", "L1|transfers|"))
     assert (graph.read(q_t), graph.read(q_a)) == once
     assert [r["k"] for r in once[0]] == ["T1", "T2", "T3", "T4"]
     t2 = once[0][1]["p"]
@@ -146,19 +159,49 @@ def test_a_new_transfer_batch_run_twice_writes_once(graph):
     assert len(once[1]) == 4 and all(len(r["p"]["prov"]) == 1 for r in once[1])
 
 
-def test_a_new_transfer_batch_never_duplicates_a_stored_key(graph):
-    """A key stored by another load, or by an earlier batch of the same load (a repeat in a later chunk),
-    fails the batch on the uniqueness constraint: nothing of it is written, no key is there twice."""
+def test_a_new_transfer_part_never_duplicates_a_stored_key(graph):
+    """A key stored by another load, or by an earlier part of the same load (a repeat in a later chunk),
+    fails the part on the uniqueness constraint: nothing of it is written, no key is there twice."""
     graph.ensure_schema()
-    graph.write("CREATE (:Load {load_id: 'L0'}), (:Load {load_id: 'L1'})")
-    graph.write(writers.Q_TRANSFERS_NEW, writers.transfer_batch(_batch_payloads(["T1"]), "L0", "L0|transfers|"))
-    graph.write(writers.Q_TRANSFERS_NEW, writers.transfer_batch(_batch_payloads(["T2"]), "L1", "L1|transfers|"))
+    _write_new(graph, _batch_payloads(["T1"]), "L0")
+    _write_new(graph, _batch_payloads(["T2"]), "L1")
     for first in ("T1", "T2"):
         with pytest.raises(ConstraintViolation):
-            graph.write(writers.Q_TRANSFERS_NEW,
-                        writers.transfer_batch(_batch_payloads([first, "T9"]), "L1", "L1|transfers|"))
+            _write_new(graph, _batch_payloads([first, "T9"]), "L1")
     assert graph.read("MATCH ()-[t:TRANSFER]->() RETURN t.transfer_id AS k, t.load_id AS l ORDER BY k") == [
         {"k": "T1", "l": "L0"}, {"k": "T2", "l": "L1"}]
+
+
+def test_a_part_whose_commit_answer_was_lost_is_found_as_this_loads_own(graph, tmp_path, monkeypatch):
+    """A part that committed while the driver lost the answer is retried and fails on its own keys: the
+    loader looks the chunk up, finds those rows as its own with the same values, and the load ends as a
+    clean one, every key once with its one compact entry."""
+    d = tmp_path / "in"
+    d.mkdir()
+    _write(d / "transfers.csv", HEADER, [[f"T{i}", f"A{i % 4}", f"A{(i + 1) % 4}", f"{i + 1}.00",
+                                          "2024-01-01 10:00", "张三", ""] for i in range(12)])
+    monkeypatch.setattr(loader, "TRANSFER_TX_ROWS", 3)
+    q = "MATCH (a)-[t:TRANSFER]->(b) RETURN a.account_id AS a, b.account_id AS b, properties(t) AS t ORDER BY t.transfer_id"
+    qa = "MATCH (a:Account) RETURN properties(a) AS a ORDER BY a.account_id"
+    clean = load_dir(graph, d, tmp_path / "r0", load_id="LX")
+    expected = graph.read(q), graph.read(qa)
+    graph.wipe()
+    real, lost = graph.write, []
+
+    def lose_one_answer(cypher, params=None):
+        out = real(cypher, params)
+        if cypher == writers.Q_TRANSFERS_CREATE and len(lost) == 1:  # the second part: retried after its commit
+            lost.append(params["rows"][0][0])
+            real(cypher, params)
+        elif cypher == writers.Q_TRANSFERS_CREATE:
+            lost.append(None)
+        return out
+
+    monkeypatch.setattr(graph, "write", lose_one_answer)
+    again = load_dir(graph, d, tmp_path / "r1", load_id="LX")
+    assert lost[1] is not None
+    assert again.tables == clean.tables and again.tables["transfers"]["loaded"] == 12
+    assert (graph.read(q), graph.read(qa)) == expected
 
 
 def test_batches_never_span_two_files():

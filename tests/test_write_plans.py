@@ -49,12 +49,12 @@ def test_transfer_lookup_by_id_is_an_index_seek(busy, name):
 
 
 def test_new_transfers_seek_accounts_and_never_read_the_transfers(busy):
-    """Q_TRANSFERS_NEW looks no transfer up (session 19: a batch id on the Load node, and the uniqueness
-    constraint, keep it idempotent): every Account by its unique index, no relationship scan or seek."""
+    """Q_TRANSFERS_CREATE looks no transfer up (the uniqueness constraint keeps a part from writing a
+    key twice): every Account by its unique index, no relationship scan or seek."""
     rows = [{"key": f"X{i}", "src_file": "f", "src_row": i, "from_account": "A1", "to_account": f"A{i % 50 + 2}",
-             "at": "2024-01-01T00:00:00", "on": "2024-01-01", "props": {"amount_fen": i}, "pj": "{}", "pe": "{}"}
+             "at": "2024-01-01T00:00:00", "on": "2024-01-01", "props": {"amount_fen": i}}
             for i in range(2000)]
-    _kind, plan = busy.explain(writers.Q_TRANSFERS_NEW, writers.transfer_batch(rows, "x", "x|transfers|"))
+    _kind, plan = busy.explain(writers.Q_TRANSFERS_CREATE, writers.transfer_rows_params(rows, "x", "x|transfers|"))
     ops = _operators(plan)
     assert not [o for o in ops if "Relationship" in o and ("Scan" in o or "Seek" in o)], ops
     assert not [o for o in ops if "AllNodesScan" in o or "NodeByLabelScan" in o], ops
