@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from graph import Graph, scratch_connection  # noqa: E402
 from graph import db as graph_db  # noqa: E402
-from ingest import load_dir, loader, writers  # noqa: E402
+from ingest import load_dir, loader, readers, writers  # noqa: E402
 from bench_ingest import LOAD_CSV, PART_ROWS, csv_parts, linked  # noqa: E402
 
 TIMES: dict[str, float] = defaultdict(float)
@@ -111,7 +111,7 @@ def main() -> int:
                     help="no instrumented first load: straight to --variants (a long file: 1M transfers)")
     ap.add_argument("--variants", default="",
                     help="also time these settings, each on a fresh graph, e.g. 'tx=10000,ahead=2;tx=50000,ahead=0' "
-                         "(tx: loader.TRANSFER_TX_ROWS, writers: loader.WRITERS, ahead: loader.AHEAD, unchecked: load_dir(unchecked_first=) 1/0, default 1; "
+                         "(tx: loader.TRANSFER_TX_ROWS, writers: loader.WRITERS, chunk: readers.CHUNK_ROWS, ahead: loader.AHEAD, unchecked: load_dir(unchecked_first=) 1/0, default 1; "
                          "'csv': LOAD CSV again between them); LOAD CSV is timed again at the end")
     args = ap.parse_args()
     data = args.data.resolve()
@@ -166,6 +166,7 @@ def _run(args: argparse.Namespace, data: Path, work: Path, others: Path, tx_only
             loader.TRANSFER_TX_ROWS = int(knobs.get("tx", loader.TRANSFER_TX_ROWS))
             loader.AHEAD = int(knobs.get("ahead", loader.AHEAD))
             loader.WRITERS = int(knobs.get("writers", loader.WRITERS))
+            readers.CHUNK_ROWS = int(knobs.get("chunk", readers.CHUNK_ROWS))
             unchecked = knobs.get("unchecked", "1") == "1"
             g.wipe()
             load_dir(g, others, work / "rejects")
