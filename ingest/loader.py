@@ -505,7 +505,6 @@ class _TableLoad:
                      "restrictions": writers.q_restrictions, "encumbrances": writers.q_encumbrances}[t](*labels)
             self.g.write_batches(query, batch, BATCH, load_id=self.load_id, tag=tag)
 
-
     def _write_new(self, new: list[dict[str, Any]], tag: str) -> None:
         """New transfers: their accounts merged in one transaction, then the relationships in parts
         of TRANSFER_TX_ROWS rows, WRITERS transactions at once (writers.Q_TRANSFERS_CREATE)."""
