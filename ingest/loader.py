@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 BATCH = 5000
 #: Rows per write transaction of new transfers (writers.Q_TRANSFERS_CREATE), and how many such
-#: transactions run at once; measured in docs/benchmarks.md, "Concurrent parts, session 21".
+#: transactions run at once; measured in docs/benchmarks.md, "Loader, session 21", section 2.
 TRANSFER_TX_ROWS = 5000
 WRITERS = 2
 #: Validated chunks waiting for the writer: validation of the next chunk runs in a thread while

@@ -86,7 +86,7 @@ def prov_entry(table: str, p: dict[str, Any]) -> tuple[str, str]:
 # Q_TRANSFERS_UPDATE, first expands every compact entry of another load into a full one
 # (`expand_entry`, from the values it read). A statement load adds sides and never overwrites them.
 # Why: the full entry (every value again, ~250 bytes a row) was most of the server's extra work
-# against LOAD CSV (docs/benchmarks.md, "The compact transfer entry").
+# against LOAD CSV (docs/benchmarks.md, "Loader, session 21", section 1).
 def entry_head(src_file: str) -> str:
     """The start of a source entry, up to its row number: `{"_f":"<file>","_r":`."""
     return '{"_f":' + _json(src_file) + ',"_r":'
@@ -212,11 +212,11 @@ SET t.at = at, t.on = on
 # No row looks its key up first: any key that exists (an earlier load, an earlier chunk of this load,
 # a killed run of it, or this very part when the driver retries a commit whose answer it lost) fails
 # the part on the `transfer_key` uniqueness constraint, so nothing is written twice, and the loader
-# then looks the chunk's keys up and writes what is missing (`loader._TableLoad.process_prepared`).
+# then looks the chunk's keys up and writes what is missing (`loader._TableLoad._write_transfers`).
 # History: before session 18 each row merged both its accounts and rewrote their `prov`: 0.44x LOAD
 # CSV; session 18 merged the accounts once per transaction; session 19 sent list rows and a batch id
 # on the Load node (which made a lost-answer retry a no-op, but serialises concurrent parts: dropped
-# in session 21 for the concurrent parts; docs/benchmarks.md, "Concurrent parts, session 21").
+# in session 21 for the concurrent parts; docs/benchmarks.md, "Loader, session 21", section 2).
 TRANSFER_FIELDS = ("key", "from_account", "to_account", "src_row", "at", "on", "amount_fen", "currency",
                    "at_has_time", "channel", "memo", "from_name", "to_name", "kind", "merchant", "extras", "tail")
 _TP = {f: i for i, f in enumerate(TRANSFER_FIELDS)}
