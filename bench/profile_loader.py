@@ -90,14 +90,24 @@ def instrument() -> None:
             setattr(loader._TableLoad, attr, timed("_TableLoad." + attr, getattr(loader._TableLoad, attr)))
     write = graph_db.Graph.write
 
+    in_flight = [0, 0.0]  # writes running now, and since when at least one has
+
     def write_timed(self, cypher, params=None):  # type: ignore[no-untyped-def]
         t = time.perf_counter()
+        with _LOCK:
+            if in_flight[0] == 0:
+                in_flight[1] = t
+            in_flight[0] += 1
         try:
             return write(self, cypher, params)
         finally:
             name = "write " + _query_name(cypher)
+            now = time.perf_counter()
             with _LOCK:
-                TIMES[name] += time.perf_counter() - t
+                TIMES[name] += now - t
+                in_flight[0] -= 1
+                if in_flight[0] == 0:  # the wall time with a write in flight (the rest: the server waits)
+                    TIMES["any write in flight (wall)"] += now - in_flight[1]
                 CALLS[name] += len((params or {}).get("rows") or []) or 1
     graph_db.Graph.write = write_timed  # type: ignore[method-assign]
 
@@ -106,6 +116,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("data", type=Path)
     ap.add_argument("--cprofile", type=Path)
+    ap.add_argument("--pin", action="store_true",
+                    help="the server on core 0, this process (the loader) on core 1: two machines on one VM")
     ap.add_argument("--skip-load-csv", action="store_true")
     ap.add_argument("--skip-profile", action="store_true",
                     help="no instrumented first load: straight to --variants (a long file: 1M transfers)")
@@ -130,6 +142,63 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def server_cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by this process's descendants: the throw-away server.
+
+    Read from /proc, so a step's server CPU is the difference around it; with the client's own CPU
+    (`time.process_time()`) it says what each side costs, whatever the number of cores."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(d.name)] = int(fields[1])
+        cpu[int(d.name)] = (int(fields[11]) + int(fields[12])) / tick
+    me, total = os.getpid(), 0.0
+    for pid in cpu:
+        p = pid
+        while p in parent and p not in (0, 1, me):
+            p = parent[p]
+        if p == me and pid != me:
+            total += cpu[pid]
+    return total
+
+
+def _descendants() -> list[int]:
+    parent = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                parent[int(d.name)] = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+    out, me = [], os.getpid()
+    for pid in parent:
+        p = pid
+        while p in parent and p not in (0, 1, me):
+            p = parent[p]
+        if p == me and pid != me:
+            out.append(pid)
+    return out
+
+
+def pin(server_core: int, client_core: int) -> None:
+    """Every thread of the server on one core and every thread of this process on another: the two
+    machines of a deployment (the loader on its own host, the database on its own), on one VM."""
+    for pid in [*_descendants(), os.getpid()]:
+        core = client_core if pid == os.getpid() else server_core
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                os.sched_setaffinity(int(task.name), {core})
+            except OSError:
+                pass
+
+
 def _run(args: argparse.Namespace, data: Path, work: Path, others: Path, tx_only: Path, n_tx: int) -> int:
     def emit(**kw: object) -> None:
         print(json.dumps({**kw, "loadavg": [round(x, 2) for x in os.getloadavg()]}, ensure_ascii=False),
@@ -139,14 +208,19 @@ def _run(args: argparse.Namespace, data: Path, work: Path, others: Path, tx_only
     # statement over a million rows outlives the local server's 10-minute transaction limit
     parts = csv_parts(data, "transfers.csv") if n_tx > PART_ROWS else [("transfers.csv", 0)]
     with scratch_connection(work / "db", heap="2g", pagecache_mb=1024, import_dir=data) as conn, Graph(conn) as g:
+        last_server_cpu = [0.0]
+        if args.pin:
+            pin(0, 1)
+
         def load_csv_seconds() -> float:
             """LOAD CSV of the transfers on a fresh graph holding the other tables (as the loader gets it)."""
             g.wipe()
             load_dir(g, others, work / "rejects")
-            t = time.perf_counter()
+            t, s0 = time.perf_counter(), server_cpu_seconds()
             for url, offset in parts:
                 g.run_autocommit(LOAD_CSV, {"url": f"file:///{url}", "file": "transfers.csv", "load_id": "Lcsv",
                                             "offset": offset})
+            last_server_cpu[0] = server_cpu_seconds() - s0
             return time.perf_counter() - t
 
         rates = {}
@@ -160,7 +234,8 @@ def _run(args: argparse.Namespace, data: Path, work: Path, others: Path, tx_only
             if spec.strip() == "csv":  # LOAD CSV again, on a fresh graph, between the loader's runs
                 secs = load_csv_seconds()
                 rates["load_csv"] = n_tx / secs
-                emit(step="LOAD CSV (warm server)", rows=n_tx, seconds=round(secs, 1), per_s=round(n_tx / secs))
+                emit(step="LOAD CSV (warm server)", rows=n_tx, seconds=round(secs, 1), per_s=round(n_tx / secs),
+                     server_cpu_s=round(last_server_cpu[0], 1))
                 continue
             knobs = dict(kv.split("=") for kv in spec.split(","))
             loader.TRANSFER_TX_ROWS = int(knobs.get("tx", loader.TRANSFER_TX_ROWS))
@@ -170,11 +245,12 @@ def _run(args: argparse.Namespace, data: Path, work: Path, others: Path, tx_only
             unchecked = knobs.get("unchecked", "1") == "1"
             g.wipe()
             load_dir(g, others, work / "rejects")
-            t, cpu = time.perf_counter(), time.process_time()
+            t, cpu, s0 = time.perf_counter(), time.process_time(), server_cpu_seconds()
             load_dir(g, tx_only, work / "rejects", unchecked_first=unchecked)
             secs, cpu = time.perf_counter() - t, time.process_time() - cpu
             emit(step=f"variant {spec}", rows=n_tx, seconds=round(secs, 1), per_s=round(n_tx / secs),
                  python_cpu_s=round(cpu, 1),  # this process, every thread: what the loader costs the client
+                 server_cpu_s=round(server_cpu_seconds() - s0, 1),
                  peak_rss_mb_so_far=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                  over_load_csv=round(n_tx / secs / rates["load_csv"], 2) if "load_csv" in rates else None)
         if args.variants and not args.skip_load_csv:

@@ -485,9 +485,11 @@ class _TableLoad:
         if t == "transfers":  # only keys already stored are updated (a first load updates nothing)
             old = [self._update_row(p) for p in payloads if p["key"] in self.stored_keys]
             self.g.write_batches(writers.Q_TRANSFERS_UPDATE, old, BATCH, load_id=self.load_id, tag=tag)
-            self._write_new([p for p in payloads if p["key"] not in self.stored_keys], tag)
+            accounts = writers.transfer_accounts_params(payloads, self.load_id, tag)
+            new = [p for p in payloads if p["key"] not in self.stored_keys]
+            self._write_new(new, tag, accounts if len(new) == len(payloads) else None)
             # every written row's accounts, claimed by the last naming them and named in file order
-            self.g.write(writers.Q_TRANSFER_CLAIMS, writers.transfer_accounts_params(payloads, self.load_id, tag))
+            self.g.write(writers.Q_TRANSFER_CLAIMS, accounts)
             return
         simple = {"persons": writers.Q_PERSONS, "companies": writers.Q_COMPANIES, "inmates": writers.Q_INMATES,
                   "relations": writers.Q_RELATIONS, "company_roles": writers.Q_ROLES,
@@ -505,14 +507,17 @@ class _TableLoad:
                      "restrictions": writers.q_restrictions, "encumbrances": writers.q_encumbrances}[t](*labels)
             self.g.write_batches(query, batch, BATCH, load_id=self.load_id, tag=tag)
 
-    def _write_new(self, new: list[dict[str, Any]], tag: str) -> None:
-        """New transfers: their accounts merged in one transaction, then the relationships in parts
-        of TRANSFER_TX_ROWS rows, WRITERS transactions at once (writers.Q_TRANSFERS_CREATE)."""
+    def _write_new(self, new: list[dict[str, Any]], tag: str, accounts: dict[str, Any] | None = None) -> None:
+        """New transfers: their accounts merged in one transaction (`accounts`: their parameters, if
+        built already), then the relationships in parts of TRANSFER_TX_ROWS rows, WRITERS
+        transactions at once (writers.Q_TRANSFERS_CREATE). Each part builds its own parameters, in
+        its thread, so one part's are built while another's run on the server."""
         if not new:
             return
-        self.g.write(writers.Q_TRANSFER_ACCOUNTS, writers.transfer_accounts_params(new, self.load_id, tag))
-        parts = [writers.transfer_rows_params(b, self.load_id, tag) for b in _batches(new, TRANSFER_TX_ROWS)]
-        _concurrently(lambda params: self.g.write(writers.Q_TRANSFERS_CREATE, params), parts, WRITERS)
+        self.g.write(writers.Q_TRANSFER_ACCOUNTS, accounts or writers.transfer_accounts_params(new, self.load_id, tag))
+        _concurrently(lambda part: self.g.write(writers.Q_TRANSFERS_CREATE,
+                                                writers.transfer_rows_params(part, self.load_id, tag)),
+                      list(_batches(new, TRANSFER_TX_ROWS)), WRITERS)
 
     def _update_row(self, p: dict[str, Any]) -> dict[str, Any]:
         """A stored transfer's payload as Q_TRANSFERS_UPDATE takes it: its full entries, and the
