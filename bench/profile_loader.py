@@ -142,34 +142,8 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def server_cpu_seconds() -> float:
-    """CPU seconds (user + system) used so far by this process's descendants: the throw-away server.
-
-    Read from /proc, so a step's server CPU is the difference around it; with the client's own CPU
-    (`time.process_time()`) it says what each side costs, whatever the number of cores."""
-    tick = os.sysconf("SC_CLK_TCK")
-    parent: dict[int, int] = {}
-    cpu: dict[int, float] = {}
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parent[int(d.name)] = int(fields[1])
-        cpu[int(d.name)] = (int(fields[11]) + int(fields[12])) / tick
-    me, total = os.getpid(), 0.0
-    for pid in cpu:
-        p = pid
-        while p in parent and p not in (0, 1, me):
-            p = parent[p]
-        if p == me and pid != me:
-            total += cpu[pid]
-    return total
-
-
 def _descendants() -> list[int]:
+    """The pids under this process (children, their children, ...): the throw-away server."""
     parent = {}
     for d in Path("/proc").iterdir():
         if d.name.isdigit():
@@ -185,6 +159,21 @@ def _descendants() -> list[int]:
         if p == me and pid != me:
             out.append(pid)
     return out
+
+
+def server_cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by this process's descendants: the throw-away server.
+
+    Read from /proc, so a step's server CPU is the difference around it; with the client's own CPU
+    (`time.process_time()`) it says what each side costs, whatever the number of cores."""
+    total = 0.0
+    for pid in _descendants():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def pin(server_core: int, client_core: int) -> None:

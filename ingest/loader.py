@@ -368,7 +368,7 @@ class _TableLoad:
             if prev is None and key in self._stored_mine:  # written by an earlier chunk of this load
                 stored = self._stored_mine[key]
                 mine = decode_entry(stored["mine"], stored["props"])[2]
-                now = decode_entry(self._tag + writers.prov_entry("transfers", p)[0])[2]
+                now = self._stated(writers.prov_entry("transfers", p)[0])
                 pf, pr = mine.pop("_f"), mine.pop("_r")
                 del now["_f"], now["_r"]
                 if mine != now or (stored["from_account"], stored["to_account"]) != (p["from_account"],
@@ -519,13 +519,17 @@ class _TableLoad:
                                                 writers.transfer_rows_params(part, self.load_id, tag)),
                       list(_batches(new, TRANSFER_TX_ROWS)), WRITERS)
 
+    def _stated(self, pj: str) -> dict[str, Any]:
+        """What a row's full entry states, as values comparable with the stored ones (dates decoded)."""
+        return decode_entry(self._tag + pj)[2]
+
     def _update_row(self, p: dict[str, Any]) -> dict[str, Any]:
         """A stored transfer's payload as Q_TRANSFERS_UPDATE takes it: its full entries, and the
         relationship's `prov` as read (`was`) with other loads' compact entries expanded (`full`)
         from the values read, when this row changes or adds any of them (writers.compact_entry)."""
         p["pj"] = writers.prov_entry("transfers", p)[0]
         s = self._stored_rows.get(p["key"])
-        now = decode_entry(self._tag + p["pj"])[2]
+        now = self._stated(p["pj"])
         changed = bool(s) and any(s["props"].get(k) != v for k, v in now.items() if k not in ("_f", "_r"))
         if s and s.get("mine") and not changed:  # this load's own row again: its entry stays as it is
             p["pj"] = s["mine"].split("|", 2)[2]
@@ -542,11 +546,8 @@ def _concurrently(fn: Callable[[Any], Any], items: list[Any], n: int) -> None:
         for x in items:
             fn(x)
         return
-    with ThreadPoolExecutor(n) as pool:
-        futures = [pool.submit(fn, x) for x in items]
-    errors = [e for f in futures if (e := f.exception()) is not None]
-    if errors:
-        raise errors[0]
+    with ThreadPoolExecutor(n) as pool:  # leaving the block waits for every call, also on an error
+        list(pool.map(fn, items))
 
 
 def _batches(payloads: list[dict], size: int) -> Iterator[list[dict]]:

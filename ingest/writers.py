@@ -105,7 +105,7 @@ def compact_entry(p: dict[str, Any]) -> str:
 
 def is_compact(table: str, values: dict[str, Any]) -> bool:
     """A transfers-table entry without values (a full one always has `at`)."""
-    return table == "transfers" and "at" not in values and "_r" in values and set(values) <= {"_f", "_r", "_x"}
+    return table == "transfers" and "_r" in values and set(values) <= {"_f", "_r", "_x"}
 
 
 def compact_values(values: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
@@ -187,7 +187,7 @@ _NEW_ACCOUNT = ("ON CREATE SET {v}.holder_known = false, {v}.stmt_names = [], " 
 # (Q_TRANSFER_CLAIMS).
 Q_TRANSFERS_UPDATE = f"""
 UNWIND $rows AS row
-MATCH (a)-[t:TRANSFER {{transfer_id: row.key}}]->(b)
+MATCH ()-[t:TRANSFER {{transfer_id: row.key}}]->()
 USING INDEX SEEK t:TRANSFER(transfer_id)
 SET t.prov = CASE WHEN row.was IS NOT NULL AND t.prov = row.was THEN row.full ELSE t.prov END
 WITH t, row, localdatetime(row.at) AS at, date(row.on) AS on
