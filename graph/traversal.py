@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 _OUT_HOP = """
 UNWIND $frontier AS aid
 MATCH (a:Account {account_id: aid})-[t:TRANSFER]->(b:Account)
+USING INDEX a:Account(account_id)
 WHERE t.on >= $since AND ($until IS NULL OR t.on <= $until)
   AND coalesce(t.currency, 'CNY') = 'CNY' AND t.amount_fen >= $min_fen
   AND coalesce(t.kind, 'transfer') = 'transfer'
@@ -99,11 +100,14 @@ def transfer_subgraph(g: Graph, start_accounts: list[str], since: dt.date, until
 # out (tests/test_scan_bounds.py::test_hop_plan_expands_from_the_account). A lazy EXISTS whose
 # predicates no index can serve (`date(n.on)`, `n.amount_fen + 0`) passed that plan test and was
 # faster at 1M, but still timed out in the full suite (session 20): the list form is the one whose
-# plan held there.
+# plan held there. Even so, CI once planned it without seeking `a` (session 21's stop: index
+# statistics are resampled in the background, so the plan a wiped or freshly unloaded store gets
+# depends on timing). The hint pins the start: seek the frontier account, then expand.
 _OUT_HOP_MANY = """
 UNWIND $items AS it
 WITH it, $groups[it.g] AS gr
 MATCH (a:Account {account_id: it.aid})-[t:TRANSFER]->(b:Account)
+USING INDEX a:Account(account_id)
 WHERE t.on >= gr.since AND ($until IS NULL OR t.on <= $until)
   AND t.amount_fen >= gr.min_fen AND (gr.max_fen IS NULL OR t.amount_fen <= gr.max_fen)
   AND (gr.wins IS NULL OR any(w IN gr.wins WHERE w[0] <= t.on <= w[1]))
