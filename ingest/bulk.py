@@ -20,7 +20,7 @@ database host with the server stopped. So:
 tests/test_bulk_import.py compares it with a normal load's graph: counts, money total, the `prov`
 of every record and the leads of a scan. Known difference: a transfer's counterparty account that
 no row named gets no `stmt_names` property instead of an empty list (the importer cannot store
-one). An Account's `prov` claim by the transfers table names the last row in file order that
+one). An Account's `prov` claim by the transfers table names the first row in file order that
 touched it, in both (writers.transfer_accounts).
 """
 from __future__ import annotations
@@ -204,7 +204,7 @@ class _BulkTable(_TableLoad):
         if t == "accounts" and accounts:
             b.store.add_accounts(accounts)
         elif t == "transfers" and written:
-            # what Q_TRANSFER_ACCOUNTS and Q_TRANSFER_CLAIMS do to each side: created if new, claimed by the last row, named
+            # what Q_TRANSFER_ACCOUNTS and Q_TRANSFER_CLAIMS do to each side: created if new, claimed by the first row, named
             b.store.touch_accounts(writers.transfer_accounts(written), lid)
 
 

@@ -12,7 +12,7 @@ chunk size, not by the number of keys.
   checks, and saves what it added.
 - `account`: every Account node as the Cypher writers would leave it: created by the accounts
   table (holder, `prov` entry, property cells) or by the first transfer naming it; claimed by the
-  last transfer that touched it; the names transfers gave it (file order, each once, at most 20).
+  first transfer naming it; the names transfers gave it (file order, each once, at most 20).
   Rows are read back in creation order (`rowid`) to write the import file.
 """
 from __future__ import annotations
@@ -23,10 +23,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from .writers import MAX_NAMES
+
 #: Parameters per `IN (...)` look-up (sqlite's limit is 32,766).
 _IN = 5000
-#: Most names kept on an Account's `stmt_names` (as writers.Q_TRANSFER_CLAIMS does).
-MAX_NAMES = 20
 
 
 def _parts(items: list[str]) -> Iterator[list[str]]:
@@ -110,7 +110,7 @@ class BulkStore:
     def touch_accounts(self, accounts: list[dict[str, Any]], load_id: str) -> None:
         """What one chunk's transfers do to their accounts (`writers.transfer_accounts` of its
         written rows): an account not yet known is created by its first row, without holder or
-        names; every one is claimed by its last row and given the names, in order."""
+        names; every one is claimed by the first row naming it (a claim stays) and given the names, in order."""
         stored: dict[str, str | None] = {}
         for part in _parts([a["key"] for a in accounts]):
             q = f"SELECT key, names FROM account WHERE key IN ({','.join('?' * len(part))})"
@@ -126,7 +126,7 @@ class BulkStore:
                 new.append((a["key"], load_id, a["src_file"], a["src_row"], json.dumps(merged, ensure_ascii=False),
                             a["pe"]))
         self.db.execute("BEGIN")
-        self.db.executemany("UPDATE account SET claim = ?, names = ? WHERE key = ?", old)
+        self.db.executemany("UPDATE account SET claim = COALESCE(claim, ?), names = ? WHERE key = ?", old)
         self.db.executemany("INSERT INTO account (key, load_id, src_file, src_row, holder_known, prov, names, claim, "
                             "cells) VALUES (?, ?, ?, ?, 0, '[]', ?, ?, NULL)", new)
         self.db.execute("COMMIT")

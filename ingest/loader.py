@@ -271,6 +271,9 @@ class _TableLoad:
         #: Transfers: write each chunk without looking its keys up first, until one is found stored
         #: (`_write_transfers`; session 19, docs/benchmarks.md).
         self.unchecked = unchecked_first
+        #: Transfers: the accounts this run has merged and claimed, with the names it sent them
+        #: (`writers.unsent_claims`; bounded by the accounts, at most MAX_NAMES names each).
+        self._claimed: dict[str, set[str]] = {}
         self.counts = {"read": 0, "loaded": 0, "rejected": 0}
 
     # -- checks ------------------------------------------------------------------
@@ -488,8 +491,11 @@ class _TableLoad:
             accounts = writers.transfer_accounts_params(payloads, self.load_id, tag)
             new = [p for p in payloads if p["key"] not in self.stored_keys]
             self._write_new(new, tag, accounts if len(new) == len(payloads) else None)
-            # every written row's accounts, claimed by the last naming them and named in file order
-            self.g.write(writers.Q_TRANSFER_CLAIMS, accounts)
+            # every written row's accounts, claimed by the first naming them and named in file order
+            # (what an earlier chunk of this run sent is not sent again)
+            claims = writers.unsent_claims(accounts["accounts"], self._claimed)
+            if claims:
+                self.g.write(writers.Q_TRANSFER_CLAIMS, {**accounts, "accounts": claims})
             return
         simple = {"persons": writers.Q_PERSONS, "companies": writers.Q_COMPANIES, "inmates": writers.Q_INMATES,
                   "relations": writers.Q_RELATIONS, "company_roles": writers.Q_ROLES,
@@ -514,7 +520,11 @@ class _TableLoad:
         its thread, so one part's are built while another's run on the server."""
         if not new:
             return
-        self.g.write(writers.Q_TRANSFER_ACCOUNTS, accounts or writers.transfer_accounts_params(new, self.load_id, tag))
+        accounts = accounts or writers.transfer_accounts_params(new, self.load_id, tag)
+        # an account this run claimed is stored (a claim keeps it through another load's unload)
+        unmerged = [a for a in accounts["accounts"] if a["key"] not in self._claimed]
+        if unmerged:
+            self.g.write(writers.Q_TRANSFER_ACCOUNTS, {**accounts, "accounts": unmerged})
         _concurrently(lambda part: self.g.write(writers.Q_TRANSFERS_CREATE,
                                                 writers.transfer_rows_params(part, self.load_id, tag)),
                       list(_batches(new, TRANSFER_TX_ROWS)), WRITERS)

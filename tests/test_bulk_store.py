@@ -113,11 +113,11 @@ def test_accounts_as_the_cypher_writers_leave_them(folder, tmp_path, monkeypatch
     assert (a1["holder_known"], a1["holder_id"], a1["src_row"], a1["opened_on"]) == ("true", "P1", "2", "2020-01-02")
     prov = a1["prov"].split("\x1f")
     assert prov[0].startswith('Ltest|accounts|{"_f":"accounts.csv","_r":2')
-    assert prov[1] == 'Ltest|transfers|{"_f":"transfers.csv","_r":8}'  # the last row that touched it (T5)
+    assert prov[1] == 'Ltest|transfers|{"_f":"transfers.csv","_r":2}'  # the first row naming it (T1), not T5's 8
     assert a1["stmt_names"].split("\x1f") == ["甲"]
-    b1 = acc["B1"]  # created by the first transfer naming it, claimed by the last, names in file order, once
+    b1 = acc["B1"]  # created and claimed by the first transfer naming it, names in file order, once
     assert (b1["holder_known"], b1["holder_id"], b1["src_row"]) == ("false", "", "2")
-    assert b1["prov"] == 'Ltest|transfers|{"_f":"transfers.csv","_r":7}'
+    assert b1["prov"] == 'Ltest|transfers|{"_f":"transfers.csv","_r":2}'
     assert b1["stmt_names"].split("\x1f") == ["丁", "丁二", "丁三"]  # the rejected row 6 named none
     assert acc["A2"]["stmt_names"] == "" and acc["A5"]["stmt_names"] == ""  # never named: no property
 

@@ -485,7 +485,7 @@ def _account_rows(own: dict[str, dict[str, Any]], plan: list[tuple[str, Side | N
         frm, to, from_name, to_name, from_idn, to_idn = _ends(out, inn)
         for key, name, idn in ((frm, from_name, from_idn), (to, to_name, to_idn)):
             r = rec(key, main.file, main.row)
-            if name and name not in r["stmt_names"] and len(r["stmt_names"]) < 20:
+            if name and name not in r["stmt_names"] and len(r["stmt_names"]) < writers.MAX_NAMES:
                 r["stmt_names"].append(name)
             if idn and idn not in r["stmt_id_numbers"]:
                 r["stmt_id_numbers"].append(idn)

@@ -12,6 +12,7 @@ from typing import Any
 
 from graph import Graph
 from graph.schema import label
+from ..writers import MAX_NAMES
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ SET a.kind = coalesce(a.kind, row.kind), a.institution = coalesce(a.institution,
     a.queried = CASE WHEN row.queried THEN true ELSE a.queried END,
     a.name_only = CASE WHEN row.name_only AND NOT coalesce(a.holder_known, false) THEN true ELSE a.name_only END,
     a.aliases = {_union('a', 'aliases')},
-    a.stmt_names = {_union('a', 'stmt_names', 20)},
+    a.stmt_names = {_union('a', 'stmt_names', MAX_NAMES)},
     a.stmt_id_numbers = CASE WHEN coalesce(a.holder_known, false) THEN a.stmt_id_numbers
                              ELSE {_union('a', 'stmt_id_numbers')} END
 {_CLAIM.format(v='a')}
