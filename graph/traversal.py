@@ -159,13 +159,13 @@ class DegreeCache:
 
 def transfer_subgraphs(g: Graph, starts: dict[str, tuple[list[str], dt.date]], until: dt.date | None = None,
                        max_hops: int = 4, max_edges: int = 20000, max_degree: int = 200, min_fen: int = 0,
-                       first_min_fen: int | None = None, degrees: DegreeCache | None = None,
+                       first_min_fen: int | None = None, degree_cache: DegreeCache | None = None,
                        span_days: int | None = None, max_growth: Fraction | None = None,
                        ends: dict[str, tuple[frozenset[str], frozenset[str]]] | None = None,
                        first_next: tuple[Fraction, Fraction, int] | None = None,
                        timeout: float | None = 120.0) -> dict[str, FlowSubgraph]:
     """`transfer_subgraph` for many start sets at once (key -> (start accounts, since)): one read
-    per hop for all of them, destination degrees read once per account (`degrees` caches them
+    per hop for all of them, destination degrees read once per account (`degree_cache` keeps them
     across calls: an account with at most max_degree
     transfers in all gets that total, an upper bound of its degree up to `until`, so the node's
     `degree` is exact only where it decides something: above max_degree). Each result equals what `transfer_subgraph` gives
@@ -189,8 +189,8 @@ def transfer_subgraphs(g: Graph, starts: dict[str, tuple[list[str], dt.date]], u
     that can go on (or into a possibly busy account): the paths are the same, the rows far fewer.
 
     Degrees up to `until`: when no transfer in the database lies after `until` (one index-backed
-    count, cached in `degrees.any_after`), an account's total degree is exact and no transfer is read."""
-    cache = DegreeCache() if degrees is None else degrees
+    count, cached in `degree_cache.any_after`), an account's total degree is exact and no transfer is read."""
+    cache = DegreeCache() if degree_cache is None else degree_cache
     degrees_of = cache.degrees
     out: dict[str, FlowSubgraph] = {}
     seen: dict[str, set[str]] = {}

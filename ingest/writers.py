@@ -256,7 +256,7 @@ def transfer_row(p: dict[str, Any]) -> list[Any]:
     props = p["props"]
     extras = {k: v for k, v in props.items() if k not in _T_PROPS}
     return [p["key"], p["from_account"], p["to_account"], p["src_row"], p["at"], p["on"],
-            *(props.get(f) for f in _T_PROPS), extras or None, compact_tail(p)]
+            *map(props.get, _T_PROPS), extras or None, compact_tail(p) if extras else None]
 
 
 def transfer_accounts_params(rows: list[dict[str, Any]], load_id: str, tag: str) -> dict[str, Any]:

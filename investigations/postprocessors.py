@@ -482,7 +482,7 @@ def _subgraphs(ctx: Context, by_subject: dict[str, list[dict]], span_days: int,
         ctx.cache[key] = transfer_subgraphs(
             ctx.graph, starts, until=ctx.as_of, max_hops=max_int + 1, max_edges=MAX_EDGES_PER_SUBJECT,
             max_degree=p["max_degree"], min_fen=floor, first_min_fen=q["min_amount_fen"],
-            degrees=ctx.cache.setdefault("degrees", DegreeCache()), span_days=span_days, max_growth=growth,
+            degree_cache=ctx.cache.setdefault("degrees", DegreeCache()), span_days=span_days, max_growth=growth,
             ends=end_sets, first_next=first_next, timeout=ctx.timeout)
     return ctx.cache[key]
 

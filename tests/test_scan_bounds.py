@@ -112,11 +112,11 @@ def test_degree_up_to_until_is_exact_with_and_without_later_transfers(graph):
     starts = {"k": (["S"], dt.date(2024, 1, 1))}
     # M: 6 transfers in all, 5 up to 2024-12-31. A transfer lies after that day, so the degree is
     # counted by day: 5, not busy at max_degree 5, and M is followed.
-    sub = transfer_subgraphs(graph, starts, until=dt.date(2024, 12, 31), max_hops=2, max_degree=5, degrees=DegreeCache())["k"]
+    sub = transfer_subgraphs(graph, starts, until=dt.date(2024, 12, 31), max_hops=2, max_degree=5, degree_cache=DegreeCache())["k"]
     assert sub.graph.nodes["M"]["degree"] == 5 and "M" not in sub.skipped_busy
     assert sub.graph.has_edge("M", "E")
     # nothing after 2025-12-31: the total (6) is the degree up to that day; busy, not followed
-    sub = transfer_subgraphs(graph, starts, until=dt.date(2025, 12, 31), max_hops=2, max_degree=5, degrees=DegreeCache())["k"]
+    sub = transfer_subgraphs(graph, starts, until=dt.date(2025, 12, 31), max_hops=2, max_degree=5, degree_cache=DegreeCache())["k"]
     assert sub.graph.nodes["M"]["degree"] == 6 and "M" in sub.skipped_busy
     assert not sub.graph.has_edge("M", "E")
 
