@@ -7,11 +7,34 @@ checks (does this holder exist?) need the graph and are done by the loader.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import parse
 from .contract import ENUMS, TABLES, Table
+
+
+class _Cells(Mapping[str, str]):
+    """A row's text cells as read (header -> text), kept as a view of the chunk's columns: the
+    quick way of `_transfer_rows` needs them only for a row rejected later, so no dict per row."""
+
+    __slots__ = ("_headers", "_cells", "_i")
+
+    def __init__(self, headers: list[str], cells: list[list[Any]], i: int) -> None:
+        self._headers, self._cells, self._i = headers, cells, i
+
+    def __getitem__(self, header: str) -> str:
+        try:
+            return self._cells[self._headers.index(header)][self._i]
+        except ValueError:
+            raise KeyError(header) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._headers)
+
+    def __len__(self) -> int:
+        return len(self._headers)
 
 
 @dataclass
@@ -21,7 +44,7 @@ class Row:
     table: str
     src_file: str
     src_row: int
-    original: dict[str, str]
+    original: Mapping[str, str]
     values: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, str] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
@@ -238,7 +261,7 @@ def _transfer_rows(src_file: str, chunk: Any, mapping: dict[str, str]) -> list[R
             original = {h: v[i] for h, v in zip(headers, cells)}
             out.append(validate_row("transfers", src_file, int(rownums[i]), original, mapping))
             continue
-        row = Row("transfers", src_file, int(rownums[i]), {h: v[i] for h, v in zip(headers, cells)})
+        row = Row("transfers", src_file, int(rownums[i]), _Cells(headers, cells, i))
         stamp, has_time = at
         row.values = {"transfer_id": ids[i], "from_account": fa[i], "to_account": ta[i], "from_name": fn[i] or None,
                       "to_name": tn[i] or None, "amount": fen, "at": stamp, "currency": c, "channel": ch[i] or None,
