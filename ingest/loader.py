@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator
 
 from tqdm import tqdm
 
-from graph import ConstraintViolation, Graph
+from graph import ConstraintViolation, Graph, GraphError
 from graph.schema import label
 
 from . import writers
@@ -525,9 +525,17 @@ class _TableLoad:
         unmerged = [a for a in accounts["accounts"] if a["key"] not in self._claimed]
         if unmerged:
             self.g.write(writers.Q_TRANSFER_ACCOUNTS, {**accounts, "accounts": unmerged})
-        _concurrently(lambda part: self.g.write(writers.Q_TRANSFERS_CREATE,
-                                                writers.transfer_rows_params(part, self.load_id, tag)),
-                      list(_batches(new, TRANSFER_TX_ROWS)), WRITERS)
+        _concurrently(lambda part: self._write_part(part, tag), list(_batches(new, TRANSFER_TX_ROWS)), WRITERS)
+
+    def _write_part(self, part: list[dict[str, Any]], tag: str) -> None:
+        """One part of new transfers; every row must have found its two accounts (a row whose account
+        vanished, deleted by another load's unload after this chunk merged it, is not written)."""
+        [r] = self.g.write(writers.Q_TRANSFERS_CREATE, writers.transfer_rows_params(part, self.load_id, tag))
+        if r["created"] != len(part):
+            raise GraphError(f"{self.table}: {len(part) - r['created']} of the {len(part)} transfers of "
+                             f"{part[0]['src_file']} rows {part[0]['src_row']}-{part[-1]['src_row']} found no "
+                             "account to attach to (deleted while this load ran?); the others were written. "
+                             "Load the folder again to resume this load.")
 
     def _stated(self, pj: str) -> dict[str, Any]:
         """What a row's full entry states, as values comparable with the stored ones (dates decoded)."""

@@ -211,7 +211,9 @@ SET t.at = at, t.on = on
 #    parts, so a chunk whose part fails (below) leaves no claim or name of rows it did not write.
 # Each row travels as a LIST (`transfer_row`, positions in TRANSFER_FIELDS), not a map that repeats
 # its keys, and the properties are set one by one (the contract fixes them; extra columns, if any,
-# come as one map). `src_file` is the part's (`$src_file`): a part never spans two files.
+# come as one map). `src_file` is the part's (`$src_file`): a part never spans two files. A row whose
+# account is missing would be dropped by the MATCH without a word: the part returns how many it
+# created, and the loader stops the load when that falls short (`loader._TableLoad._write_part`).
 # No row looks its key up first: any key that exists (an earlier load, an earlier chunk of this load,
 # a killed run of it, or this very part when the driver retries a commit whose answer it lost) fails
 # the part on the `transfer_key` uniqueness constraint, so nothing is written twice, and the loader
@@ -248,6 +250,7 @@ SET t.load_id = $load_id, t.src_file = $src_file, t.src_row = row[{_TP['src_row'
     t.at = localdatetime(row[{_TP['at']}]), t.on = date(row[{_TP['on']}]),
     t.prov = [$head + toString(row[{_TP['src_row']}]) + coalesce(row[{_TP['tail']}], '}}')]
 SET t += coalesce(row[{_TP['extras']}], {{}})
+RETURN count(t) AS created
 """
 
 
