@@ -96,19 +96,25 @@ def test_the_same_file_in_one_chunk_gives_the_same_graph(graph, tmp_path, monkey
     assert run(100, "r3", tx=3) == one
 
 
+def _fail_validating_at(monkeypatch, row: int):
+    """Validation raises on the chunk holding `row` (a disk error while reading ahead); returns the real one."""
+    real = loader.validate_rows
+
+    def broken(table, src, chunk, *a):
+        if row in chunk["_row"].tolist():
+            raise OSError("disk read error (test)")
+        return real(table, src, chunk, *a)
+
+    monkeypatch.setattr(loader, "validate_rows", broken)
+    return real
+
+
 def test_an_error_while_validating_ahead_fails_the_load(graph, tmp_path, monkeypatch, small_chunks):
     d = tmp_path / "in"
     d.mkdir()
     _write(d / "transfers.csv", HEADER, [[f"T{i}", "A1", "A2", "1.00", "2024-01-01 10:00", "", ""]
                                          for i in range(9)])
-    real = loader.validate_rows
-
-    def broken(table, src, chunk, *a):
-        if 8 in chunk["_row"].tolist():
-            raise OSError("disk read error (test)")
-        return real(table, src, chunk, *a)
-
-    monkeypatch.setattr(loader, "validate_rows", broken)
+    _fail_validating_at(monkeypatch, 8)
     with pytest.raises(OSError, match="disk read error"):
         load_dir(graph, d, tmp_path / "rej")
     [failed] = list_loads(graph)
@@ -282,14 +288,7 @@ def test_a_resumed_load_claims_and_names_accounts_as_a_clean_one(graph, tmp_path
     assert [json.loads(e.split("|", 2)[2])["_r"] for x in expected[1] for e in x["a"]["prov"]] == [2, 2, 3]
     assert expected[1][0]["a"]["stmt_names"] == ["名0", "名3", "名2", "名1"]
     graph.wipe()
-    real = loader.validate_rows
-
-    def broken(table, src, chunk, *a):
-        if 11 in chunk["_row"].tolist():
-            raise OSError("disk read error (test)")
-        return real(table, src, chunk, *a)
-
-    monkeypatch.setattr(loader, "validate_rows", broken)
+    real = _fail_validating_at(monkeypatch, 11)
     with pytest.raises(OSError):
         load_dir(graph, d, tmp_path / "r1", load_id="LX")
     monkeypatch.setattr(loader, "validate_rows", real)
