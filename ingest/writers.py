@@ -199,16 +199,17 @@ SET t.at = at, t.on = on
 {_set_props('t')}
 """
 # New transfers (issue 11) are written in three steps per chunk (`loader._TableLoad._write_new`):
-# 1. Q_TRANSFER_ACCOUNTS, one transaction: the accounts the chunk's rows name, merged ONCE each,
-#    created with the first row naming them (idempotent: MERGE).
+# 1. Q_TRANSFER_ACCOUNTS, one transaction: the accounts the chunk's rows name that this run has not
+#    claimed yet, merged ONCE each, created with the first row naming them (idempotent: MERGE).
 # 2. Q_TRANSFERS_CREATE, in parts of `loader.TRANSFER_TX_ROWS` rows run by `loader.WRITERS`
 #    concurrent transactions: each relationship CREATEd between accounts found by key (index seek).
 #    The parts share accounts but only read them (MATCH) and add relationships, so they do not wait
 #    on each other's node locks the way claims would; Neo4j retries a deadlock (transient).
 # 3. Q_TRANSFER_CLAIMS, one transaction, once every part is written: each account claimed by the
-#    last row naming it, the names its rows give appended in file order, each once, at most 20
-#    (idempotent: a claim replaces this load's own, a name is added only when missing). After the
-#    parts, so a chunk whose part fails (below) leaves no claim or name of rows it did not write.
+#    first row of the load naming it, the names its rows give appended in file order, each once, at
+#    most MAX_NAMES (idempotent: a claim of this load stays, a name is added only when missing); only
+#    what this run has not sent yet (`unsent_claims`: once per account, not once per chunk). After
+#    the parts, so a chunk whose part fails (below) leaves no claim or name of rows it did not write.
 # Each row travels as a LIST (`transfer_row`, positions in TRANSFER_FIELDS), not a map that repeats
 # its keys, and the properties are set one by one (the contract fixes them; extra columns, if any,
 # come as one map). `src_file` is the part's (`$src_file`): a part never spans two files. A row whose
