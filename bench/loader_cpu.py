@@ -59,7 +59,7 @@ def main() -> int:
             t0 = time.process_time()
             new = list(unique.values())
             writers.transfer_accounts_params(new, "Lcpu", "Lcpu|transfers|")
-            for batch in loader._batches(new, loader.TRANSFER_TX_ROWS):
+            for batch in loader._batches(new, loader.TRANSFER_TX_ROWS, loader.WRITERS):
                 writers.transfer_rows_params(batch, "Lcpu", "Lcpu|transfers|")
             times["Bolt parameters (transfer_*_params)"] = (
                 times.get("Bolt parameters (transfer_*_params)", 0) + time.process_time() - t0)

@@ -90,7 +90,7 @@ def instrument() -> None:
             setattr(loader._TableLoad, attr, timed("_TableLoad." + attr, getattr(loader._TableLoad, attr)))
     write = graph_db.Graph.write
 
-    in_flight = [0, 0.0]  # writes running now, and since when at least one has
+    in_flight = [0, 0.0, 0.0]  # writes running now, since when at least one has, since when two have
 
     def write_timed(self, cypher, params=None):  # type: ignore[no-untyped-def]
         t = time.perf_counter()
@@ -98,6 +98,8 @@ def instrument() -> None:
             if in_flight[0] == 0:
                 in_flight[1] = t
             in_flight[0] += 1
+            if in_flight[0] == 2:
+                in_flight[2] = t
         try:
             return write(self, cypher, params)
         finally:
@@ -106,6 +108,8 @@ def instrument() -> None:
             with _LOCK:
                 TIMES[name] += now - t
                 in_flight[0] -= 1
+                if in_flight[0] == 1:  # both writers busy: what WRITERS = 2 can give at most
+                    TIMES["two writes in flight (wall)"] += now - in_flight[2]
                 if in_flight[0] == 0:  # the wall time with a write in flight (the rest: the server waits)
                     TIMES["any write in flight (wall)"] += now - in_flight[1]
                 CALLS[name] += len((params or {}).get("rows") or []) or 1

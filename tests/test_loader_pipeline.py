@@ -212,7 +212,19 @@ def test_a_part_whose_commit_answer_was_lost_is_found_as_this_loads_own(graph, t
 
 def test_batches_never_span_two_files():
     ps = _batch_payloads(["T1", "T2", "T3"], "a.csv") + _batch_payloads(["T4", "T5"], "b.csv")
-    assert [[p["key"] for p in b] for b in loader._batches(ps, 2)] == [["T1", "T2"], ["T3"], ["T4", "T5"]]
+    assert [[p["key"] for p in b] for b in loader._batches(ps, 2)] == [["T1"], ["T2", "T3"], ["T4", "T5"]]
+
+
+def test_batches_give_concurrent_writers_parts_of_equal_length():
+    """Two writers on 5,000-row parts of an 18,000-row chunk: four parts of 4,500, not 3 x 5,000 + 3,000
+    (the last written alone); rows that fit one part stay one transaction."""
+    ps = _batch_payloads([f"T{i}" for i in range(18000)], "a.csv") + _batch_payloads(["U1", "U2", "U3"], "b.csv")
+    sizes = [(len(b), b[0]["src_file"]) for b in loader._batches(ps, 5000, 2)]
+    assert sizes == [(4500, "a.csv")] * 4 + [(3, "b.csv")]
+    assert [p["key"] for b in loader._batches(ps, 5000, 2) for p in b] == [p["key"] for p in ps]
+    assert [len(b) for b in loader._batches(ps[:5001], 5000, 2)] == [2500, 2501]
+    assert [len(b) for b in loader._batches(ps[:5000], 5000, 2)] == [5000]
+    assert [len(b) for b in loader._batches(ps[:10001], 5000, 2)] == [2500, 2500, 2500, 2501]
 
 
 def test_a_first_load_looks_no_key_up_and_a_reload_falls_back_once(graph, tmp_path, monkeypatch, small_chunks):
@@ -353,3 +365,4 @@ def test_a_part_whose_account_is_missing_stops_the_load_and_a_rerun_completes_it
     again = load_dir(graph, d, tmp_path / "r2")
     assert again.load_id == failed["load_id"] and again.tables == clean.tables
     assert transfers() == expected and len(graph.read(qa)) == 4
+
