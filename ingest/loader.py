@@ -573,8 +573,8 @@ def _batches(payloads: list[dict], size: int, ways: int = 1) -> Iterator[list[di
     """`payloads` in runs of at most `size`, each from one source file (a write names its file once).
 
     With `ways` > 1 each file's rows that need more than one run are cut into a multiple of `ways`
-    runs of (nearly) equal length, so `ways` concurrent writers finish together: 18,000 rows at 5,000 made 5,000 x 3 + 3,000, and one
-    writer wrote the last part alone while the other waited (session 23, docs/benchmarks.md)."""
+    runs of (nearly) equal length, so `ways` concurrent writers finish together: 18,000 rows at
+    5,000 made 5,000 x 3 + 3,000, and one writer wrote the last part alone while the other waited."""
     start = 0
     while start < len(payloads):
         end = start + 1
