@@ -201,12 +201,26 @@ def read_chunks(src: Source) -> Iterator[pd.DataFrame]:
             df.columns = [str(c) for c in df.columns]
             df["_row"] = range(start, start + n)
             start += n
-            blank = (df.drop(columns="_row").apply(lambda s: s.str.strip()) == "").all(axis=1)
-            yield df[~blank]
+            yield df[~_blank_rows(df)]
     except UnicodeDecodeError as exc:
         raise InputError(f"{src.label}: bad bytes for {src.encoding} near row {start} ({exc})") from exc
     except pd.errors.ParserError as exc:
         raise InputError(f"{src.label}: not a well-formed CSV ({exc})") from exc
+
+
+def _blank_rows(df: pd.DataFrame) -> pd.Series:
+    """Rows whose every cell is blank or spaces. Column by column, only over rows blank so far: the
+    first column (a key, in most files) clears almost every row, so the rest strip almost nothing
+    (stripping every cell was a tenth of the loader's client CPU per chunk; session 23)."""
+    blank = pd.Series(True, index=df.index)
+    for col in df.columns:
+        if col == "_row":
+            continue
+        todo = blank.to_numpy().nonzero()[0]
+        if not len(todo):
+            break
+        blank.iloc[todo] = (df[col].iloc[todo].str.strip() == "").to_numpy()
+    return blank
 
 
 def count_rows(src: Source) -> int:

@@ -99,3 +99,23 @@ def test_chunk_validation_equals_row_by_row_on_a_messy_file(tmp_path: Path, monk
     # the file exercises both outcomes and both paths
     assert sum(r.ok for r in slow) > 20 and sum(not r.ok for r in slow) > 20
     assert any(r.extras for r in slow) and any(r.values.get("kind") == "cash_withdrawal" and r.ok for r in slow)
+
+
+@pytest.mark.parametrize("chunk_rows", [2, 20000])
+def test_blank_and_space_only_rows_are_skipped_and_rows_keep_their_numbers(tmp_path: Path, monkeypatch, chunk_rows: int):
+    """A row is skipped only when every cell is blank or spaces; a row with any value (even only
+    in a later column) is kept, numbered as the spreadsheet numbers it."""
+    monkeypatch.setattr(readers, "CHUNK_ROWS", chunk_rows)
+    path = tmp_path / "transfers.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(HEADER)
+        w.writerows([["T1", "A1", "A2", "1.00", "2024-01-01 10:00"] + [""] * (len(HEADER) - 5),  # row 2
+                     [""] * len(HEADER),                                                       # row 3
+                     [" ", "  "] + [" "] * (len(HEADER) - 2),                                   # row 4
+                     [" "] * (len(HEADER) - 1) + ["备注"],                                     # row 5: a value
+                     ["T2", "A1", "A2", "2.00", "2024-01-02 10:00"] + [""] * (len(HEADER) - 5)])  # row 6
+    src = Source("transfers", path)
+    open_source(src)
+    kept = [n for chunk in read_chunks(src) for n in chunk["_row"].tolist()]
+    assert kept == [2, 5, 6]
