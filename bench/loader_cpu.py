@@ -3,8 +3,8 @@
     .venv/bin/python bench/loader_cpu.py DATA_DIR [--default-gc] [--cprofile]
 
 Runs what `load_dir` runs in Python for every transfers file of DATA_DIR (`loader._prepared`: read,
-validate, payloads, `prov` entries; the duplicate check; the Bolt parameters of each write
-transaction, `writers.transfer_*_params`) and prints the CPU seconds (`time.process_time()`) of each.
+validate, payloads, `prov` entries and, on a first load, the chunk's plan: the duplicate check and
+the Bolt parameters of each write transaction, `writers.transfer_*_params`) and prints the CPU seconds (`time.process_time()`) of each.
 The collector is set as `load_dir` sets it while tables load, unless `--default-gc`. Nothing is written.
 Run it from another checkout to compare code (the script reads `ingest` from the current directory).
 """
@@ -40,24 +40,23 @@ def main() -> int:
             prof.enable()
         t_all = time.process_time()
         chunks = loader._prepared(state, srcs)
+        stage = "read + validate + payloads + prov + plan (_prepared)"
         while True:
             t0 = time.process_time()
             try:
-                _, pairs = next(chunks)
+                _, pairs, plan = next(chunks)
             except StopIteration:
                 break
-            times["read + validate + payloads + prov (_prepared)"] = (
-                times.get("read + validate + payloads + prov (_prepared)", 0) + time.process_time() - t0)
+            times[stage] = times.get(stage, 0) + time.process_time() - t0
             n += len(pairs)
+            if plan is not None:  # the duplicate check and the Bolt parameters are in the plan
+                continue
             t0 = time.process_time()
             state.seen = {}
             good = state._check_duplicates(pairs)
             times["duplicate check"] = times.get("duplicate check", 0) + time.process_time() - t0
-            unique: dict[str, dict] = {}
-            for _, p in good:
-                unique.setdefault(p["key"], p)
             t0 = time.process_time()
-            new = list(unique.values())
+            new = loader._unique(good)
             writers.transfer_accounts_params(new, "Lcpu", "Lcpu|transfers|")
             for batch in loader._batches(new, loader.TRANSFER_TX_ROWS, loader.WRITERS):
                 writers.transfer_rows_params(batch, "Lcpu", "Lcpu|transfers|")

@@ -70,7 +70,7 @@ def main() -> int:
         src = [s for s in discover_all(only)[0] if s.table == "transfers"][0]
         open_source(src)
         state = loader._TableLoad(None, "transfers", "LP", None, "")  # type: ignore[arg-type]
-        _, pairs = next(loader._prepared(state, [src]))
+        _, pairs, _ = next(loader._prepared(state, [src]))
         payloads = [p for r, p in pairs if r.ok][:args.rows]
         with scratch_connection(work / "db", heap="2g", pagecache_mb=1024, import_dir=data) as conn, \
                 Graph(conn) as g:

@@ -263,6 +263,11 @@ def transfer_row(p: dict[str, Any]) -> list[Any]:
             *map(props.get, _T_PROPS), extras or None, compact_tail(p) if extras else None]
 
 
+def transfer_row_number(row: list[Any]) -> int:
+    """The source row number of a `transfer_row`."""
+    return row[_TP["src_row"]]
+
+
 def transfer_accounts_params(rows: list[dict[str, Any]], load_id: str, tag: str) -> dict[str, Any]:
     """The parameters of Q_TRANSFER_ACCOUNTS and Q_TRANSFER_CLAIMS for new transfer payloads (a chunk's)."""
     return {"accounts": transfer_accounts(rows), "load_id": load_id, "tag": tag}
