@@ -217,6 +217,7 @@ def _run(args: argparse.Namespace, data: Path, work: Path, others: Path, tx_only
             return time.perf_counter() - t
 
         rates = {}
+        defaults = loader.TRANSFER_TX_ROWS, loader.AHEAD, loader.WRITERS, readers.CHUNK_ROWS
         if not args.skip_load_csv:
             secs = load_csv_seconds()
             rates["load_csv"] = n_tx / secs
@@ -230,11 +231,11 @@ def _run(args: argparse.Namespace, data: Path, work: Path, others: Path, tx_only
                 emit(step="LOAD CSV (warm server)", rows=n_tx, seconds=round(secs, 1), per_s=round(n_tx / secs),
                      server_cpu_s=round(last_server_cpu[0], 1))
                 continue
-            knobs = dict(kv.split("=") for kv in spec.split(","))
-            loader.TRANSFER_TX_ROWS = int(knobs.get("tx", loader.TRANSFER_TX_ROWS))
-            loader.AHEAD = int(knobs.get("ahead", loader.AHEAD))
-            loader.WRITERS = int(knobs.get("writers", loader.WRITERS))
-            readers.CHUNK_ROWS = int(knobs.get("chunk", readers.CHUNK_ROWS))
+            knobs = dict(kv.split("=") for kv in spec.split(","))  # a knob not named: its default
+            loader.TRANSFER_TX_ROWS = int(knobs.get("tx", defaults[0]))
+            loader.AHEAD = int(knobs.get("ahead", defaults[1]))
+            loader.WRITERS = int(knobs.get("writers", defaults[2]))
+            readers.CHUNK_ROWS = int(knobs.get("chunk", defaults[3]))
             unchecked = knobs.get("unchecked", "1") == "1"
             g.wipe()
             load_dir(g, others, work / "rejects")
