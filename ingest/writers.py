@@ -210,6 +210,8 @@ SET t.at = at, t.on = on
 #    most MAX_NAMES (idempotent: a claim of this load stays, a name is added only when missing); only
 #    what this run has not sent yet (`unsent_claims`: once per account, not once per chunk). After
 #    the parts, so a chunk whose part fails (below) leaves no claim or name of rows it did not write.
+# On a first load the parameters of steps 1 and 2 are built ahead, for the next chunk, in the validation
+# thread while this chunk is written (`loader._TableLoad.plan`, session 23).
 # Each row travels as a LIST (`transfer_row`, positions in TRANSFER_FIELDS), not a map that repeats
 # its keys, and the properties are set one by one (the contract fixes them; extra columns, if any,
 # come as one map). `src_file` is the part's (`$src_file`): a part never spans two files. A row whose
