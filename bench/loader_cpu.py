@@ -4,7 +4,8 @@
 
 Runs what `load_dir` runs in Python for every transfers file of DATA_DIR (`loader._prepared`: read,
 validate, payloads, `prov` entries and, on a first load, the chunk's plan: the duplicate check and
-the Bolt parameters of each write transaction, `writers.transfer_*_params`) and prints the CPU seconds (`time.process_time()`) of each.
+the Bolt parameters of each write transaction, `writers.transfer_*_params`) and prints the CPU
+seconds (`time.process_time()`) of each.
 The collector is set as `load_dir` sets it while tables load, unless `--default-gc`. Nothing is written.
 Run it from another checkout to compare code (the script reads `ingest` from the current directory).
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -367,13 +368,10 @@ def test_a_part_whose_account_is_missing_stops_the_load_and_a_rerun_completes_it
     assert transfers() == expected and len(graph.read(qa)) == 4
 
 
-
 def test_a_first_load_builds_each_chunk_ahead_and_a_reload_in_the_writers(graph, tmp_path, monkeypatch, small_chunks):
     """While no key is stored, a chunk's duplicate check and write parameters are made in the
     validation thread (`_TableLoad.plan`), so the writers go from one chunk to the next without a
     gap; once a key is found stored, the chunks are checked against the graph and built by the writer."""
-    import threading
-
     d = tmp_path / "in"
     d.mkdir()
     _write(d / "transfers.csv", HEADER, [[f"T{i}", "A1", f"A{i % 3 + 2}", f"{i + 1}.00", "2024-01-01 10:00", "", ""]
@@ -393,7 +391,8 @@ def test_a_first_load_builds_each_chunk_ahead_and_a_reload_in_the_writers(graph,
     assert [x["fen"] for x in graph.read(q)] == [100, 200, 300, 400, 500, 600]
     where.clear()
     with open(d / "transfers.csv", "a", newline="", encoding="utf-8") as f:  # rows 9-14: six new keys
-        csv.writer(f).writerows([[f"T{i}", "A1", "A2", f"{i + 1}.00", "2024-01-02 10:00", "", ""] for i in range(6, 12)])
+        csv.writer(f).writerows([[f"T{i}", "A1", "A2", f"{i + 1}.00", "2024-01-02 10:00", "", ""]
+                                 for i in range(6, 12)])
     again = load_dir(graph, d, tmp_path / "r1")
     assert again.tables["transfers"] == {"read": 13, "loaded": 12, "rejected": 1}
     # the plans made ahead before the first chunk met its stored keys are undone; the new rows

@@ -102,7 +102,8 @@ def test_chunk_validation_equals_row_by_row_on_a_messy_file(tmp_path: Path, monk
 
 
 @pytest.mark.parametrize("chunk_rows", [2, 20000])
-def test_blank_and_space_only_rows_are_skipped_and_rows_keep_their_numbers(tmp_path: Path, monkeypatch, chunk_rows: int):
+def test_blank_and_space_only_rows_are_skipped_and_rows_keep_their_numbers(tmp_path: Path, monkeypatch,
+                                                                          chunk_rows: int):
     """A row is skipped only when every cell is blank or spaces; a row with any value (even only
     in a later column) is kept, numbered as the spreadsheet numbers it."""
     monkeypatch.setattr(readers, "CHUNK_ROWS", chunk_rows)
