@@ -11,6 +11,7 @@ import contextlib
 import csv
 import datetime as dt
 import gc
+import itertools
 import json
 import logging
 import os
@@ -82,10 +83,6 @@ class _Plan:
     payloads: list[dict[str, Any]]  # what is written: the good rows, each key once
     accounts: dict[str, Any]  # writers.transfer_accounts_params
     parts: list[dict[str, Any]]  # writers.transfer_rows_params of each part
-
-    def undo(self, pairs: list[tuple[Row, dict]]) -> None:
-        for (r, _), reasons in zip(pairs, self.before):
-            r.reasons[:] = reasons
 
 
 def new_load_id() -> str:
@@ -490,7 +487,7 @@ class _TableLoad:
 
         `plan`: the chunk's checks and parameters made ahead (`plan`), used while still `unchecked`."""
         if plan is not None and not self.unchecked:  # an earlier chunk found a key stored meanwhile
-            plan.undo(pairs)
+            _restore_reasons(pairs, plan.before)
             plan = None
         for attempt in range(tries):
             before = plan.before if plan is not None else [list(r.reasons) for r, _ in pairs]
@@ -515,8 +512,7 @@ class _TableLoad:
                 else:
                     logger.warning("%s: a key of this chunk was written meanwhile (%s); looking again",
                                    self.table, exc)
-                for (r, _), reasons in zip(pairs, before):
-                    r.reasons[:] = reasons
+                _restore_reasons(pairs, before)
                 self.seen = {}
                 plan = None
 
@@ -610,6 +606,12 @@ class _TableLoad:
         return p
 
 
+def _restore_reasons(pairs: list[tuple[Row, dict]], before: list[list[str]]) -> None:
+    """Each row's reasons back to what they were before a check that is to be done again."""
+    for (r, _), reasons in zip(pairs, before):
+        r.reasons[:] = reasons
+
+
 def _unique(good: list[tuple[Row, dict]]) -> list[dict]:
     """The payloads of checked rows, each key once: a compatible repeat of a key is written once."""
     unique: dict[str, dict] = {}
@@ -634,13 +636,8 @@ def _batches(payloads: list[dict], size: int, ways: int = 1) -> Iterator[list[di
     With `ways` > 1 each file's rows that need more than one run are cut into a multiple of `ways`
     runs of (nearly) equal length, so `ways` concurrent writers finish together: 18,000 rows at
     5,000 made 5,000 x 3 + 3,000, and one writer wrote the last part alone while the other waited."""
-    start = 0
-    while start < len(payloads):
-        end = start + 1
-        while end < len(payloads) and payloads[end]["src_file"] == payloads[start]["src_file"]:
-            end += 1
-        yield from _even(payloads[start:end], size, ways)
-        start = end
+    for _, run in itertools.groupby(payloads, key=lambda p: p["src_file"]):
+        yield from _even(list(run), size, ways)
 
 
 def _even(items: list[Any], size: int, ways: int = 1) -> Iterator[list[Any]]:

@@ -95,7 +95,7 @@ _CASH_BLANK = {("transfers", "from_account"), ("transfers", "to_account")}
 CASH_KINDS = ("cash_withdrawal", "cash_deposit")
 
 
-def validate_row(table_name: str, src_file: str, src_row: int, cells: dict[str, str],
+def validate_row(table_name: str, src_file: str, src_row: int, cells: Mapping[str, str],
                  mapping: dict[str, str]) -> Row:
     """Parse one row's cells (keyed by original header) into a Row with values or reasons."""
     table = TABLES[table_name]
@@ -258,8 +258,7 @@ def _transfer_rows(src_file: str, chunk: Any, mapping: dict[str, str]) -> list[R
         fen, at = fens[i], ats[i]
         if (not ids[i] or not fa[i] or not ta[i] or fa[i] == ta[i] or fen is None or fen <= 0 or at is None
                 or k is None or k in CASH_KINDS or c is None or any(x[i] for x in extra_cols)):
-            original = {h: v[i] for h, v in zip(headers, cells)}
-            out.append(validate_row("transfers", src_file, int(rownums[i]), original, mapping))
+            out.append(validate_row("transfers", src_file, int(rownums[i]), _Cells(headers, cells, i), mapping))
             continue
         row = Row("transfers", src_file, int(rownums[i]), _Cells(headers, cells, i))
         stamp, has_time = at
